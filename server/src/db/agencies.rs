@@ -1,0 +1,24 @@
+//! Agencies that second members to teams (police, health, culture…). Reference data.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::agencies;
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = agencies)]
+pub struct AgencyRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub unit_id: Option<String>,
+}
+
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<AgencyRow>> {
+    agencies::table.select(AgencyRow::as_select()).order(agencies::name.asc()).load(conn)
+}
+
+pub fn insert_all(conn: &mut AnyConnection, rows: &[AgencyRow]) -> QueryResult<usize> {
+    crate::insert_rows!(conn, agencies::table, rows)
+}

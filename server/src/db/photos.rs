@@ -1,0 +1,38 @@
+//! Photo metadata; the bytes live in the photo store.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::photos;
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = photos)]
+pub struct PhotoRow {
+    pub id: String,
+    /// SHA-256 of the bytes the phone sent (the idempotency check).
+    pub upload_sha256: String,
+    /// SHA-256 of the stored, re-encoded image.
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub width: i32,
+    pub height: i32,
+    pub thumb_width: i32,
+    pub thumb_height: i32,
+    pub taken_at: Option<NaiveDateTime>,
+    pub uploaded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PhotoRow>> {
+    photos::table
+        .filter(photos::id.eq(id))
+        .select(PhotoRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &PhotoRow) -> QueryResult<()> {
+    diesel::insert_into(photos::table).values(row).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Teams (Đội kiểm tra liên ngành) and their members.
+
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use doi178_shared::MemberRole;
+use uuid::Uuid;
+
+use super::schema::{team_members, teams, users};
+use super::AnyConnection;
+use crate::auth::{Actor, Membership};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = teams)]
+pub struct TeamRow {
+    pub id: String,
+    pub name: String,
+    pub level: String,
+    pub unit_id: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = team_members)]
+pub struct MemberRow {
+    pub team_id: String,
+    pub user_id: String,
+    pub role: String,
+}
+
+pub fn memberships_of(conn: &mut AnyConnection, user: Uuid) -> QueryResult<Vec<Membership>> {
+    let rows: Vec<(String, String, String)> = team_members::table
+        .inner_join(teams::table)
+        .filter(team_members::user_id.eq(user.to_string()))
+        .select((team_members::team_id, team_members::role, teams::unit_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(team, role, unit)| {
+            Some(Membership {
+                team_id: Uuid::parse_str(&team).ok()?,
+                role: MemberRole::from_str(&role).ok()?,
+                unit_id: unit,
+            })
+        })
+        .collect())
+}
+
+/// Teams the actor may see: in their jurisdiction for staff, their own teams otherwise.
+pub fn list(conn: &mut AnyConnection, actor: &Actor) -> QueryResult<Vec<TeamRow>> {
+    let mut query = teams::table
+        .select(TeamRow::as_select())
+        .order(teams::name.asc())
+        .into_boxed();
+    if actor.is_staff() {
+        if let Some(units) = actor.unit_ids() {
+            query = query.filter(teams::unit_id.eq_any(units));
+        }
+    } else {
+        query = query.filter(teams::id.eq_any(actor.team_ids()));
+    }
+    query.load(conn)
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<TeamRow>> {
+    Ok(list(conn, actor)?
+        .into_iter()
+        .find(|t| t.id == id.to_string()))
+}
+
+/// Any team by id, unscoped: for checks where the caller already proved the right to act.
+pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TeamRow>> {
+    teams::table
+        .filter(teams::id.eq(id))
+        .select(TeamRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &TeamRow) -> QueryResult<()> {
+    diesel::insert_into(teams::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn upsert_member(conn: &mut AnyConnection, row: &MemberRow) -> QueryResult<()> {
+    diesel::delete(
+        team_members::table
+            .filter(team_members::team_id.eq(&row.team_id))
+            .filter(team_members::user_id.eq(&row.user_id)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(team_members::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_member(conn: &mut AnyConnection, team: &str, user: &str) -> QueryResult<usize> {
+    diesel::delete(
+        team_members::table
+            .filter(team_members::team_id.eq(team))
+            .filter(team_members::user_id.eq(user)),
+    )
+    .execute(conn)
+}
+
+/// Members with display name and agency.
+pub fn members(
+    conn: &mut AnyConnection,
+    team: &str,
+) -> QueryResult<Vec<(String, String, String, String, Option<String>)>> {
+    team_members::table
+        .inner_join(users::table)
+        .filter(team_members::team_id.eq(team))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            team_members::role,
+            users::agency_id,
+        ))
+        .order(users::display_name.asc())
+        .load(conn)
+}
+
+pub fn member_ids(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<String>> {
+    team_members::table
+        .filter(team_members::team_id.eq(team))
+        .select(team_members::user_id)
+        .load(conn)
+}

@@ -1,0 +1,174 @@
+//! Administrative units (đơn vị hành chính): the tree, subtree look-ups by materialized path, and
+//! lineage from old codes to current ones.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{admin_units, unit_lineage};
+use super::AnyConnection;
+use crate::auth::Actor;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = admin_units)]
+pub struct UnitRow {
+    /// `<code-list version>:<code>`, e.g. `2025:46` (Huế) or `2025:19753` (Phường Phú Xuân).
+    pub id: String,
+    pub code: String,
+    pub code_version: String,
+    pub name: String,
+    pub full_name: String,
+    pub name_en: String,
+    /// `province`, `district` or `commune`.
+    pub level: String,
+    pub kind: String,
+    pub parent_id: Option<String>,
+    #[serde(skip)]
+    pub path: String,
+    #[serde(skip)]
+    pub search_key: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub area_km2: Option<f64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = unit_lineage)]
+pub struct LineageRow {
+    pub from_unit: String,
+    pub to_unit: String,
+    pub kind: String,
+    pub effective: NaiveDate,
+}
+
+/// Ids of the units under (and including) each root.
+pub fn subtree_ids(conn: &mut AnyConnection, roots: &[String]) -> QueryResult<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for root in roots {
+        let path: Option<String> = admin_units::table
+            .filter(admin_units::id.eq(root))
+            .select(admin_units::path)
+            .first(conn)
+            .optional()?;
+        if let Some(path) = path {
+            let ids: Vec<String> = admin_units::table
+                .filter(admin_units::path.like(format!("{path}%")))
+                .select(admin_units::id)
+                .load(conn)?;
+            out.extend(ids);
+        }
+    }
+    Ok(out)
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> QueryResult<Option<UnitRow>> {
+    if !actor.sees_unit(id) {
+        return Ok(None);
+    }
+    admin_units::table
+        .filter(admin_units::id.eq(id))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Children of `parent` (or the actor's top-most units when `parent` is `None`), in scope.
+pub fn children(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    parent: Option<&str>,
+) -> QueryResult<Vec<UnitRow>> {
+    let mut query = admin_units::table
+        .select(UnitRow::as_select())
+        .order((admin_units::level.asc(), admin_units::name.asc()))
+        .into_boxed();
+    if let Some(ids) = actor.unit_ids() {
+        query = query.filter(admin_units::id.eq_any(ids));
+    }
+    let rows: Vec<UnitRow> = match parent {
+        Some(p) => query.filter(admin_units::parent_id.eq(p)).load(conn)?,
+        None => {
+            let rows = query.load(conn)?;
+            // Roots of the visible forest: units whose parent the actor cannot see.
+            rows.iter()
+                .filter(|u| u.parent_id.as_deref().is_none_or(|p| !actor.sees_unit(p)))
+                .cloned()
+                .collect()
+        }
+    };
+    Ok(rows)
+}
+
+/// Search by name, ignoring case and diacritics.
+pub fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: &str,
+    limit: i64,
+) -> QueryResult<Vec<UnitRow>> {
+    let key = doi178_shared::text::fold(q);
+    let mut query = admin_units::table
+        .select(UnitRow::as_select())
+        .filter(admin_units::search_key.like(format!("%{}%", escape_like(&key))).escape('\\'))
+        .order((admin_units::level.asc(), admin_units::name.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(ids) = actor.unit_ids() {
+        query = query.filter(admin_units::id.eq_any(ids));
+    }
+    query.load(conn)
+}
+
+/// Resolves a code as users type it: a current code, or an old code mapped through lineage.
+pub fn resolve_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<UnitRow>> {
+    let code = code.trim();
+    let unit: Option<UnitRow> = if code.contains(':') {
+        admin_units::table
+            .filter(admin_units::id.eq(code))
+            .select(UnitRow::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        admin_units::table
+            .filter(admin_units::code.eq(code))
+            .filter(admin_units::valid_to.is_null())
+            .select(UnitRow::as_select())
+            .first(conn)
+            .optional()?
+    };
+    match unit {
+        Some(u) if u.valid_to.is_some() => {
+            // An old unit: follow lineage to the unit that holds its territory now.
+            let target: Option<String> = unit_lineage::table
+                .filter(unit_lineage::from_unit.eq(&u.id))
+                .filter(unit_lineage::kind.eq("merged_into"))
+                .select(unit_lineage::to_unit)
+                .first(conn)
+                .optional()?;
+            match target {
+                Some(t) => resolve_code(conn, &t),
+                None => Ok(Some(u)),
+            }
+        }
+        other => Ok(other),
+    }
+}
+
+pub fn insert_all(conn: &mut AnyConnection, rows: &[UnitRow]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in rows.chunks(500) {
+        n += crate::insert_rows!(conn, admin_units::table, chunk)?;
+    }
+    Ok(n)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    admin_units::table.count().get_result(conn)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

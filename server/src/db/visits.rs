@@ -1,0 +1,248 @@
+//! Visits (cuộc kiểm tra): the current state of each, every revision's body (immutable), the
+//! violations of the current revision, and the photos each visit lists.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use doi178_shared::Role;
+use uuid::Uuid;
+
+use super::schema::{establishments, photos, visit_photos, visit_revisions, visit_violations, visits};
+use super::AnyConnection;
+use crate::auth::Actor;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = visits)]
+#[diesel(treat_none_as_null = true)]
+pub struct VisitRow {
+    pub id: String,
+    pub revision: i32,
+    pub establishment_id: String,
+    pub team_id: String,
+    pub assignment_id: Option<String>,
+    pub submitted_by: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub gps_warning: Option<String>,
+    pub template_id: String,
+    pub template_version: i32,
+    pub outcome: String,
+    pub minutes_no: Option<String>,
+    pub follow_up_on: Option<NaiveDate>,
+    pub violation_count: i32,
+    pub total_fine_vnd: i64,
+    pub review_status: String,
+    pub review_comment: Option<String>,
+    pub body: String,
+    pub digest: String,
+    pub original_digest: String,
+    pub updated_at: NaiveDateTime,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = visit_revisions)]
+pub struct RevisionRow {
+    pub visit_id: String,
+    pub revision: i32,
+    pub body: String,
+    pub digest: String,
+    pub submitted_by: String,
+    pub received_at: NaiveDateTime,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = visit_violations)]
+pub struct ViolationRow {
+    pub visit_id: String,
+    pub idx: i32,
+    pub code: String,
+    pub description: String,
+    pub legal_basis: String,
+    pub proposed_fine_vnd: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub establishment_id: Option<String>,
+    pub team_id: Option<String>,
+    /// Keyset position: (started_at, id) of the last item of the previous page (newest first).
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Visibility: inspectors see their own teams' visits; everyone else the visits of
+/// establishments in their jurisdiction.
+pub fn visible(actor: &Actor, row: &VisitRow, establishment_unit: &str) -> bool {
+    match actor.role {
+        Role::Inspector => Uuid::parse_str(&row.team_id).is_ok_and(|t| actor.member_of(t)),
+        _ => actor.sees_unit(establishment_unit),
+    }
+}
+
+pub fn list(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<Vec<VisitRow>> {
+    let mut query = visits::table
+        .inner_join(establishments::table)
+        .select(VisitRow::as_select())
+        .order((visits::started_at.desc(), visits::id.desc()))
+        .limit(filter.limit)
+        .into_boxed();
+    match actor.role {
+        Role::Inspector => query = query.filter(visits::team_id.eq_any(actor.team_ids())),
+        _ => {
+            if let Some(units) = actor.unit_ids() {
+                query = query.filter(establishments::unit_id.eq_any(units));
+            }
+        }
+    }
+    if let Some(e) = &filter.establishment_id {
+        query = query.filter(visits::establishment_id.eq(e.clone()));
+    }
+    if let Some(t) = &filter.team_id {
+        query = query.filter(visits::team_id.eq(t.clone()));
+    }
+    if let Some((at, id)) = &filter.before {
+        query = query.filter(
+            visits::started_at
+                .lt(*at)
+                .or(visits::started_at.eq(*at).and(visits::id.lt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<VisitRow>> {
+    let row: Option<(VisitRow, String)> = visits::table
+        .inner_join(establishments::table)
+        .filter(visits::id.eq(id.to_string()))
+        .select((VisitRow::as_select(), establishments::unit_id))
+        .first(conn)
+        .optional()?;
+    Ok(row.filter(|(v, unit)| visible(actor, v, unit)).map(|(v, _)| v))
+}
+
+pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<VisitRow>> {
+    visits::table
+        .filter(visits::id.eq(id))
+        .select(VisitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn revisions(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<RevisionRow>> {
+    visit_revisions::table
+        .filter(visit_revisions::visit_id.eq(id))
+        .order(visit_revisions::revision.asc())
+        .select(RevisionRow::as_select())
+        .load(conn)
+}
+
+pub fn violations(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<ViolationRow>> {
+    visit_violations::table
+        .filter(visit_violations::visit_id.eq(id))
+        .order(visit_violations::idx.asc())
+        .select(ViolationRow::as_select())
+        .load(conn)
+}
+
+/// Stores a new visit or a new revision of one: current state, the revision body, its
+/// violations and photo links, all in the caller's transaction.
+pub fn store(
+    conn: &mut AnyConnection,
+    row: &VisitRow,
+    revision: &RevisionRow,
+    violations: &[ViolationRow],
+    photo_ids: &[String],
+    is_new: bool,
+) -> QueryResult<()> {
+    if is_new {
+        diesel::insert_into(visits::table).values(row).execute(conn)?;
+    } else {
+        diesel::update(visits::table.filter(visits::id.eq(&row.id)))
+            .set(row)
+            .execute(conn)?;
+        diesel::delete(visit_violations::table.filter(visit_violations::visit_id.eq(&row.id)))
+            .execute(conn)?;
+        diesel::delete(visit_photos::table.filter(visit_photos::visit_id.eq(&row.id)))
+            .execute(conn)?;
+    }
+    diesel::insert_into(visit_revisions::table)
+        .values(revision)
+        .execute(conn)?;
+    if !violations.is_empty() {
+        crate::insert_rows!(conn, visit_violations::table, violations)?;
+    }
+    let links: Vec<_> = photo_ids
+        .iter()
+        .map(|p| {
+            (
+                visit_photos::visit_id.eq(row.id.clone()),
+                visit_photos::photo_id.eq(p.clone()),
+            )
+        })
+        .collect();
+    if !links.is_empty() {
+        crate::insert_rows!(conn, visit_photos::table, &links)?;
+    }
+    Ok(())
+}
+
+pub fn set_review(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    comment: Option<&str>,
+    seq: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(visits::table.filter(visits::id.eq(id)))
+        .set((
+            visits::review_status.eq(status),
+            visits::review_comment.eq(comment),
+            visits::seq.eq(seq),
+            visits::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Photo ids a visit lists, each with whether it has arrived.
+pub fn photo_status(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<(String, bool)>> {
+    let rows: Vec<(String, Option<String>)> = visit_photos::table
+        .left_join(photos::table.on(photos::id.eq(visit_photos::photo_id)))
+        .filter(visit_photos::visit_id.eq(id))
+        .select((visit_photos::photo_id, photos::id.nullable()))
+        .order(visit_photos::photo_id.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(p, got)| (p, got.is_some())).collect())
+}
+
+/// Visits that list `photo` (to decide who may see the photo).
+pub fn listing_photo(conn: &mut AnyConnection, photo: &str) -> QueryResult<Vec<String>> {
+    visit_photos::table
+        .filter(visit_photos::photo_id.eq(photo))
+        .select(visit_photos::visit_id)
+        .load(conn)
+}
+
+pub fn changed_since(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    after: i64,
+    up_to: i64,
+    limit: i64,
+) -> QueryResult<Vec<VisitRow>> {
+    visits::table
+        .filter(visits::team_id.eq_any(actor.team_ids()))
+        .filter(visits::seq.gt(after))
+        .filter(visits::seq.le(up_to))
+        .order(visits::seq.asc())
+        .limit(limit)
+        .select(VisitRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,192 @@
+//! Request-body extraction with the API's error policy: a JSON body must be declared as JSON, fit
+//! the size limit and match the schema exactly; every failure names the offending field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted (a visit with 200 answers is about 40 KB).
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Deeper nesting than this is refused before parsing (hostile input, stack safety).
+const MAX_JSON_DEPTH: usize = 32;
+
+/// Like `web::Json`, with problem bodies that name the field at fault.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mime = content_type.split(';').next().unwrap_or("").trim().to_string();
+            if mime != "application/json" && !mime.ends_with("+json") {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                )
+                .field("Content-Type"));
+            }
+            let body = read_limited(&mut payload, MAX_JSON_BYTES).await?;
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Reads a request body, refusing it with 413 as soon as it passes `limit` bytes.
+pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("incomplete_body", "body", "the request body was cut off; send it again")
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {limit} bytes"),
+            )
+            .field("body"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses JSON into `T`; failures name the path of the field at fault.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if json_depth_exceeds(body, MAX_JSON_DEPTH) {
+        return Err(ApiError::bad_request(
+            "too_deep",
+            "body",
+            format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8"))?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." { "body".to_string() } else { path };
+        let message = inner.to_string();
+        // serde reports unknown fields at the parent path; name the field itself.
+        let field = match unknown_field_name(&message) {
+            Some(name) if field == "body" => name,
+            Some(name) => format!("{field}.{name}"),
+            None => field,
+        };
+        let code = if inner.is_syntax() || inner.is_eof() {
+            "malformed_json"
+        } else {
+            "invalid"
+        };
+        let status = if code == "malformed_json" {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        ApiError::new(status, code, message).field(field)
+    })
+}
+
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// Cheap scan for nesting depth that ignores brackets inside strings.
+fn json_depth_exceeds(body: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        a: u32,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Vec<Inner>,
+    }
+
+    #[test]
+    fn names_the_nested_field() {
+        let err = parse_json::<Outer>(br#"{"inner":[{"a":1},{"a":"x"}]}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("inner[1].a"));
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn names_an_unknown_field() {
+        let err = parse_json::<Outer>(br#"{"inner":[],"evil":1}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("evil"));
+        let err = parse_json::<Outer>(br#"{"inner":[{"a":1,"b":2}]}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("inner[0].b"));
+    }
+
+    #[test]
+    fn malformed_and_deep_json_are_bad_requests() {
+        let err = parse_json::<Outer>(b"{\"inner\":").unwrap_err();
+        assert_eq!(err.code, "malformed_json");
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        let err = parse_json::<serde_json::Value>(deep.as_bytes()).unwrap_err();
+        assert_eq!(err.code, "too_deep");
+        // Brackets inside strings do not count.
+        let s = format!("\"{}\"", "[".repeat(100));
+        assert!(parse_json::<serde_json::Value>(s.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        let err = parse_json::<serde_json::Value>(b"\"\xff\"").unwrap_err();
+        assert_eq!(err.code, "invalid_utf8");
+    }
+}

@@ -1,0 +1,17 @@
+//! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod import;
+pub mod openapi;
+pub mod photos;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,261 @@
+//! Establishments: list with filters and cursor pagination, diacritic-insensitive search, create,
+//! read, update. Scoped to the caller's jurisdiction by the db layer.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput, EstablishmentStatus, EstablishmentType};
+use doi178_shared::pagination::{PageCursor, PageLimit};
+use doi178_shared::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, establishments::EstablishmentRow};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EstablishmentView {
+    pub id: String,
+    pub name: String,
+    pub establishment_type: String,
+    pub unit_id: String,
+    pub address: String,
+    pub location: Option<Location>,
+    pub business_reg_no: Option<String>,
+    pub licence_no: Option<String>,
+    pub licence_issued_on: Option<NaiveDate>,
+    pub licence_expires_on: Option<NaiveDate>,
+    pub antt_cert_no: Option<String>,
+    pub owner_name: Option<String>,
+    pub phone: Option<String>,
+    pub status: String,
+    pub opened_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub risk: String,
+    pub commitment_signed: bool,
+    pub commitment_signed_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    /// Change number: increases whenever the record changes.
+    pub version: i64,
+}
+
+impl From<EstablishmentRow> for EstablishmentView {
+    fn from(r: EstablishmentRow) -> Self {
+        EstablishmentView {
+            location: match (r.lat, r.lon) {
+                (Some(lat), Some(lon)) => Some(Location { lat, lon }),
+                _ => None,
+            },
+            id: r.id,
+            name: r.name,
+            establishment_type: r.establishment_type,
+            unit_id: r.unit_id,
+            address: r.address,
+            business_reg_no: r.business_reg_no,
+            licence_no: r.licence_no,
+            licence_issued_on: r.licence_issued_on,
+            licence_expires_on: r.licence_expires_on,
+            antt_cert_no: r.antt_cert_no,
+            owner_name: r.owner_name,
+            phone: r.phone,
+            status: r.status,
+            opened_on: r.opened_on,
+            closed_on: r.closed_on,
+            risk: r.risk,
+            commitment_signed: r.commitment_signed,
+            commitment_signed_on: r.commitment_signed_on,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.seq,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EstablishmentPage {
+    pub items: Vec<EstablishmentView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Unit id (province or commune); includes every unit below it.
+    pub unit: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub establishment_type: Option<String>,
+    pub status: Option<String>,
+    /// Search in name, address, owner and licence numbers; ignores case and diacritics.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Establishments in the caller's jurisdiction, ordered by name.
+#[utoipa::path(get, path = "/api/v1/establishments", tag = "establishments", params(ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = EstablishmentPage), (status = 400, body = crate::error::Problem)))]
+pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = PageLimit::parse(q.limit)?;
+    let establishment_type = q
+        .establishment_type
+        .as_deref()
+        .map(|t| t.parse::<EstablishmentType>().map(|t| t.as_str().to_string()))
+        .transpose()
+        .map_err(|e| ApiError::from(e).field("type"))?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| s.parse::<EstablishmentStatus>().map(|s| s.as_str().to_string()))
+        .transpose()?;
+    let after = q.cursor.as_deref().map(PageCursor::decode).transpose()?;
+    let db = state.db.clone();
+    let page = web::block(move || {
+        db.read(|c| -> ApiResult<EstablishmentPage> {
+            let unit_ids = match &q.unit {
+                Some(unit) => {
+                    if !actor.sees_unit(unit) {
+                        return Err(ApiError::not_found("unit").field("unit"));
+                    }
+                    Some(db::units::subtree_ids(c, std::slice::from_ref(unit))?.into_iter().collect())
+                }
+                None => None,
+            };
+            let filter = db::establishments::Filter {
+                unit_ids,
+                establishment_type,
+                status,
+                q: q.q.clone(),
+                after: after.map(|(name, id)| (name, id.to_string())),
+                limit: i64::from(limit.get()) + 1,
+            };
+            let mut rows = db::establishments::list(c, &actor, &filter)?;
+            let more = rows.len() > limit.get() as usize;
+            rows.truncate(limit.get() as usize);
+            let next_cursor = if more {
+                rows.last().and_then(|r| Uuid::parse_str(&r.id).ok().map(|id| PageCursor::encode(&r.name, id)))
+            } else {
+                None
+            };
+            Ok(EstablishmentPage {
+                items: rows.into_iter().map(EstablishmentView::from).collect(),
+                next_cursor,
+            })
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One establishment.
+#[utoipa::path(get, path = "/api/v1/establishments/{id}", tag = "establishments", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = EstablishmentView), (status = 404, body = crate::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "establishment")?;
+    let db = state.db.clone();
+    let row = web::block(move || db.read(|c| db::establishments::get(c, &actor, id).map_err(ApiError::from)))
+        .await??
+        .ok_or_else(|| ApiError::not_found("establishment"))?;
+    Ok(HttpResponse::Ok().json(EstablishmentView::from(row)))
+}
+
+const EDITORS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
+
+fn to_row(draft: &EstablishmentDraft, id: String, created_at: NaiveDateTime, seq: i64) -> EstablishmentRow {
+    let licence = draft.licence();
+    EstablishmentRow {
+        id,
+        name: draft.name().to_string(),
+        establishment_type: draft.establishment_type().as_str().to_string(),
+        unit_id: draft.unit().to_string(),
+        address: draft.address().to_string(),
+        lat: draft.location().map(|p| p.lat()),
+        lon: draft.location().map(|p| p.lon()),
+        business_reg_no: licence.business_reg_no().map(str::to_string),
+        licence_no: licence.licence_no().map(str::to_string),
+        licence_issued_on: licence.licence_issued_on(),
+        licence_expires_on: licence.licence_expires_on(),
+        antt_cert_no: licence.antt_cert_no().map(str::to_string),
+        owner_name: draft.owner_name().map(str::to_string),
+        phone: draft.phone().map(|p| p.as_str().to_string()),
+        status: draft.status().as_str().to_string(),
+        opened_on: draft.opened_on(),
+        closed_on: draft.closed_on(),
+        risk: draft.risk().as_str().to_string(),
+        commitment_signed: draft.commitment_signed(),
+        commitment_signed_on: draft.commitment_signed_on(),
+        search_key: draft.search_key(),
+        created_at,
+        updated_at: now(),
+        seq,
+    }
+}
+
+/// Checks the unit exists, is a current commune-level unit, and is in the caller's jurisdiction.
+fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult<()> {
+    let row = db::units::get(c, actor, unit)?
+        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit", format!("unit {unit} does not exist or is outside your jurisdiction")))?;
+    if row.level != "commune" || row.valid_to.is_some() {
+        return Err(ApiError::unprocessable("invalid", "unit", "use a current commune-level unit (xã, phường, đặc khu)"));
+    }
+    Ok(())
+}
+
+/// Registers an establishment (staff and team leaders, in their jurisdiction).
+#[utoipa::path(post, path = "/api/v1/establishments", tag = "establishments", security(("bearer" = [])),
+    request_body = Object,
+    responses((status = 201, body = EstablishmentView), (status = 422, body = crate::error::Problem)))]
+pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<EstablishmentInput>) -> ApiResult<HttpResponse> {
+    actor.require(EDITORS, "register establishments")?;
+    let draft = EstablishmentDraft::parse(body.0)?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<EstablishmentRow> {
+            check_unit(c, &actor, &draft.unit().to_string())?;
+            let seq = db::next_seq(c)?;
+            let row = to_row(&draft, Uuid::new_v4().to_string(), now(), seq);
+            db::establishments::insert(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(EstablishmentView::from(row)))
+}
+
+/// Replaces an establishment's data (all fields, as for create).
+#[utoipa::path(put, path = "/api/v1/establishments/{id}", tag = "establishments", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = Object,
+    responses((status = 200, body = EstablishmentView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<EstablishmentInput>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "establishment")?;
+    actor.require(EDITORS, "edit establishments")?;
+    let draft = EstablishmentDraft::parse(body.0)?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<EstablishmentRow> {
+            let existing = db::establishments::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("establishment"))?;
+            check_unit(c, &actor, &draft.unit().to_string())?;
+            let seq = db::next_seq(c)?;
+            let row = to_row(&draft, existing.id.clone(), existing.created_at, seq);
+            db::establishments::update(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(EstablishmentView::from(row)))
+}

@@ -1,0 +1,185 @@
+//! Photos: idempotent upload by the phone-generated id with an RFC 9530 `Content-Digest`, and
+//! download only for users who may see a visit that lists the photo.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use doi178_shared::photo::{parse_content_digest, Sha256Digest, MAX_PHOTO_BYTES};
+use doi178_shared::Role;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, photos::PhotoRow};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::read_limited;
+use crate::photos::{process, PhotoError};
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+use crate::storage::Variant;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PhotoView {
+    pub id: String,
+    /// SHA-256 (hex) of the bytes uploaded.
+    pub upload_sha256: String,
+    /// SHA-256 (hex) of the stored, re-encoded JPEG.
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub width: i32,
+    pub height: i32,
+    pub taken_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<PhotoRow> for PhotoView {
+    fn from(p: PhotoRow) -> Self {
+        PhotoView { id: p.id, upload_sha256: p.upload_sha256, sha256: p.sha256, size_bytes: p.size_bytes, width: p.width, height: p.height, taken_at: p.taken_at, created_at: p.created_at }
+    }
+}
+
+/// Uploads a photo (JPEG or PNG bytes) under the id the phone generated. Requires
+/// `Content-Digest: sha-256=:<base64>:`. The same bytes again: 200; other bytes: 409.
+#[utoipa::path(put, path = "/api/v1/photos/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Content-Digest" = String, Header, description = "RFC 9530, e.g. sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:"),
+           ("X-Taken-At" = Option<String>, Header, description = "RFC 3339 time the photo was taken")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = PhotoView), (status = 200, body = PhotoView), (status = 409, body = crate::error::Problem),
+              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<String>, payload: web::Payload) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "photo")?;
+    actor.require(&[Role::Inspector, Role::TeamLeader], "upload photos")?;
+    let mime = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "image/jpeg" && mime != "image/png" {
+        return Err(ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the photo as image/jpeg or image/png").field("Content-Type"));
+    }
+    let digest_header = req
+        .headers()
+        .get("content-digest")
+        .ok_or_else(|| ApiError::bad_request("required", "Content-Digest", "send Content-Digest: sha-256=:<base64 of the SHA-256 of the body>:"))?
+        .to_str()
+        .map_err(|_| ApiError::bad_request("invalid", "Content-Digest", "Content-Digest is not valid text"))?;
+    let claimed = parse_content_digest(digest_header).map_err(|e| ApiError::bad_request(e.code, "Content-Digest", e.message))?;
+    let taken_at = match req.headers().get("x-taken-at") {
+        Some(v) => Some(
+            v.to_str().ok().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc).naive_utc())
+                .ok_or_else(|| ApiError::bad_request("invalid", "X-Taken-At", "X-Taken-At must be an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    let mut payload = payload.into_inner();
+    let body = read_limited(&mut payload, MAX_PHOTO_BYTES).await?;
+    let actual = Sha256Digest::of(&body);
+    if actual != claimed {
+        return Err(ApiError::bad_request("digest_mismatch", "Content-Digest", "the body does not match Content-Digest; the upload was damaged, send it again"));
+    }
+    let upload_hex = actual.to_hex();
+
+    // Already stored? Decide before doing any image work.
+    let db = state.db.clone();
+    let (id_s, hex) = (id.to_string(), upload_hex.clone());
+    let existing = web::block(move || db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from))).await??;
+    if let Some(row) = existing {
+        if row.upload_sha256 == hex && row.uploaded_by == actor.user_id.to_string() {
+            state.metrics.photos_stored.with_label_values(&["replayed"]).inc();
+            return Ok(HttpResponse::Ok().json(PhotoView::from(row)));
+        }
+        return Err(ApiError::conflict("conflict", "another photo is already stored under this id").field("id"));
+    }
+
+    let processed = web::block(move || process(&body)).await?.map_err(|e| match e {
+        PhotoError::NotAnImage => ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image", e.to_string()).field("body"),
+        PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
+        PhotoError::Corrupt(_) => ApiError::unprocessable("corrupt_image", "body", e.to_string()),
+    })?;
+    let store = state.photos.clone();
+    let row = PhotoRow {
+        id: id.to_string(),
+        upload_sha256: upload_hex,
+        sha256: Sha256Digest::of(&processed.jpeg).to_hex(),
+        size_bytes: processed.jpeg.len() as i64,
+        width: processed.width as i32,
+        height: processed.height as i32,
+        thumb_width: processed.thumb_width as i32,
+        thumb_height: processed.thumb_height as i32,
+        taken_at,
+        uploaded_by: actor.user_id.to_string(),
+        created_at: now(),
+    };
+    let db = state.db.clone();
+    let result = web::block(move || -> ApiResult<(bool, PhotoRow)> {
+        // Files first (fsync'd), then the row: the row is the commit point, so a crash leaves at
+        // worst an unreferenced file, never a row without its bytes.
+        store.put(id, Variant::Full, &processed.jpeg).map_err(|e| { tracing::error!(error = %e, "photo store"); ApiError::unavailable("photo storage is not available; try again") })?;
+        store.put(id, Variant::Thumbnail, &processed.thumb).map_err(|_| ApiError::unavailable("photo storage is not available; try again"))?;
+        db.write(|c| -> ApiResult<(bool, PhotoRow)> {
+            if let Some(existing) = db::photos::get(c, &row.id)? {
+                // A concurrent upload of the same id won the race.
+                return Ok((false, existing));
+            }
+            db::photos::insert(c, &row)?;
+            Ok((true, row))
+        })
+    })
+    .await??;
+    match result {
+        (true, row) => {
+            state.metrics.photos_stored.with_label_values(&["created"]).inc();
+            Ok(HttpResponse::Created().json(PhotoView::from(row)))
+        }
+        (false, row) if row.upload_sha256 == claimed.to_hex() => Ok(HttpResponse::Ok().json(PhotoView::from(row))),
+        (false, _) => Err(ApiError::conflict("conflict", "another photo is already stored under this id").field("id")),
+    }
+}
+
+/// Whether the actor may see the photo: the uploader, or anyone who may see a visit listing it.
+fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResult<bool> {
+    if row.uploaded_by == actor.user_id.to_string() {
+        return Ok(true);
+    }
+    for visit in db::visits::listing_photo(c, &row.id)? {
+        if let Ok(v) = Uuid::parse_str(&visit) {
+            if db::visits::get(c, actor, v)?.is_some() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+async fn serve(state: web::Data<AppState>, actor: Actor, id: String, variant: Variant) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "photo")?;
+    let db = state.db.clone();
+    let store = state.photos.clone();
+    let bytes = web::block(move || -> ApiResult<Vec<u8>> {
+        let allowed = db.read(|c| -> ApiResult<bool> {
+            match db::photos::get(c, &id.to_string())? {
+                Some(row) => may_see(c, &actor, &row),
+                None => Ok(false),
+            }
+        })?;
+        if !allowed {
+            return Err(ApiError::not_found("photo"));
+        }
+        store.get(id, variant).map_err(|_| ApiError::unavailable("photo storage is not available"))?.ok_or_else(|| ApiError::not_found("photo"))
+    })
+    .await??;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
+        .body(bytes))
+}
+
+/// The stored photo (JPEG, metadata stripped).
+#[utoipa::path(get, path = "/api/v1/photos/{id}", tag = "photos", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    serve(state, actor, id.into_inner(), Variant::Full).await
+}
+
+/// A thumbnail (320 px on the long edge).
+#[utoipa::path(get, path = "/api/v1/photos/{id}/thumbnail", tag = "photos", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
+pub async fn thumbnail(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    serve(state, actor, id.into_inner(), Variant::Thumbnail).await
+}

@@ -1,0 +1,172 @@
+//! Reference data every signed-in user may read: agencies, programmes and checklist templates.
+//! Templates are created by administrators as new versions; old versions stay for old visits.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use doi178_shared::checklist::{ChecklistTemplate, ChecklistTemplateInput};
+use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, agencies::AgencyRow, programmes::ProgrammeRow, templates::TemplateRow};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AgencyList {
+    pub items: Vec<AgencyRow>,
+}
+
+/// Agencies that second members to teams.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "reference", security(("bearer" = [])), responses((status = 200, body = AgencyList)))]
+pub async fn agencies(state: web::Data<AppState>, _actor: Actor) -> ApiResult<HttpResponse> {
+    let db = state.db.clone();
+    let items = web::block(move || db.read(|c| db::agencies::list(c).map_err(ApiError::from))).await??;
+    Ok(HttpResponse::Ok().json(AgencyList { items }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProgrammeView {
+    pub id: String,
+    pub name: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// Share of establishments in scope to inspect each year (0.2 = 20 %).
+    pub annual_min_share: f64,
+    /// Share to have inspected at least once by the end of the period.
+    pub end_share: f64,
+    pub types_in_scope: Vec<String>,
+    pub counted_outcomes: Vec<String>,
+}
+
+impl From<ProgrammeRow> for ProgrammeView {
+    fn from(p: ProgrammeRow) -> Self {
+        ProgrammeView {
+            id: p.id,
+            name: p.name,
+            period_start: p.period_start,
+            period_end: p.period_end,
+            annual_min_share: f64::from(p.annual_min_share_bp) / 10_000.0,
+            end_share: f64::from(p.end_share_bp) / 10_000.0,
+            types_in_scope: serde_json::from_str(&p.types_in_scope).unwrap_or_default(),
+            counted_outcomes: serde_json::from_str(&p.counted_outcomes).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProgrammeList {
+    pub items: Vec<ProgrammeView>,
+}
+
+/// Programmes and their coverage targets.
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), responses((status = 200, body = ProgrammeList)))]
+pub async fn programmes(state: web::Data<AppState>, _actor: Actor) -> ApiResult<HttpResponse> {
+    let db = state.db.clone();
+    let items = web::block(move || db.read(|c| db::programmes::list(c).map_err(ApiError::from))).await??;
+    Ok(HttpResponse::Ok().json(ProgrammeList { items: items.into_iter().map(ProgrammeView::from).collect() }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TemplateView {
+    pub id: String,
+    pub establishment_type: String,
+    pub version: i32,
+    pub title: String,
+    #[schema(value_type = Vec<Object>)]
+    pub items: serde_json::Value,
+    pub valid_from: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<TemplateRow> for TemplateView {
+    fn from(t: TemplateRow) -> Self {
+        TemplateView {
+            id: t.id,
+            establishment_type: t.establishment_type,
+            version: t.version,
+            title: t.title,
+            items: serde_json::from_str(&t.items).unwrap_or(serde_json::Value::Array(Vec::new())),
+            valid_from: t.valid_from,
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TemplateList {
+    pub items: Vec<TemplateView>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateQuery {
+    /// Establishment type code, e.g. `karaoke`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub establishment_type: Option<String>,
+}
+
+/// Checklist templates, newest version first per type.
+#[utoipa::path(get, path = "/api/v1/checklist-templates", tag = "reference", params(TemplateQuery), security(("bearer" = [])),
+    responses((status = 200, body = TemplateList), (status = 400, body = crate::error::Problem)))]
+pub async fn list_templates(state: web::Data<AppState>, _actor: Actor, query: web::Query<TemplateQuery>) -> ApiResult<HttpResponse> {
+    let t = query
+        .into_inner()
+        .establishment_type
+        .map(|t| t.parse::<EstablishmentType>().map(|t| t.as_str().to_string()))
+        .transpose()
+        .map_err(|e| ApiError::from(e).field("type"))?;
+    let db = state.db.clone();
+    let items = web::block(move || db.read(|c| db::templates::list(c, t.as_deref()).map_err(ApiError::from))).await??;
+    Ok(HttpResponse::Ok().json(TemplateList { items: items.into_iter().map(TemplateView::from).collect() }))
+}
+
+/// One checklist template version.
+#[utoipa::path(get, path = "/api/v1/checklist-templates/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = TemplateView), (status = 404, body = crate::error::Problem)))]
+pub async fn get_template(state: web::Data<AppState>, _actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "checklist template")?.to_string();
+    let db = state.db.clone();
+    let row = web::block(move || db.read(|c| db::templates::get(c, &id).map_err(ApiError::from)))
+        .await??
+        .ok_or_else(|| ApiError::not_found("checklist template"))?;
+    Ok(HttpResponse::Ok().json(TemplateView::from(row)))
+}
+
+/// Publishes a new version of the checklist for a type (administrators). The version number is
+/// assigned by the server: one more than the latest.
+#[utoipa::path(post, path = "/api/v1/checklist-templates", tag = "reference", security(("bearer" = [])), request_body = Object,
+    responses((status = 201, body = TemplateView), (status = 422, body = crate::error::Problem)))]
+pub async fn create_template(state: web::Data<AppState>, actor: Actor, body: ApiJson<ChecklistTemplateInput>) -> ApiResult<HttpResponse> {
+    actor.require(&[Role::Admin], "publish checklist templates")?;
+    let mut input = body.0;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<TemplateRow> {
+            let latest = db::templates::latest_version(c, input.establishment_type.as_str())?.unwrap_or(0);
+            input.id = Uuid::new_v4();
+            input.version = u32::try_from(latest + 1).map_err(|_| ApiError::internal())?;
+            let template = ChecklistTemplate::parse(input.clone())?;
+            let seq = db::next_seq(c)?;
+            let row = TemplateRow {
+                id: template.id().to_string(),
+                establishment_type: template.establishment_type().as_str().to_string(),
+                version: i32::try_from(template.version()).map_err(|_| ApiError::internal())?,
+                title: template.title().to_string(),
+                items: serde_json::to_string(template.items()).map_err(|_| ApiError::internal())?,
+                valid_from: template.valid_from(),
+                created_at: now(),
+                seq,
+            };
+            db::templates::insert(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(TemplateView::from(row)))
+}

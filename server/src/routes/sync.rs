@@ -1,0 +1,106 @@
+//! Pull sync for phones: everything that changed since the cursor, within the caller's team and
+//! jurisdiction. The cursor is the global change number; each page is bounded, and `has_more`
+//! says to ask again at once with the returned cursor.
+
+use actix_web::{web, HttpResponse};
+use doi178_shared::sync::SyncCursor;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Actor;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::assignments::{view as assignment_view, AssignmentView};
+use crate::routes::establishments::EstablishmentView;
+use crate::routes::reference::TemplateView;
+use crate::state::AppState;
+
+/// Items of one kind per page.
+const PAGE: i64 = 500;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SyncQuery {
+    /// The `cursor` of the previous answer; omit or `0` for a first sync.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SyncResponse {
+    /// Pass back as `cursor` next time.
+    pub cursor: String,
+    /// More changes are waiting: ask again now with `cursor`.
+    pub has_more: bool,
+    /// Released (or finished) assignments of the caller's teams.
+    pub assignments: Vec<AssignmentView>,
+    /// Ids of assignments the phone must drop (cancelled, or no longer visible).
+    pub revoked_assignments: Vec<String>,
+    pub establishments: Vec<EstablishmentView>,
+    pub templates: Vec<TemplateView>,
+    /// The caller's team's visits that changed (e.g. reviewed with a comment).
+    #[schema(value_type = Vec<Object>)]
+    pub visits: Vec<Value>,
+}
+
+/// Changes since `cursor` for the signed-in phone.
+#[utoipa::path(get, path = "/api/v1/sync", tag = "sync", params(SyncQuery), security(("bearer" = [])),
+    responses((status = 200, body = SyncResponse), (status = 400, body = crate::error::Problem)))]
+pub async fn pull(state: web::Data<AppState>, actor: Actor, query: web::Query<SyncQuery>) -> ApiResult<HttpResponse> {
+    let after = match query.into_inner().cursor.as_deref() {
+        None | Some("") => 0,
+        Some(raw) => SyncCursor::parse(raw)?.get(),
+    };
+    let db = state.db.clone();
+    let res = web::block(move || {
+        db.read(|c| -> ApiResult<SyncResponse> {
+            let high = db::current_seq(c)?;
+            if after > high {
+                return Err(ApiError::bad_request("invalid", "cursor", "cursor is ahead of the server; sync again from 0"));
+            }
+            let filter = db::assignments::Filter { after_seq: Some(after), up_to_seq: Some(high), limit: PAGE, ..Default::default() };
+            // Only the caller's own teams: staff do not pull other teams' work to a phone.
+            let mine: Vec<_> = db::assignments::list(c, &actor, &filter)?
+                .into_iter()
+                .filter(|a| actor.team_ids().contains(&a.team_id))
+                .collect();
+            let establishments = db::establishments::changed_since(c, &actor, after, high, PAGE)?;
+            let templates = db::templates::changed_since(c, after, high, PAGE)?;
+            let visits = db::visits::changed_since(c, &actor, after, high, PAGE)?;
+            let full = [mine.len() as i64, establishments.len() as i64, templates.len() as i64, visits.len() as i64]
+                .iter()
+                .any(|n| *n >= PAGE);
+            // When a kind filled its page, resume from the lowest last-seen change of the full kinds.
+            let mut cursor = high;
+            if full {
+                let lasts = [
+                    (mine.len() as i64 >= PAGE).then(|| mine.last().map(|a| a.seq)).flatten(),
+                    (establishments.len() as i64 >= PAGE).then(|| establishments.last().map(|e| e.seq)).flatten(),
+                    (templates.len() as i64 >= PAGE).then(|| templates.last().map(|t| t.seq)).flatten(),
+                    (visits.len() as i64 >= PAGE).then(|| visits.last().map(|v| v.seq)).flatten(),
+                ];
+                cursor = lasts.into_iter().flatten().min().unwrap_or(high);
+            }
+            let mut assignments = Vec::new();
+            let mut revoked = Vec::new();
+            for a in mine {
+                if a.status == "cancelled" {
+                    revoked.push(a.id);
+                } else {
+                    assignments.push(assignment_view(c, a)?);
+                }
+            }
+            let visits = visits.iter().map(|v| crate::routes::visits::view(c, v)).collect::<ApiResult<Vec<_>>>()?;
+            Ok(SyncResponse {
+                cursor: SyncCursor::new(cursor).to_string(),
+                has_more: full,
+                assignments,
+                revoked_assignments: revoked,
+                establishments: establishments.into_iter().map(EstablishmentView::from).collect(),
+                templates: templates.into_iter().map(TemplateView::from).collect(),
+                visits,
+            })
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(res))
+}

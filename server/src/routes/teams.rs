@@ -1,0 +1,159 @@
+//! Teams (Đội kiểm tra liên ngành) and their members.
+
+use actix_web::{web, HttpResponse};
+use doi178_shared::{MemberRole, Role, TeamLevel};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, teams::{MemberRow, TeamRow}};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `leader`, `deputy` or `member`.
+    pub role: String,
+    pub agency_id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TeamView {
+    pub id: String,
+    pub name: String,
+    /// `province` or `commune`.
+    pub level: String,
+    pub unit_id: String,
+    pub members: Vec<MemberView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TeamList {
+    pub items: Vec<TeamView>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamInput {
+    pub name: String,
+    pub level: String,
+    pub unit_id: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub user_id: Uuid,
+    pub role: String,
+}
+
+fn view(c: &mut db::AnyConnection, t: TeamRow) -> ApiResult<TeamView> {
+    let members = db::teams::members(c, &t.id)?
+        .into_iter()
+        .map(|(user_id, username, display_name, role, agency_id)| MemberView { user_id, username, display_name, role, agency_id })
+        .collect();
+    Ok(TeamView { id: t.id, name: t.name, level: t.level, unit_id: t.unit_id, members })
+}
+
+/// Teams the caller may see.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])),
+    responses((status = 200, body = TeamList)))]
+pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let db = state.db.clone();
+    let items = web::block(move || {
+        db.read(|c| -> ApiResult<Vec<TeamView>> {
+            db::teams::list(c, &actor)?.into_iter().map(|t| view(c, t)).collect()
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TeamList { items }))
+}
+
+/// One team with its members.
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = TeamView), (status = 404, body = crate::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "team")?;
+    let db = state.db.clone();
+    let team = web::block(move || {
+        db.read(|c| -> ApiResult<TeamView> {
+            let t = db::teams::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("team"))?;
+            view(c, t)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(team))
+}
+
+/// Creates a team (administrators and provincial staff, in their jurisdiction).
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])), request_body = TeamInput,
+    responses((status = 201, body = TeamView), (status = 422, body = crate::error::Problem)))]
+pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<TeamInput>) -> ApiResult<HttpResponse> {
+    actor.require(&[Role::Admin, Role::ProvincialStaff], "create teams")?;
+    let input = body.0;
+    let name = doi178_shared::text::clean_text("name", &input.name, 120)?;
+    let level: TeamLevel = input.level.parse()?;
+    let db = state.db.clone();
+    let team = web::block(move || {
+        db.write(|c| -> ApiResult<TeamView> {
+            if db::units::get(c, &actor, &input.unit_id)?.is_none() {
+                return Err(ApiError::unprocessable("unknown_unit", "unit_id", "unit does not exist or is outside your jurisdiction"));
+            }
+            let row = TeamRow { id: Uuid::new_v4().to_string(), name, level: level.as_str().to_string(), unit_id: input.unit_id, created_at: now(), updated_at: now() };
+            db::teams::insert(c, &row)?;
+            view(c, row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(team))
+}
+
+/// Adds a user to a team or changes their role in it.
+#[utoipa::path(post, path = "/api/v1/teams/{id}/members", tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = MemberInput, responses((status = 200, body = TeamView), (status = 404, body = crate::error::Problem)))]
+pub async fn add_member(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<MemberInput>) -> ApiResult<HttpResponse> {
+    actor.require(&[Role::Admin, Role::ProvincialStaff], "change team members")?;
+    let id = parse_id(&id, "team")?;
+    let input = body.0;
+    let role: MemberRole = input.role.parse()?;
+    let db = state.db.clone();
+    let team = web::block(move || {
+        db.write(|c| -> ApiResult<TeamView> {
+            let t = db::teams::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("team"))?;
+            db::users::get_visible(c, &actor, input.user_id)?
+                .ok_or_else(|| ApiError::unprocessable("unknown_user", "user_id", "user does not exist or is outside your jurisdiction"))?;
+            db::teams::upsert_member(c, &MemberRow { team_id: t.id.clone(), user_id: input.user_id.to_string(), role: role.as_str().to_string() })?;
+            view(c, t)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(team))
+}
+
+/// Removes a user from a team.
+#[utoipa::path(delete, path = "/api/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn remove_member(state: web::Data<AppState>, actor: Actor, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    actor.require(&[Role::Admin, Role::ProvincialStaff], "change team members")?;
+    let (team, user) = path.into_inner();
+    let team = parse_id(&team, "team")?;
+    let user = parse_id(&user, "member")?;
+    let db = state.db.clone();
+    web::block(move || {
+        db.write(|c| -> ApiResult<()> {
+            let t = db::teams::get(c, &actor, team)?.ok_or_else(|| ApiError::not_found("team"))?;
+            if db::teams::remove_member(c, &t.id, &user.to_string())? == 0 {
+                return Err(ApiError::not_found("member"));
+            }
+            Ok(())
+        })
+    })
+    .await??;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,177 @@
+//! Tips and complaints (tố giác, tin báo): intake, list with deadlines, status changes.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use doi178_shared::tip::{TipDraft, TipInput, TipStatus};
+use doi178_shared::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, tips::TipRow};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TipView {
+    pub id: String,
+    pub channel: String,
+    pub received_at: NaiveDateTime,
+    pub content: String,
+    pub unit_id: String,
+    pub establishment_id: Option<String>,
+    pub reporter_contact: Option<String>,
+    pub deadline: NaiveDate,
+    pub status: String,
+    pub handled_at: Option<NaiveDateTime>,
+    /// Handled by the deadline (null while open).
+    pub handled_on_time: Option<bool>,
+    pub overdue: bool,
+    pub assignment_id: Option<String>,
+}
+
+impl From<TipRow> for TipView {
+    fn from(t: TipRow) -> Self {
+        let today = Utc::now().date_naive();
+        TipView {
+            handled_on_time: t.handled_at.map(|h| h.date() <= t.deadline),
+            overdue: t.handled_at.is_none() && today > t.deadline,
+            id: t.id,
+            channel: t.channel,
+            received_at: t.received_at,
+            content: t.content,
+            unit_id: t.unit_id,
+            establishment_id: t.establishment_id,
+            reporter_contact: t.reporter_contact,
+            deadline: t.deadline,
+            status: t.status,
+            handled_at: t.handled_at,
+            assignment_id: t.assignment_id,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TipList {
+    pub items: Vec<TipView>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TipQuery {
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+}
+
+const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
+
+/// Tips concerning units in the caller's jurisdiction, newest first.
+#[utoipa::path(get, path = "/api/v1/tips", tag = "tips", params(TipQuery), security(("bearer" = [])), responses((status = 200, body = TipList)))]
+pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<TipQuery>) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let status = q.status.map(|s| s.parse::<TipStatus>().map(|s| s.as_str().to_string())).transpose()?;
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("out_of_range", "limit", "limit must be between 1 and 1000"));
+    }
+    let db = state.db.clone();
+    let items = web::block(move || db.read(|c| db::tips::list(c, &actor, status.as_deref(), limit).map_err(ApiError::from))).await??;
+    Ok(HttpResponse::Ok().json(TipList { items: items.into_iter().map(TipView::from).collect() }))
+}
+
+/// One tip.
+#[utoipa::path(get, path = "/api/v1/tips/{id}", tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = TipView), (status = 404, body = crate::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "tip")?;
+    let db = state.db.clone();
+    let tip = web::block(move || db.read(|c| db::tips::get(c, &actor, id).map_err(ApiError::from)))
+        .await??
+        .ok_or_else(|| ApiError::not_found("tip"))?;
+    Ok(HttpResponse::Ok().json(TipView::from(tip)))
+}
+
+/// Records a tip received (staff and team leaders).
+#[utoipa::path(post, path = "/api/v1/tips", tag = "tips", security(("bearer" = [])), request_body = Object,
+    responses((status = 201, body = TipView), (status = 422, body = crate::error::Problem)))]
+pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<TipInput>) -> ApiResult<HttpResponse> {
+    actor.require(HANDLERS, "record tips")?;
+    let draft = TipDraft::parse(body.0, Utc::now())?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<TipRow> {
+            let unit = draft.unit().to_string();
+            if db::units::get(c, &actor, &unit)?.is_none() {
+                return Err(ApiError::unprocessable("unknown_unit", "unit", "unit does not exist or is outside your jurisdiction"));
+            }
+            if let Some(e) = draft.establishment_id() {
+                if db::establishments::get(c, &actor, e)?.is_none() {
+                    return Err(ApiError::unprocessable("unknown_establishment", "establishment_id", "establishment does not exist or is outside your jurisdiction"));
+                }
+            }
+            let row = TipRow {
+                id: Uuid::new_v4().to_string(),
+                channel: draft.channel().as_str().to_string(),
+                received_at: draft.received_at().naive_utc(),
+                content: draft.content().to_string(),
+                unit_id: unit,
+                establishment_id: draft.establishment_id().map(|e| e.to_string()),
+                reporter_contact: draft.reporter_contact().map(str::to_string),
+                deadline: draft.deadline(),
+                status: TipStatus::Received.as_str().to_string(),
+                handled_at: None,
+                assignment_id: None,
+                created_by: actor.user_id.to_string(),
+                created_at: now(),
+                updated_at: now(),
+            };
+            db::tips::insert(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(TipView::from(row)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TipStatusInput {
+    /// `verifying`, `classified` or `handled`; one step forward at a time.
+    pub status: String,
+    /// Link the assignment created for this tip.
+    pub assignment_id: Option<Uuid>,
+}
+
+/// Moves a tip forward: received → verifying → classified → handled.
+#[utoipa::path(post, path = "/api/v1/tips/{id}/status", tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = TipStatusInput, responses((status = 200, body = TipView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn set_status(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<TipStatusInput>) -> ApiResult<HttpResponse> {
+    actor.require(HANDLERS, "handle tips")?;
+    let id = parse_id(&id, "tip")?;
+    let input = body.0;
+    let next: TipStatus = input.status.parse()?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<TipRow> {
+            let mut row = db::tips::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
+            let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
+            let next = current.transition(next)?;
+            if let Some(a) = input.assignment_id {
+                db::assignments::get(c, &actor, a)?
+                    .ok_or_else(|| ApiError::unprocessable("unknown_assignment", "assignment_id", "assignment not found"))?;
+                row.assignment_id = Some(a.to_string());
+            }
+            row.status = next.as_str().to_string();
+            if next == TipStatus::Handled {
+                row.handled_at = Some(now());
+            }
+            row.updated_at = now();
+            db::tips::update(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TipView::from(row)))
+}

@@ -1,0 +1,383 @@
+//! Visits (cuộc kiểm tra). `PUT /visits/{id}` is idempotent on the phone-generated id: the same
+//! body again returns what is stored, a different body is a conflict. Once stored a visit never
+//! changes in place: corrections are new revisions and every revision's body is kept.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDateTime, Utc};
+use doi178_shared::visit::{VisitInput, VisitRecord};
+use doi178_shared::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{self, visits::{RevisionRow, ViolationRow, VisitRow}};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::{now, parse_id};
+use crate::state::AppState;
+
+/// Beyond this distance between the phone's fix and the establishment, the visit is flagged.
+pub const GPS_WARNING_RADIUS_M: f64 = 300.0;
+
+/// A visit as the API returns it: the submitted fields of the current revision plus what the
+/// server knows (receive time, review, digests, whether photos are still missing).
+pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
+    let mut out: Map<String, Value> = match serde_json::from_str(&row.body) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let photos = db::visits::photo_status(c, &row.id)?;
+    let pending: Vec<&String> = photos.iter().filter(|(_, got)| !got).map(|(p, _)| p).collect();
+    let server = json!({
+        "id": row.id,
+        "revision": row.revision,
+        "submitted_by": row.submitted_by,
+        "received_at": row.received_at,
+        "distance_m": row.distance_m,
+        "gps_warning": row.gps_warning,
+        "violation_count": row.violation_count,
+        "total_fine_vnd": row.total_fine_vnd,
+        "review_status": row.review_status,
+        "review_comment": row.review_comment,
+        "digest": row.digest,
+        "original_digest": row.original_digest,
+        "evidence_pending": !pending.is_empty(),
+        "pending_photo_ids": pending,
+        "version": row.seq,
+    });
+    if let Value::Object(s) = server {
+        out.extend(s);
+    }
+    Ok(Value::Object(out))
+}
+
+struct Prepared {
+    row: VisitRow,
+    violations: Vec<ViolationRow>,
+    photo_ids: Vec<String>,
+}
+
+/// Checks a validated visit against the database (team, members, establishment, template,
+/// assignment) and builds the rows to store.
+fn prepare(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    id: &str,
+    record: &VisitRecord,
+    revision: i32,
+    original_digest: Option<&str>,
+    seq: i64,
+) -> ApiResult<Prepared> {
+    let input = record.input();
+    if !actor.member_of(input.team_id) {
+        return Err(ApiError::forbidden("you can record visits only for your own team").field("team_id"));
+    }
+    let team = db::teams::get_unscoped(c, &input.team_id.to_string())?.ok_or_else(|| ApiError::not_found("team"))?;
+    let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
+    let est = db::establishments::get_unscoped(c, &input.establishment_id.to_string())?
+        .filter(|e| team_units.contains(&e.unit_id))
+        .ok_or_else(|| ApiError::unprocessable("unknown_establishment", "establishment_id", "establishment does not exist or is outside the team's jurisdiction"))?;
+    let members = db::teams::member_ids(c, &team.id)?;
+    for (i, m) in input.members_present.iter().enumerate() {
+        if !members.contains(&m.to_string()) {
+            return Err(ApiError::unprocessable("not_a_member", &format!("members_present[{i}]"), "this person is not a member of the team"));
+        }
+    }
+    let template = db::templates::get(c, &input.template_id.to_string())?
+        .ok_or_else(|| ApiError::unprocessable("unknown_template", "template_id", "checklist template not found"))?;
+    if i64::from(template.version) != i64::from(input.template_version) {
+        return Err(ApiError::unprocessable("invalid", "template_version", "template_version does not match the template"));
+    }
+    if template.establishment_type != est.establishment_type {
+        return Err(ApiError::unprocessable("invalid", "template_id", "the template is for another establishment type"));
+    }
+    if let Some(a) = input.assignment_id {
+        let assignment = db::assignments::get(c, actor, a)?
+            .filter(|r| r.team_id == team.id && (r.status == "released" || r.status == "done"))
+            .ok_or_else(|| ApiError::unprocessable("unknown_assignment", "assignment_id", "no released assignment of your team with this id"))?;
+        let listed = db::assignments::establishment_ids(c, &assignment.id)?;
+        if !listed.contains(&est.id) {
+            return Err(ApiError::unprocessable("invalid", "assignment_id", "the establishment is not part of this assignment"));
+        }
+    }
+    let (distance_m, mut gps_warning) = match (input.gps.as_ref(), est.lat, est.lon) {
+        (Some(gps), Some(lat), Some(lon)) => {
+            let d = doi178_shared::geo::haversine_m(gps.lat, gps.lon, lat, lon);
+            let warn = (d > GPS_WARNING_RADIUS_M).then(|| format!("recorded {d:.0} m from the establishment (more than {GPS_WARNING_RADIUS_M:.0} m)"));
+            (Some(d), warn)
+        }
+        _ => (None, None),
+    };
+    if gps_warning.is_none() {
+        gps_warning = input.gps_warning.clone();
+    }
+    let violations: Vec<ViolationRow> = input
+        .violations
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ViolationRow {
+            visit_id: id.to_string(),
+            idx: i as i32,
+            code: v.code.clone(),
+            description: v.description.clone(),
+            legal_basis: v.legal_basis.clone(),
+            proposed_fine_vnd: v.proposed_fine_vnd,
+        })
+        .collect();
+    let body = serde_json::to_string(input).map_err(|_| ApiError::internal())?;
+    let digest = record.digest();
+    let row = VisitRow {
+        id: id.to_string(),
+        revision,
+        establishment_id: est.id,
+        team_id: team.id,
+        assignment_id: input.assignment_id.map(|a| a.to_string()),
+        submitted_by: actor.user_id.to_string(),
+        started_at: input.started_at.naive_utc(),
+        ended_at: input.ended_at.naive_utc(),
+        received_at: now(),
+        lat: input.gps.as_ref().map(|g| g.lat),
+        lon: input.gps.as_ref().map(|g| g.lon),
+        accuracy_m: input.gps.as_ref().map(|g| g.accuracy_m),
+        distance_m,
+        gps_warning,
+        template_id: template.id,
+        template_version: template.version,
+        outcome: input.outcome.as_str().to_string(),
+        minutes_no: input.minutes_no.clone(),
+        follow_up_on: input.follow_up_on,
+        violation_count: violations.len() as i32,
+        total_fine_vnd: violations.iter().map(|v| v.proposed_fine_vnd).sum(),
+        review_status: "submitted".to_string(),
+        review_comment: None,
+        body,
+        original_digest: original_digest.map(str::to_string).unwrap_or_else(|| digest.clone()),
+        digest,
+        updated_at: now(),
+        seq,
+    };
+    let photo_ids = input.photo_ids.iter().map(|p| p.to_string()).collect();
+    Ok(Prepared { row, violations, photo_ids })
+}
+
+enum PutOutcome {
+    Created(Value),
+    Replayed(Value),
+}
+
+/// Submits a visit under the id the phone generated. First time: 201. The same body again: 200
+/// with what is stored. A different body under the same id: 409 with the stored digest.
+#[utoipa::path(put, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "UUID generated by the phone (idempotency key)")), request_body = Object,
+    responses((status = 201, body = Object), (status = 200, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<VisitInput>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "visit")?.to_string();
+    actor.require(&[Role::Inspector, Role::TeamLeader], "submit visits")?;
+    let record = VisitRecord::parse(body.0, Utc::now())?;
+    let digest = record.digest();
+    let db = state.db.clone();
+    let metrics = state.metrics.clone();
+    let outcome = web::block(move || {
+        db.write(|c| -> ApiResult<PutOutcome> {
+            if let Some(existing) = db::visits::get_unscoped(c, &id)? {
+                let visible = Uuid::parse_str(&id).ok().map(|u| db::visits::get(c, &actor, u)).transpose()?.flatten().is_some();
+                if visible && existing.original_digest == digest {
+                    return Ok(PutOutcome::Replayed(view(c, &existing)?));
+                }
+                let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
+                if visible {
+                    err.stored_digest = Some(existing.original_digest);
+                }
+                return Err(err);
+            }
+            let seq = db::next_seq(c)?;
+            let p = prepare(c, &actor, &id, &record, 1, None, seq)?;
+            let revision = RevisionRow { visit_id: id.clone(), revision: 1, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: None };
+            db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, true)?;
+            Ok(PutOutcome::Created(view(c, &p.row)?))
+        })
+    })
+    .await?;
+    match outcome {
+        Ok(PutOutcome::Created(v)) => {
+            metrics.visits_stored.with_label_values(&["created"]).inc();
+            Ok(HttpResponse::Created().json(v))
+        }
+        Ok(PutOutcome::Replayed(v)) => {
+            metrics.visits_stored.with_label_values(&["replayed"]).inc();
+            Ok(HttpResponse::Ok().json(v))
+        }
+        Err(e) => {
+            metrics.visits_stored.with_label_values(&["rejected"]).inc();
+            Err(e)
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VisitPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VisitQuery {
+    pub establishment: Option<Uuid>,
+    pub team: Option<Uuid>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Visits the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitQuery), security(("bearer" = [])),
+    responses((status = 200, body = VisitPage), (status = 400, body = crate::error::Problem)))]
+pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<VisitQuery>) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = doi178_shared::pagination::PageLimit::parse(q.limit)?;
+    let before = match q.cursor.as_deref() {
+        Some(c) => {
+            let (at, id) = doi178_shared::pagination::PageCursor::decode(c)?;
+            let at = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| ApiError::bad_request("invalid", "cursor", "cursor is not valid; start again without it"))?;
+            Some((at, id.to_string()))
+        }
+        None => None,
+    };
+    let db = state.db.clone();
+    let page = web::block(move || {
+        db.read(|c| -> ApiResult<VisitPage> {
+            let filter = db::visits::Filter {
+                establishment_id: q.establishment.map(|e| e.to_string()),
+                team_id: q.team.map(|t| t.to_string()),
+                before,
+                limit: i64::from(limit.get()) + 1,
+            };
+            let mut rows = db::visits::list(c, &actor, &filter)?;
+            let more = rows.len() > limit.get() as usize;
+            rows.truncate(limit.get() as usize);
+            let next_cursor = if more {
+                rows.last().and_then(|r| {
+                    Uuid::parse_str(&r.id).ok().map(|id| doi178_shared::pagination::PageCursor::encode(&r.started_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), id))
+                })
+            } else {
+                None
+            };
+            let items = rows.iter().map(|r| view(c, r)).collect::<ApiResult<Vec<_>>>()?;
+            Ok(VisitPage { items, next_cursor })
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One visit, with its revision history.
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "visit")?;
+    let db = state.db.clone();
+    let v = web::block(move || {
+        db.read(|c| -> ApiResult<Value> {
+            let row = db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
+            let mut v = view(c, &row)?;
+            let revisions: Vec<Value> = db::visits::revisions(c, &row.id)?
+                .into_iter()
+                .map(|r| json!({"revision": r.revision, "digest": r.digest, "submitted_by": r.submitted_by, "received_at": r.received_at, "reason": r.reason}))
+                .collect();
+            if let Value::Object(m) = &mut v {
+                m.insert("revisions".into(), Value::Array(revisions));
+            }
+            Ok(v)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionInput {
+    /// Why the record is corrected (kept with the revision).
+    pub reason: String,
+    /// The revision this correction is based on; must be the current one.
+    pub base_revision: i32,
+    #[schema(value_type = Object)]
+    pub visit: VisitInput,
+}
+
+/// Corrects a visit: stores a new revision; the earlier ones stay unchanged.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/revisions", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = RevisionInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn revise(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<RevisionInput>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "visit")?;
+    actor.require(&[Role::Inspector, Role::TeamLeader], "correct visits")?;
+    let input = body.0;
+    let reason = doi178_shared::text::clean_text("reason", &input.reason, 1000)?;
+    let record = VisitRecord::parse(input.visit, Utc::now())?;
+    let db = state.db.clone();
+    let v = web::block(move || {
+        db.write(|c| -> ApiResult<Value> {
+            let existing = db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
+            let team = Uuid::parse_str(&existing.team_id).map_err(|_| ApiError::internal())?;
+            if existing.submitted_by != actor.user_id.to_string() && !actor.leads(team) {
+                return Err(ApiError::forbidden("only the inspector who submitted the visit or the team's leaders may correct it"));
+            }
+            if input.base_revision != existing.revision {
+                return Err(ApiError::conflict("stale_revision", format!("the visit is at revision {}; reload it and correct that", existing.revision)).field("base_revision"));
+            }
+            if record.input().establishment_id.to_string() != existing.establishment_id || record.input().team_id.to_string() != existing.team_id {
+                return Err(ApiError::unprocessable("invalid", "visit.establishment_id", "a correction cannot move a visit to another establishment or team"));
+            }
+            let seq = db::next_seq(c)?;
+            let p = prepare(c, &actor, &existing.id, &record, existing.revision + 1, Some(&existing.original_digest), seq)?;
+            let revision = RevisionRow { visit_id: existing.id.clone(), revision: p.row.revision, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: Some(reason) };
+            db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, false)?;
+            view(c, &p.row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// `accepted`, `correction_requested` or `rejected`.
+    pub decision: String,
+    /// Shown to the inspector on the phone.
+    pub comment: Option<String>,
+}
+
+/// A team leader reviews a submitted visit.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/review", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = ReviewInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn review(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<ReviewInput>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "visit")?;
+    let input = body.0;
+    if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
+        return Err(ApiError::unprocessable("invalid", "decision", "decision must be accepted, correction_requested or rejected"));
+    }
+    let comment = doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
+    if input.decision != "accepted" && comment.is_none() {
+        return Err(ApiError::unprocessable("required", "comment", "say what must be corrected"));
+    }
+    let db = state.db.clone();
+    let v = web::block(move || {
+        db.write(|c| -> ApiResult<Value> {
+            let existing = db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
+            let team = Uuid::parse_str(&existing.team_id).map_err(|_| ApiError::internal())?;
+            if !actor.leads(team) {
+                return Err(ApiError::forbidden("only the team's leaders review its visits"));
+            }
+            let seq = db::next_seq(c)?;
+            db::visits::set_review(c, &existing.id, &input.decision, comment.as_deref(), seq, now())?;
+            let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
+            view(c, &row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(v))
+}
