@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{FileSettings, Settings, DEFAULT_PORT};
 
 #[derive(Parser, Debug)]
-#[command(name = "doi178-server", version, about = "doi178: planning, running and proving the inspections of Đội 178 teams")]
+#[command(
+    name = "doi178-server",
+    version,
+    about = "doi178: planning, running and proving the inspections of Đội 178 teams"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -83,9 +87,14 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
         .or(file.database_url)
         .unwrap_or_else(|| Settings::default_database_url(&data_dir));
     let jwt_secret = std::env::var("DOI178_JWT_SECRET").ok().or(file.jwt_secret);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     Ok(Settings {
-        port: serve.and_then(|s| s.port).or(file.port).unwrap_or(DEFAULT_PORT),
+        port: serve
+            .and_then(|s| s.port)
+            .or(file.port)
+            .unwrap_or(DEFAULT_PORT),
         bind: serve
             .and_then(|s| s.bind)
             .or(file.bind)
@@ -93,7 +102,11 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
         data_dir,
         database_url,
         jwt_secret,
-        workers: serve.and_then(|s| s.workers).or(file.workers).unwrap_or(cores).max(1),
+        workers: serve
+            .and_then(|s| s.workers)
+            .or(file.workers)
+            .unwrap_or(cores)
+            .max(1),
         db_max_connections: file.db_max_connections.unwrap_or(16),
         demo: serve.is_some_and(|s| s.demo),
         public_url: file.public_url,
@@ -107,16 +120,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, Some(&args))?;
             let state = crate::startup::build_state(&settings)?;
             if settings.demo {
-                crate::demo::ensure_loaded(&state.db, &crate::demo::DemoArgs::default())?;
+                crate::demo::ensure_loaded(
+                    &state.db,
+                    &*state.photos,
+                    &crate::demo::DemoArgs::default(),
+                )?;
             }
             let listener = TcpListener::bind(SocketAddr::new(settings.bind, settings.port))
-                .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e} (is another server running? try --port)", settings.bind, settings.port))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot listen on {}:{}: {e} (is another server running? try --port)",
+                        settings.bind,
+                        settings.port
+                    )
+                })?;
             let addr = listener.local_addr()?;
-            let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+            let host = if addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                addr.ip().to_string()
+            };
             println!("doi178-server listening on http://{host}:{}", addr.port());
             println!("  API docs: http://{host}:{}/api/docs/", addr.port());
             if settings.demo {
-                println!("  demo accounts (password: {}):", crate::demo::DEMO_PASSWORD);
+                println!(
+                    "  demo accounts (password: {}):",
+                    crate::demo::DEMO_PASSWORD
+                );
                 for (user, what) in crate::demo::DEMO_ACCOUNTS {
                     println!("    {user:<16} {what}");
                 }
@@ -146,7 +176,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 4)?;
             db.migrate()?;
-            crate::demo::ensure_loaded(&db, &args)
+            let photos = crate::storage::LocalDirStore::new(&settings.photo_dir())?;
+            crate::demo::ensure_loaded(&db, &photos, &args)
         }
     }
 }

@@ -159,7 +159,11 @@ impl From<diesel::result::Error> for ApiError {
             }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 tracing::info!(detail = info.message(), "foreign key violation");
-                ApiError::unprocessable("invalid_reference", "", "a referenced record does not exist")
+                ApiError::unprocessable(
+                    "invalid_reference",
+                    "",
+                    "a referenced record does not exist",
+                )
             }
             other => {
                 tracing::error!(error = %other, "database error");

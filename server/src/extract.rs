@@ -33,7 +33,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .to_ascii_lowercase();
         let mut payload = payload.take();
         Box::pin(async move {
-            let mime = content_type.split(';').next().unwrap_or("").trim().to_string();
+            let mime = content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if mime != "application/json" && !mime.ends_with("+json") {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -53,7 +58,11 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
-            ApiError::bad_request("incomplete_body", "body", "the request body was cut off; send it again")
+            ApiError::bad_request(
+                "incomplete_body",
+                "body",
+                "the request body was cut off; send it again",
+            )
         })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::new(
@@ -77,13 +86,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         ));
     }
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| {
+        ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8")
+    })?;
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "body".to_string() } else { path };
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         let message = inner.to_string();
         // serde reports unknown fields at the parent path; name the field itself.
         let field = match unknown_field_name(&message) {

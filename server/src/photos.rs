@@ -50,7 +50,12 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(map_err)?;
     let (w, h) = decoder.dimensions();
-    if w == 0 || h == 0 || w > MAX_PHOTO_DIMENSION || h > MAX_PHOTO_DIMENSION || u64::from(w) * u64::from(h) > MAX_PHOTO_PIXELS {
+    if w == 0
+        || h == 0
+        || w > MAX_PHOTO_DIMENSION
+        || h > MAX_PHOTO_DIMENSION
+        || u64::from(w) * u64::from(h) > MAX_PHOTO_PIXELS
+    {
         return Err(PhotoError::TooLarge(w, h));
     }
     let orientation = decoder.orientation().map_err(map_err)?;
@@ -73,7 +78,8 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
 fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    img.write_with_encoder(encoder).map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    img.write_with_encoder(encoder)
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     Ok(out)
 }
 
@@ -93,7 +99,8 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = DynamicImage::new_rgb8(w, h);
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
         out
     }
 
@@ -107,7 +114,10 @@ mod tests {
 
     #[test]
     fn refuses_non_images_and_bombs() {
-        assert_eq!(process(b"hello, not an image").err(), Some(PhotoError::NotAnImage));
+        assert_eq!(
+            process(b"hello, not an image").err(),
+            Some(PhotoError::NotAnImage)
+        );
         assert_eq!(process(b"GIF89a....").err(), Some(PhotoError::NotAnImage));
         // 20000 x 20000 black PNG: tiny file, 1.6 GB decoded.
         let bomb = {
@@ -117,10 +127,14 @@ mod tests {
             use image::ImageEncoder;
             let data: Vec<u8> = row.iter().cycle().take(20_000 * 100).copied().collect();
             // Write only a header-sized image to keep the test fast, then patch dimensions.
-            enc.write_image(&data, 20_000, 100, image::ExtendedColorType::L8).unwrap();
+            enc.write_image(&data, 20_000, 100, image::ExtendedColorType::L8)
+                .unwrap();
             out
         };
-        assert!(matches!(process(&bomb).err(), Some(PhotoError::TooLarge(_, _))));
+        assert!(matches!(
+            process(&bomb).err(),
+            Some(PhotoError::TooLarge(_, _))
+        ));
         let mut truncated = png(64, 64);
         truncated.truncate(60);
         assert!(process(&truncated).is_err());

@@ -17,8 +17,12 @@ use crate::storage::LocalDirStore;
 use crate::telemetry::Metrics;
 
 pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data directory {}: {e}",
+            settings.data_dir.display()
+        )
+    })?;
     let db = Db::open(&settings.database_url, settings.db_max_connections)?;
     let applied = db.migrate()?;
     if !applied.is_empty() {

@@ -1,11 +1,16 @@
 //! Logging set-up and the Prometheus metrics served at /metrics.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOI178_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_web=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 pub struct Metrics {
@@ -20,12 +25,20 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Metrics> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("doi178_http_requests_total", "HTTP requests by route and status"),
+            Opts::new(
+                "doi178_http_requests_total",
+                "HTTP requests by route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("doi178_http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+            HistogramOpts::new(
+                "doi178_http_request_duration_seconds",
+                "HTTP request latency",
+            )
+            .buckets(vec![
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ]),
             &["method", "route"],
         )?;
         let visits_stored = IntCounterVec::new(

@@ -101,16 +101,25 @@ impl AssignmentDraft {
             return Err(DomainError::required("establishment_ids"));
         }
         if input.establishment_ids.len() > MAX_ASSIGNMENT_ESTABLISHMENTS {
-            return Err(DomainError::too_long("establishment_ids", MAX_ASSIGNMENT_ESTABLISHMENTS));
+            return Err(DomainError::too_long(
+                "establishment_ids",
+                MAX_ASSIGNMENT_ESTABLISHMENTS,
+            ));
         }
         let mut seen = HashSet::new();
         for (i, e) in input.establishment_ids.iter().enumerate() {
             if !seen.insert(e) {
-                return Err(DomainError::duplicate(indexed("establishment_ids", i), "appears twice"));
+                return Err(DomainError::duplicate(
+                    indexed("establishment_ids", i),
+                    "appears twice",
+                ));
             }
         }
         if input.window_end < input.window_start {
-            return Err(DomainError::out_of_range("window_end", "must not be before window_start"));
+            return Err(DomainError::out_of_range(
+                "window_end",
+                "must not be before window_start",
+            ));
         }
         if input.window_end - input.window_start > TimeDelta::days(MAX_WINDOW_DAYS) {
             return Err(DomainError::out_of_range(
@@ -122,7 +131,10 @@ impl AssignmentDraft {
         match (input.kind, input.tip_id) {
             (AssignmentKind::Tip, None) => return Err(DomainError::required("tip_id")),
             (AssignmentKind::Planned, Some(_)) => {
-                return Err(DomainError::inconsistent("tip_id", "a planned inspection is not on a tip"))
+                return Err(DomainError::inconsistent(
+                    "tip_id",
+                    "a planned inspection is not on a tip",
+                ))
             }
             _ => {}
         }
@@ -202,7 +214,13 @@ mod tests {
         assert_eq!(Draft.transition(Cancelled).unwrap(), Cancelled);
         assert_eq!(Released.transition(Done).unwrap(), Done);
         assert_eq!(Released.transition(Cancelled).unwrap(), Cancelled);
-        for (from, to) in [(Draft, Done), (Released, Draft), (Done, Cancelled), (Cancelled, Released), (Draft, Draft)] {
+        for (from, to) in [
+            (Draft, Done),
+            (Released, Draft),
+            (Done, Cancelled),
+            (Cancelled, Released),
+            (Draft, Draft),
+        ] {
             let e = from.transition(to).unwrap_err();
             assert_eq!((e.field.as_str(), e.code), ("status", "invalid_transition"));
         }
@@ -222,18 +240,65 @@ mod tests {
     #[test]
     fn rules() {
         let field = |i: AssignmentInput| AssignmentDraft::parse(i).unwrap_err().field;
-        assert_eq!(field(AssignmentInput { establishment_ids: vec![], ..input() }), "establishment_ids");
         assert_eq!(
-            field(AssignmentInput { establishment_ids: vec![Uuid::from_u128(1); 2], ..input() }),
+            field(AssignmentInput {
+                establishment_ids: vec![],
+                ..input()
+            }),
+            "establishment_ids"
+        );
+        assert_eq!(
+            field(AssignmentInput {
+                establishment_ids: vec![Uuid::from_u128(1); 2],
+                ..input()
+            }),
             "establishment_ids[1]"
         );
-        assert_eq!(field(AssignmentInput { window_end: d("2026-11-30"), ..input() }), "window_end");
-        assert_eq!(field(AssignmentInput { window_end: d("2028-01-01"), ..input() }), "window_end");
-        assert_eq!(field(AssignmentInput { kind: AssignmentKind::Tip, ..input() }), "tip_id");
-        assert_eq!(field(AssignmentInput { kind: AssignmentKind::FollowUp, ..input() }), "follow_up_of");
-        assert_eq!(field(AssignmentInput { tip_id: Some(Uuid::from_u128(5)), ..input() }), "tip_id");
-        let many = (0..=MAX_ASSIGNMENT_ESTABLISHMENTS as u128).map(Uuid::from_u128).collect();
-        assert_eq!(field(AssignmentInput { establishment_ids: many, ..input() }), "establishment_ids");
+        assert_eq!(
+            field(AssignmentInput {
+                window_end: d("2026-11-30"),
+                ..input()
+            }),
+            "window_end"
+        );
+        assert_eq!(
+            field(AssignmentInput {
+                window_end: d("2028-01-01"),
+                ..input()
+            }),
+            "window_end"
+        );
+        assert_eq!(
+            field(AssignmentInput {
+                kind: AssignmentKind::Tip,
+                ..input()
+            }),
+            "tip_id"
+        );
+        assert_eq!(
+            field(AssignmentInput {
+                kind: AssignmentKind::FollowUp,
+                ..input()
+            }),
+            "follow_up_of"
+        );
+        assert_eq!(
+            field(AssignmentInput {
+                tip_id: Some(Uuid::from_u128(5)),
+                ..input()
+            }),
+            "tip_id"
+        );
+        let many = (0..=MAX_ASSIGNMENT_ESTABLISHMENTS as u128)
+            .map(Uuid::from_u128)
+            .collect();
+        assert_eq!(
+            field(AssignmentInput {
+                establishment_ids: many,
+                ..input()
+            }),
+            "establishment_ids"
+        );
         assert!(AssignmentDraft::parse(AssignmentInput {
             kind: AssignmentKind::Unannounced,
             tip_id: Some(Uuid::from_u128(5)),

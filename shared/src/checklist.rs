@@ -59,7 +59,8 @@ pub struct ChecklistTemplate {
 }
 
 fn is_code(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
 impl ChecklistTemplate {
@@ -88,17 +89,28 @@ impl ChecklistTemplate {
                 ));
             }
             if !seen.insert(code.clone()) {
-                return Err(DomainError::duplicate(format!("{p}.code"), "two items have this code"));
+                return Err(DomainError::duplicate(
+                    format!("{p}.code"),
+                    "two items have this code",
+                ));
             }
             items.push(ChecklistItem {
                 code,
                 text: clean_text("text", &item.text, 1000).map_err(|e| e.with_prefix(&p))?,
                 legal_basis: clean_optional_line("legal_basis", item.legal_basis.as_deref(), 300)
                     .map_err(|e| e.with_prefix(&p))?,
-                sanction_ref: clean_optional_line("sanction_ref", item.sanction_ref.as_deref(), 300)
-                    .map_err(|e| e.with_prefix(&p))?,
-                violation_code: clean_optional_line("violation_code", item.violation_code.as_deref(), 64)
-                    .map_err(|e| e.with_prefix(&p))?,
+                sanction_ref: clean_optional_line(
+                    "sanction_ref",
+                    item.sanction_ref.as_deref(),
+                    300,
+                )
+                .map_err(|e| e.with_prefix(&p))?,
+                violation_code: clean_optional_line(
+                    "violation_code",
+                    item.violation_code.as_deref(),
+                    64,
+                )
+                .map_err(|e| e.with_prefix(&p))?,
             });
         }
         Ok(Self {
@@ -173,14 +185,50 @@ mod tests {
     #[test]
     fn rules() {
         let field = |i: ChecklistTemplateInput| ChecklistTemplate::parse(i).unwrap_err().field;
-        assert_eq!(field(ChecklistTemplateInput { version: 0, ..input() }), "version");
-        assert_eq!(field(ChecklistTemplateInput { title: "".into(), ..input() }), "title");
-        assert_eq!(field(ChecklistTemplateInput { items: vec![], ..input() }), "items");
-        assert_eq!(field(ChecklistTemplateInput { items: vec![item("A"), item("A")], ..input() }), "items[1].code");
-        assert_eq!(field(ChecklistTemplateInput { items: vec![item("A B")], ..input() }), "items[0].code");
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                version: 0,
+                ..input()
+            }),
+            "version"
+        );
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                title: "".into(),
+                ..input()
+            }),
+            "title"
+        );
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                items: vec![],
+                ..input()
+            }),
+            "items"
+        );
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                items: vec![item("A"), item("A")],
+                ..input()
+            }),
+            "items[1].code"
+        );
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                items: vec![item("A B")],
+                ..input()
+            }),
+            "items[0].code"
+        );
         let mut bad = item("A");
         bad.text = " ".into();
-        assert_eq!(field(ChecklistTemplateInput { items: vec![bad], ..input() }), "items[0].text");
+        assert_eq!(
+            field(ChecklistTemplateInput {
+                items: vec![bad],
+                ..input()
+            }),
+            "items[0].text"
+        );
     }
 
     #[test]
@@ -188,6 +236,9 @@ mod tests {
         let json = r#"{"establishment_type":"karaoke","title":"K","items":[{"code":"A","text":"x"}],"valid_from":"2026-01-01"}"#;
         let i: ChecklistTemplateInput = serde_json::from_str(json).unwrap();
         assert_eq!(i.version, 0);
-        assert!(serde_json::from_str::<ChecklistTemplateInput>(&json.replace("\"title\"", "\"evil\":1,\"title\"")).is_err());
+        assert!(serde_json::from_str::<ChecklistTemplateInput>(
+            &json.replace("\"title\"", "\"evil\":1,\"title\"")
+        )
+        .is_err());
     }
 }

@@ -123,7 +123,10 @@ mod tests {
     #[test]
     fn helpers_use_the_stable_codes() {
         assert_eq!(DomainError::too_long("a", 3).code, "too_long");
-        assert_eq!(DomainError::too_long("a", 3).message, "must be at most 3 long");
+        assert_eq!(
+            DomainError::too_long("a", 3).message,
+            "must be at most 3 long"
+        );
         assert_eq!(DomainError::invalid("a", "x").code, "invalid");
         assert_eq!(DomainError::out_of_range("a", "x").code, "out_of_range");
         assert_eq!(DomainError::duplicate("a", "x").code, "duplicate");

@@ -50,9 +50,9 @@ impl EstablishmentType {
             EstablishmentType::DanceHall => "vu_truong",
             EstablishmentType::Hotel | EstablishmentType::Guesthouse => "luu_tru",
             EstablishmentType::MassageSauna => "xoa_bop",
-            EstablishmentType::Bar | EstablishmentType::RestaurantHostess | EstablishmentType::Other => {
-                "nha_hang_bar_cafe"
-            }
+            EstablishmentType::Bar
+            | EstablishmentType::RestaurantHostess
+            | EstablishmentType::Other => "nha_hang_bar_cafe",
         }
     }
 }
@@ -185,8 +185,11 @@ impl Licence {
         }
         let licence_no =
             clean_optional_line("licence_no", input.licence_no.as_deref(), MAX_LICENCE_NO)?;
-        let antt_cert_no =
-            clean_optional_line("antt_cert_no", input.antt_cert_no.as_deref(), MAX_LICENCE_NO)?;
+        let antt_cert_no = clean_optional_line(
+            "antt_cert_no",
+            input.antt_cert_no.as_deref(),
+            MAX_LICENCE_NO,
+        )?;
         if let (Some(issued), Some(expires)) = (input.licence_issued_on, input.licence_expires_on) {
             if expires <= issued {
                 return Err(DomainError::out_of_range(
@@ -560,7 +563,10 @@ mod tests {
             ]
         );
         assert_eq!(EstablishmentType::Guesthouse.label_vi(), "Nhà nghỉ");
-        assert_eq!(EstablishmentType::MassageSauna.label_vi(), "Xoa bóp, xông hơi");
+        assert_eq!(
+            EstablishmentType::MassageSauna.label_vi(),
+            "Xoa bóp, xông hơi"
+        );
     }
 
     #[test]
@@ -578,12 +584,27 @@ mod tests {
 
     #[test]
     fn phone_rules() {
-        assert_eq!(Phone::parse("0234 3822 123").unwrap().as_str(), "02343822123");
-        assert_eq!(Phone::parse("+84 905 123 456").unwrap().as_str(), "+84905123456");
+        assert_eq!(
+            Phone::parse("0234 3822 123").unwrap().as_str(),
+            "02343822123"
+        );
+        assert_eq!(
+            Phone::parse("+84 905 123 456").unwrap().as_str(),
+            "+84905123456"
+        );
         assert_eq!(Phone::parse("0905.123.456").unwrap().as_str(), "0905123456");
         assert_eq!(Phone::parse("12345678").unwrap().as_str(), "12345678");
-        assert_eq!(Phone::parse("123456789012345").unwrap().as_str(), "123456789012345");
-        for bad in ["1234567", "1234567890123456", "09x5123456", "09+05123456", "++84905123456"] {
+        assert_eq!(
+            Phone::parse("123456789012345").unwrap().as_str(),
+            "123456789012345"
+        );
+        for bad in [
+            "1234567",
+            "1234567890123456",
+            "09x5123456",
+            "09+05123456",
+            "++84905123456",
+        ] {
             let e = Phone::parse(bad).unwrap_err();
             assert_eq!((e.field.as_str(), e.code), ("phone", "invalid"), "{bad}");
         }
@@ -597,7 +618,10 @@ mod tests {
 
     #[test]
     fn licence_rules() {
-        assert_eq!(Licence::parse(LicenceInput::default()).unwrap(), Licence::default());
+        assert_eq!(
+            Licence::parse(LicenceInput::default()).unwrap(),
+            Licence::default()
+        );
         let l = Licence::parse(LicenceInput {
             business_reg_no: Some(" 33A8.012/345-1 ".into()),
             licence_no: Some("  ".into()),
@@ -650,7 +674,10 @@ mod tests {
         };
         assert!(mk("2023-01-01", "2023-01-02").is_ok());
         let e = mk("2023-01-01", "2023-01-01").unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("licence_expires_on", "out_of_range"));
+        assert_eq!(
+            (e.field.as_str(), e.code),
+            ("licence_expires_on", "out_of_range")
+        );
         assert!(mk("2023-01-02", "2023-01-01").is_err());
         let l = mk("2023-01-01", "2024-01-01").unwrap();
         assert!(!l.is_expired_on(date("2024-01-01")));
@@ -701,47 +728,124 @@ mod tests {
 
     #[test]
     fn name_and_address_rules() {
-        assert_eq!(err(EstablishmentInput { name: " ".into(), ..input() }), e("name", "required"));
         assert_eq!(
-            err(EstablishmentInput { name: "x".repeat(201), ..input() }),
+            err(EstablishmentInput {
+                name: " ".into(),
+                ..input()
+            }),
+            e("name", "required")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                name: "x".repeat(201),
+                ..input()
+            }),
             e("name", "too_long")
         );
-        assert!(EstablishmentDraft::parse(EstablishmentInput { name: "x".repeat(200), ..input() }).is_ok());
-        assert_eq!(err(EstablishmentInput { address: "".into(), ..input() }), e("address", "required"));
+        assert!(EstablishmentDraft::parse(EstablishmentInput {
+            name: "x".repeat(200),
+            ..input()
+        })
+        .is_ok());
         assert_eq!(
-            err(EstablishmentInput { address: "x".repeat(301), ..input() }),
+            err(EstablishmentInput {
+                address: "".into(),
+                ..input()
+            }),
+            e("address", "required")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                address: "x".repeat(301),
+                ..input()
+            }),
             e("address", "too_long")
         );
         assert_eq!(
-            err(EstablishmentInput { address: "a\nb".into(), ..input() }),
+            err(EstablishmentInput {
+                address: "a\nb".into(),
+                ..input()
+            }),
             e("address", "invalid")
         );
     }
 
     #[test]
     fn unit_must_be_a_commune() {
-        assert_eq!(err(EstablishmentInput { unit: "2025:46".into(), ..input() }), e("unit", "invalid"));
-        assert_eq!(err(EstablishmentInput { unit: "pre2025:474".into(), ..input() }), e("unit", "invalid"));
-        assert_eq!(err(EstablishmentInput { unit: "19753".into(), ..input() }), e("unit", "invalid"));
-        assert_eq!(err(EstablishmentInput { unit: "".into(), ..input() }), e("unit", "required"));
-        assert!(EstablishmentDraft::parse(EstablishmentInput { unit: "pre2025:19753".into(), ..input() }).is_ok());
+        assert_eq!(
+            err(EstablishmentInput {
+                unit: "2025:46".into(),
+                ..input()
+            }),
+            e("unit", "invalid")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                unit: "pre2025:474".into(),
+                ..input()
+            }),
+            e("unit", "invalid")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                unit: "19753".into(),
+                ..input()
+            }),
+            e("unit", "invalid")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                unit: "".into(),
+                ..input()
+            }),
+            e("unit", "required")
+        );
+        assert!(EstablishmentDraft::parse(EstablishmentInput {
+            unit: "pre2025:19753".into(),
+            ..input()
+        })
+        .is_ok());
     }
 
     #[test]
     fn location_rules() {
-        assert_eq!(err(EstablishmentInput { lon: None, ..input() }), e("lon", "required"));
-        assert_eq!(err(EstablishmentInput { lat: None, ..input() }), e("lat", "required"));
-        assert_eq!(err(EstablishmentInput { lat: Some(48.85), ..input() }), e("lat", "out_of_range"));
+        assert_eq!(
+            err(EstablishmentInput {
+                lon: None,
+                ..input()
+            }),
+            e("lon", "required")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                lat: None,
+                ..input()
+            }),
+            e("lat", "required")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                lat: Some(48.85),
+                ..input()
+            }),
+            e("lat", "out_of_range")
+        );
     }
 
     #[test]
     fn licence_errors_surface_with_their_field() {
         assert_eq!(
-            err(EstablishmentInput { licence_expires_on: Some(date("2022-01-01")), ..input() }),
+            err(EstablishmentInput {
+                licence_expires_on: Some(date("2022-01-01")),
+                ..input()
+            }),
             e("licence_expires_on", "out_of_range")
         );
         assert_eq!(
-            err(EstablishmentInput { business_reg_no: Some("a b".into()), ..input() }),
+            err(EstablishmentInput {
+                business_reg_no: Some("a b".into()),
+                ..input()
+            }),
             e("business_reg_no", "invalid")
         );
     }
@@ -749,10 +853,19 @@ mod tests {
     #[test]
     fn owner_and_phone_rules() {
         assert_eq!(
-            err(EstablishmentInput { owner_name: Some("x".repeat(121)), ..input() }),
+            err(EstablishmentInput {
+                owner_name: Some("x".repeat(121)),
+                ..input()
+            }),
             e("owner_name", "too_long")
         );
-        assert_eq!(err(EstablishmentInput { phone: Some("123".into()), ..input() }), e("phone", "invalid"));
+        assert_eq!(
+            err(EstablishmentInput {
+                phone: Some("123".into()),
+                ..input()
+            }),
+            e("phone", "invalid")
+        );
     }
 
     #[test]
@@ -765,9 +878,15 @@ mod tests {
         assert!(EstablishmentDraft::parse(closed(Some("2024-05-01"))).is_ok());
         assert!(EstablishmentDraft::parse(closed(Some("2023-02-01"))).is_ok());
         assert_eq!(err(closed(None)), e("closed_on", "required"));
-        assert_eq!(err(closed(Some("2023-01-31"))), e("closed_on", "out_of_range"));
         assert_eq!(
-            err(EstablishmentInput { closed_on: Some(date("2024-05-01")), ..input() }),
+            err(closed(Some("2023-01-31"))),
+            e("closed_on", "out_of_range")
+        );
+        assert_eq!(
+            err(EstablishmentInput {
+                closed_on: Some(date("2024-05-01")),
+                ..input()
+            }),
             e("closed_on", "inconsistent")
         );
         assert_eq!(
@@ -788,7 +907,10 @@ mod tests {
     #[test]
     fn commitment_rules() {
         assert_eq!(
-            err(EstablishmentInput { commitment_signed: false, ..input() }),
+            err(EstablishmentInput {
+                commitment_signed: false,
+                ..input()
+            }),
             e("commitment_signed_on", "inconsistent")
         );
         assert!(EstablishmentDraft::parse(EstablishmentInput {
@@ -815,7 +937,10 @@ mod tests {
             ..input()
         })
         .unwrap();
-        assert_eq!(minimal.search_key(), "karaoke hoa mai 12 le loi, phuong phu hoi");
+        assert_eq!(
+            minimal.search_key(),
+            "karaoke hoa mai 12 le loi, phuong phu hoi"
+        );
     }
 
     #[test]
@@ -825,7 +950,10 @@ mod tests {
         assert_eq!(json["establishment_type"], "karaoke");
         assert_eq!(json["unit"], "2025:19753");
         assert_eq!(json["phone"], "02343822123");
-        assert_eq!(serde_json::from_value::<EstablishmentDraft>(json.clone()).unwrap(), d);
+        assert_eq!(
+            serde_json::from_value::<EstablishmentDraft>(json.clone()).unwrap(),
+            d
+        );
 
         let mut bad = json.clone();
         bad["status"] = "closed".into();

@@ -117,7 +117,10 @@ impl GpsFix {
     /// `accuracy_m` must be finite, above 0 and at most [`MAX_ACCURACY_M`] (field `accuracy_m`).
     pub fn parse(point: GeoPoint, accuracy_m: f64) -> DomainResult<Self> {
         if !accuracy_m.is_finite() {
-            return Err(DomainError::invalid("accuracy_m", "must be a finite number"));
+            return Err(DomainError::invalid(
+                "accuracy_m",
+                "must be a finite number",
+            ));
         }
         if accuracy_m <= 0.0 || accuracy_m > MAX_ACCURACY_M {
             return Err(DomainError::out_of_range(
@@ -226,10 +229,14 @@ mod tests {
         assert_eq!(serde_json::from_str::<GeoPoint>(&json).unwrap(), p);
         assert!(serde_json::from_str::<GeoPoint>(r#"{"lat":0,"lon":0}"#).is_err());
         assert!(serde_json::from_str::<GeoPoint>(r#"{"lat":16.4}"#).is_err());
-        assert!(
-            serde_json::from_str::<GeoPoint>(r#"{"lat":16.4,"lon":107.5,"alt":3}"#).is_err()
+        assert!(serde_json::from_str::<GeoPoint>(r#"{"lat":16.4,"lon":107.5,"alt":3}"#).is_err());
+        assert_eq!(
+            RawGeoPoint::from(p),
+            RawGeoPoint {
+                lat: HUE.0,
+                lon: HUE.1
+            }
         );
-        assert_eq!(RawGeoPoint::from(p), RawGeoPoint { lat: HUE.0, lon: HUE.1 });
     }
 
     #[test]
@@ -252,10 +259,10 @@ mod tests {
         let json = serde_json::to_string(&fix).unwrap();
         assert_eq!(json, r#"{"lat":16.4637,"lon":107.5909,"accuracy_m":8.0}"#);
         assert_eq!(serde_json::from_str::<GpsFix>(&json).unwrap(), fix);
-        assert!(serde_json::from_str::<GpsFix>(
-            r#"{"lat":16.4637,"lon":107.5909,"accuracy_m":0}"#
-        )
-        .is_err());
+        assert!(
+            serde_json::from_str::<GpsFix>(r#"{"lat":16.4637,"lon":107.5909,"accuracy_m":0}"#)
+                .is_err()
+        );
         assert!(
             serde_json::from_str::<GpsFix>(r#"{"lat":1,"lon":107.5909,"accuracy_m":5}"#).is_err()
         );

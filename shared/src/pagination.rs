@@ -47,7 +47,12 @@ impl PageCursor {
 
     /// Errors name the field `cursor`.
     pub fn decode(cursor: &str) -> DomainResult<(String, Uuid)> {
-        let bad = || DomainError::invalid("cursor", "is not a cursor this server gave out; start again without it");
+        let bad = || {
+            DomainError::invalid(
+                "cursor",
+                "is not a cursor this server gave out; start again without it",
+            )
+        };
         if cursor.len() > 2048 {
             return Err(bad());
         }
@@ -68,7 +73,10 @@ mod tests {
     fn limits() {
         assert_eq!(PageLimit::parse(None).unwrap().get(), DEFAULT_PAGE_LIMIT);
         assert_eq!(PageLimit::parse(Some(1)).unwrap().get(), 1);
-        assert_eq!(PageLimit::parse(Some(MAX_PAGE_LIMIT)).unwrap().get(), MAX_PAGE_LIMIT);
+        assert_eq!(
+            PageLimit::parse(Some(MAX_PAGE_LIMIT)).unwrap().get(),
+            MAX_PAGE_LIMIT
+        );
         let e = PageLimit::parse(Some(0)).unwrap_err();
         assert_eq!((e.field.as_str(), e.code), ("limit", "out_of_range"));
         assert!(PageLimit::parse(Some(MAX_PAGE_LIMIT + 1)).is_err());
@@ -78,8 +86,13 @@ mod tests {
     fn cursor_round_trips_including_vietnamese_keys() {
         let id = Uuid::new_v4();
         let c = PageCursor::encode("nha nghi hoa\u{1f}x", id);
-        assert!(c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'));
-        assert_eq!(PageCursor::decode(&c).unwrap(), ("nha nghi hoa\u{1f}x".to_string(), id));
+        assert!(c
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'));
+        assert_eq!(
+            PageCursor::decode(&c).unwrap(),
+            ("nha nghi hoa\u{1f}x".to_string(), id)
+        );
         let c = PageCursor::encode("Nhà nghỉ", id);
         assert_eq!(PageCursor::decode(&c).unwrap().0, "Nhà nghỉ");
     }

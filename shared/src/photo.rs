@@ -73,7 +73,10 @@ pub fn parse_content_digest(value: &str) -> DomainResult<Sha256Digest> {
         }
         saw_any = true;
         let Some((alg, rest)) = member.split_once('=') else {
-            return Err(DomainError::invalid(FIELD, "must look like sha-256=:<base64>:"));
+            return Err(DomainError::invalid(
+                FIELD,
+                "must look like sha-256=:<base64>:",
+            ));
         };
         if !alg.trim().eq_ignore_ascii_case("sha-256") {
             continue;

@@ -19,7 +19,10 @@ impl ShareBp {
 
     pub fn new(bp: u32) -> DomainResult<Self> {
         if bp > 10_000 {
-            return Err(DomainError::out_of_range("share", "must be between 0 and 10000 basis points"));
+            return Err(DomainError::out_of_range(
+                "share",
+                "must be between 0 and 10000 basis points",
+            ));
         }
         Ok(Self(bp))
     }
@@ -80,9 +83,13 @@ impl Programme {
     pub fn parse(input: ProgrammeInput) -> DomainResult<Self> {
         let name = clean_line("name", &input.name, 200)?;
         if input.period_end <= input.period_start {
-            return Err(DomainError::out_of_range("period_end", "must be after period_start"));
+            return Err(DomainError::out_of_range(
+                "period_end",
+                "must be after period_start",
+            ));
         }
-        let annual = ShareBp::new(input.annual_min_share_bp).map_err(|e| e.with_field("annual_min_share_bp"))?;
+        let annual = ShareBp::new(input.annual_min_share_bp)
+            .map_err(|e| e.with_field("annual_min_share_bp"))?;
         let end = ShareBp::new(input.end_share_bp).map_err(|e| e.with_field("end_share_bp"))?;
         if input.types_in_scope.is_empty() {
             return Err(DomainError::required("types_in_scope"));
@@ -143,7 +150,11 @@ mod tests {
             period_end: "2025-12-31".parse().unwrap(),
             annual_min_share_bp: 2000,
             end_share_bp: 10_000,
-            types_in_scope: vec![EstablishmentType::Karaoke, EstablishmentType::Hotel, EstablishmentType::Karaoke],
+            types_in_scope: vec![
+                EstablishmentType::Karaoke,
+                EstablishmentType::Hotel,
+                EstablishmentType::Karaoke,
+            ],
         }
     }
 
@@ -168,10 +179,40 @@ mod tests {
         assert_eq!(p.years(), 2021..=2025);
         assert!(p.covers_day("2025-12-31".parse().unwrap()));
         let field = |i: ProgrammeInput| Programme::parse(i).unwrap_err().field;
-        assert_eq!(field(ProgrammeInput { period_end: "2020-01-01".parse().unwrap(), ..input() }), "period_end");
-        assert_eq!(field(ProgrammeInput { annual_min_share_bp: 10_001, ..input() }), "annual_min_share_bp");
-        assert_eq!(field(ProgrammeInput { end_share_bp: 10_001, ..input() }), "end_share_bp");
-        assert_eq!(field(ProgrammeInput { types_in_scope: vec![], ..input() }), "types_in_scope");
-        assert_eq!(field(ProgrammeInput { name: "".into(), ..input() }), "name");
+        assert_eq!(
+            field(ProgrammeInput {
+                period_end: "2020-01-01".parse().unwrap(),
+                ..input()
+            }),
+            "period_end"
+        );
+        assert_eq!(
+            field(ProgrammeInput {
+                annual_min_share_bp: 10_001,
+                ..input()
+            }),
+            "annual_min_share_bp"
+        );
+        assert_eq!(
+            field(ProgrammeInput {
+                end_share_bp: 10_001,
+                ..input()
+            }),
+            "end_share_bp"
+        );
+        assert_eq!(
+            field(ProgrammeInput {
+                types_in_scope: vec![],
+                ..input()
+            }),
+            "types_in_scope"
+        );
+        assert_eq!(
+            field(ProgrammeInput {
+                name: "".into(),
+                ..input()
+            }),
+            "name"
+        );
     }
 }

@@ -81,7 +81,10 @@ impl Username {
         if n < USERNAME_LEN.0 || n > USERNAME_LEN.1 {
             return Err(DomainError::out_of_range(
                 "username",
-                format!("must be {} to {} characters long", USERNAME_LEN.0, USERNAME_LEN.1),
+                format!(
+                    "must be {} to {} characters long",
+                    USERNAME_LEN.0, USERNAME_LEN.1
+                ),
             ));
         }
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -145,7 +148,10 @@ pub fn check_password_policy(password: &str) -> DomainResult<()> {
     let mut chars = password.chars();
     if let Some(first) = chars.next() {
         if chars.all(|c| c == first) {
-            return Err(DomainError::invalid("password", "must not repeat one character"));
+            return Err(DomainError::invalid(
+                "password",
+                "must not repeat one character",
+            ));
         }
     }
     Ok(())
@@ -173,7 +179,10 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised_and_checked() {
-        assert_eq!(Username::parse(" DoiTruong.Hue ").unwrap().as_str(), "doitruong.hue");
+        assert_eq!(
+            Username::parse(" DoiTruong.Hue ").unwrap().as_str(),
+            "doitruong.hue"
+        );
         assert_eq!(Username::parse("").unwrap_err().code, "required");
         assert_eq!(Username::parse("ab").unwrap_err().code, "out_of_range");
         assert_eq!(Username::parse("1abc").unwrap_err().code, "invalid");
@@ -187,10 +196,22 @@ mod tests {
     fn password_policy() {
         assert!(check_password_policy("doi178-demo").is_ok());
         assert_eq!(check_password_policy("").unwrap_err().code, "required");
-        assert_eq!(check_password_policy("short").unwrap_err().code, "out_of_range");
-        assert_eq!(check_password_policy("12345678901").unwrap_err().code, "invalid");
-        assert_eq!(check_password_policy("aaaaaaaaaaaa").unwrap_err().code, "invalid");
-        assert_eq!(check_password_policy(&"ab".repeat(200)).unwrap_err().code, "too_long");
+        assert_eq!(
+            check_password_policy("short").unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            check_password_policy("12345678901").unwrap_err().code,
+            "invalid"
+        );
+        assert_eq!(
+            check_password_policy("aaaaaaaaaaaa").unwrap_err().code,
+            "invalid"
+        );
+        assert_eq!(
+            check_password_policy(&"ab".repeat(200)).unwrap_err().code,
+            "too_long"
+        );
         assert_eq!(check_password_policy("x").unwrap_err().field, "password");
     }
 }

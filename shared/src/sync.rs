@@ -55,6 +55,9 @@ mod tests {
         for bad in ["", "-1", "1e3", "abc", "99999999999999999999"] {
             assert_eq!(SyncCursor::parse(bad).unwrap_err().field, "cursor", "{bad}");
         }
-        assert_eq!(SyncCursor::parse("9999999999999999999").unwrap_err().code, "out_of_range");
+        assert_eq!(
+            SyncCursor::parse("9999999999999999999").unwrap_err().code,
+            "out_of_range"
+        );
     }
 }

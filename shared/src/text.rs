@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn fold_keeps_digits_and_punctuation() {
-        assert_eq!(fold("Số 12/3 Lê Lợi, P. Phú Hội"), "so 12/3 le loi, p. phu hoi");
+        assert_eq!(
+            fold("Số 12/3 Lê Lợi, P. Phú Hội"),
+            "so 12/3 le loi, p. phu hoi"
+        );
     }
 
     #[test]
@@ -167,7 +170,9 @@ mod tests {
             Some("ab".to_owned())
         );
         assert_eq!(
-            clean_optional_text("n", Some("abcdef"), 5).unwrap_err().code,
+            clean_optional_text("n", Some("abcdef"), 5)
+                .unwrap_err()
+                .code,
             "too_long"
         );
     }

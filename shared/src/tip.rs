@@ -172,11 +172,41 @@ mod tests {
     #[test]
     fn rules() {
         let field = |i: TipInput| TipDraft::parse(i, now()).unwrap_err().field;
-        assert_eq!(field(TipInput { content: " ".into(), ..input() }), "content");
-        assert_eq!(field(TipInput { unit: "46".into(), ..input() }), "unit");
-        assert_eq!(field(TipInput { received_at: "2026-11-21T00:00:00Z".parse().unwrap(), ..input() }), "received_at");
-        assert_eq!(field(TipInput { deadline: Some("2026-11-01".parse().unwrap()), ..input() }), "deadline");
-        assert_eq!(field(TipInput { deadline: Some("2027-11-01".parse().unwrap()), ..input() }), "deadline");
+        assert_eq!(
+            field(TipInput {
+                content: " ".into(),
+                ..input()
+            }),
+            "content"
+        );
+        assert_eq!(
+            field(TipInput {
+                unit: "46".into(),
+                ..input()
+            }),
+            "unit"
+        );
+        assert_eq!(
+            field(TipInput {
+                received_at: "2026-11-21T00:00:00Z".parse().unwrap(),
+                ..input()
+            }),
+            "received_at"
+        );
+        assert_eq!(
+            field(TipInput {
+                deadline: Some("2026-11-01".parse().unwrap()),
+                ..input()
+            }),
+            "deadline"
+        );
+        assert_eq!(
+            field(TipInput {
+                deadline: Some("2027-11-01".parse().unwrap()),
+                ..input()
+            }),
+            "deadline"
+        );
     }
 
     #[test]
@@ -185,7 +215,10 @@ mod tests {
         assert_eq!(Received.transition(Verifying).unwrap(), Verifying);
         assert_eq!(Verifying.transition(Classified).unwrap(), Classified);
         assert_eq!(Classified.transition(Handled).unwrap(), Handled);
-        assert_eq!(Received.transition(Handled).unwrap_err().code, "invalid_transition");
+        assert_eq!(
+            Received.transition(Handled).unwrap_err().code,
+            "invalid_transition"
+        );
         assert!(Handled.transition(Received).is_err());
     }
 }

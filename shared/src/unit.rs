@@ -605,7 +605,10 @@ mod tests {
     fn code_version_wire_codes() {
         assert_eq!(CodeVersion::Pre2025.as_str(), "pre2025");
         assert_eq!(CodeVersion::V2025.as_str(), "2025");
-        assert_eq!(serde_json::to_string(&CodeVersion::V2025).unwrap(), "\"2025\"");
+        assert_eq!(
+            serde_json::to_string(&CodeVersion::V2025).unwrap(),
+            "\"2025\""
+        );
     }
 
     #[test]
@@ -667,10 +670,7 @@ mod tests {
     #[test]
     fn unit_kind_from_decomposed_name() {
         let nfd: String = "Phường Phú Hội".nfd().collect();
-        assert_eq!(
-            UnitKind::from_vietnamese_prefix(&nfd),
-            Some(UnitKind::Ward)
-        );
+        assert_eq!(UnitKind::from_vietnamese_prefix(&nfd), Some(UnitKind::Ward));
     }
 
     #[test]
@@ -694,9 +694,18 @@ mod tests {
 
     #[test]
     fn unit_code_rules() {
-        assert_eq!(UnitCode::parse("46").unwrap().level_hint(), UnitLevel::Province);
-        assert_eq!(UnitCode::parse("474").unwrap().level_hint(), UnitLevel::District);
-        assert_eq!(UnitCode::parse("19753").unwrap().level_hint(), UnitLevel::Commune);
+        assert_eq!(
+            UnitCode::parse("46").unwrap().level_hint(),
+            UnitLevel::Province
+        );
+        assert_eq!(
+            UnitCode::parse("474").unwrap().level_hint(),
+            UnitLevel::District
+        );
+        assert_eq!(
+            UnitCode::parse("19753").unwrap().level_hint(),
+            UnitLevel::Commune
+        );
         assert_eq!(UnitCode::parse(" 01 ").unwrap().as_str(), "01");
         for bad in ["4", "4600", "197530", "4a", "-46", "٤٦"] {
             let e = UnitCode::parse(bad).unwrap_err();
@@ -730,7 +739,16 @@ mod tests {
 
     #[test]
     fn unit_id_rejects_malformed_input() {
-        for bad in ["46", "2024:46", "2025:", ":46", "2025:4x", "2025:46:1", "2025 : 46", "2025:4 6"] {
+        for bad in [
+            "46",
+            "2024:46",
+            "2025:",
+            ":46",
+            "2025:4x",
+            "2025:46:1",
+            "2025 : 46",
+            "2025:4 6",
+        ] {
             let e = UnitId::parse(bad).unwrap_err();
             assert_eq!(e.field, "unit", "{bad}");
         }
@@ -924,7 +942,10 @@ mod tests {
         let json = serde_json::to_value(&u).unwrap();
         assert_eq!(json["id"], "2025:19753");
         assert_eq!(json["kind"], "ward");
-        assert_eq!(serde_json::from_value::<AdminUnit>(json.clone()).unwrap(), u);
+        assert_eq!(
+            serde_json::from_value::<AdminUnit>(json.clone()).unwrap(),
+            u
+        );
         let mut bad = json;
         bad["parent"] = serde_json::Value::Null;
         assert!(serde_json::from_value::<AdminUnit>(bad).is_err());

@@ -157,13 +157,20 @@ impl VisitRecord {
         if v.members_present.is_empty() {
             return Err(DomainError::required("members_present"));
         }
-        at_most("members_present", v.members_present.len(), MAX_MEMBERS_PRESENT)?;
+        at_most(
+            "members_present",
+            v.members_present.len(),
+            MAX_MEMBERS_PRESENT,
+        )?;
         unique("members_present", &v.members_present)?;
 
         not_in_future("started_at", v.started_at, now)?;
         not_in_future("ended_at", v.ended_at, now)?;
         if v.ended_at < v.started_at {
-            return Err(DomainError::out_of_range("ended_at", "must not be before started_at"));
+            return Err(DomainError::out_of_range(
+                "ended_at",
+                "must not be before started_at",
+            ));
         }
         if v.ended_at - v.started_at > TimeDelta::hours(MAX_VISIT_HOURS) {
             return Err(DomainError::out_of_range(
@@ -171,9 +178,13 @@ impl VisitRecord {
                 format!("a visit lasts at most {MAX_VISIT_HOURS} hours"),
             ));
         }
-        let earliest = DateTime::<Utc>::from_timestamp(1_577_836_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let earliest =
+            DateTime::<Utc>::from_timestamp(1_577_836_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
         if v.started_at < earliest {
-            return Err(DomainError::out_of_range("started_at", "is before 2020 (check the device clock)"));
+            return Err(DomainError::out_of_range(
+                "started_at",
+                "is before 2020 (check the device clock)",
+            ));
         }
 
         if let Some(gps) = v.gps {
@@ -181,19 +192,26 @@ impl VisitRecord {
         }
         v.gps_warning = clean_optional_text("gps_warning", v.gps_warning.as_deref(), 500)?;
         if v.template_version == 0 {
-            return Err(DomainError::out_of_range("template_version", "must be 1 or more"));
+            return Err(DomainError::out_of_range(
+                "template_version",
+                "must be 1 or more",
+            ));
         }
 
         at_most("answers", v.answers.len(), MAX_ANSWERS)?;
         for (i, a) in v.answers.iter_mut().enumerate() {
             let prefix = indexed("answers", i);
             a.item = clean_line("item", &a.item, 64).map_err(|e| e.with_prefix(&prefix))?;
-            a.note = clean_optional_text("note", a.note.as_deref(), 1000).map_err(|e| e.with_prefix(&prefix))?;
+            a.note = clean_optional_text("note", a.note.as_deref(), 1000)
+                .map_err(|e| e.with_prefix(&prefix))?;
         }
         let items: Vec<&str> = v.answers.iter().map(|a| a.item.as_str()).collect();
         for (i, item) in items.iter().enumerate() {
             if items[..i].contains(item) {
-                return Err(DomainError::duplicate(format!("answers[{i}].item"), "this item is answered twice"));
+                return Err(DomainError::duplicate(
+                    format!("answers[{i}].item"),
+                    "this item is answered twice",
+                ));
             }
         }
 
@@ -201,8 +219,10 @@ impl VisitRecord {
         for (i, x) in v.violations.iter_mut().enumerate() {
             let prefix = indexed("violations", i);
             x.code = clean_line("code", &x.code, 64).map_err(|e| e.with_prefix(&prefix))?;
-            x.description = clean_text("description", &x.description, 2000).map_err(|e| e.with_prefix(&prefix))?;
-            x.legal_basis = clean_line("legal_basis", &x.legal_basis, 300).map_err(|e| e.with_prefix(&prefix))?;
+            x.description = clean_text("description", &x.description, 2000)
+                .map_err(|e| e.with_prefix(&prefix))?;
+            x.legal_basis = clean_line("legal_basis", &x.legal_basis, 300)
+                .map_err(|e| e.with_prefix(&prefix))?;
             if !(0..=MAX_FINE_VND).contains(&x.proposed_fine_vnd) {
                 return Err(DomainError::out_of_range(
                     format!("{prefix}.proposed_fine_vnd"),
@@ -256,7 +276,11 @@ impl VisitRecord {
     }
 
     pub fn total_fine_vnd(&self) -> i64 {
-        self.input.violations.iter().map(|v| v.proposed_fine_vnd).sum()
+        self.input
+            .violations
+            .iter()
+            .map(|v| v.proposed_fine_vnd)
+            .sum()
     }
 }
 
@@ -283,11 +307,19 @@ mod tests {
             members_present: vec![Uuid::from_u128(3), Uuid::from_u128(4), Uuid::from_u128(5)],
             started_at: "2026-11-20T01:00:00Z".parse().unwrap(),
             ended_at: "2026-11-20T02:00:00Z".parse().unwrap(),
-            gps: Some(GpsInput { lat: 16.46, lon: 107.59, accuracy_m: 12.0 }),
+            gps: Some(GpsInput {
+                lat: 16.46,
+                lon: 107.59,
+                accuracy_m: 12.0,
+            }),
             gps_warning: None,
             template_id: Uuid::from_u128(6),
             template_version: 1,
-            answers: vec![AnswerInput { item: "GP_KD".into(), result: AnswerResult::Pass, note: None }],
+            answers: vec![AnswerInput {
+                item: "GP_KD".into(),
+                result: AnswerResult::Pass,
+                note: None,
+            }],
             outcome: Outcome::NoViolation,
             violations: vec![],
             minutes_no: None,
@@ -323,11 +355,17 @@ mod tests {
         let mut stripped = json.as_object().unwrap().clone();
         stripped.retain(|_, v| !v.is_null());
         let back: VisitInput = serde_json::from_value(serde_json::Value::Object(stripped)).unwrap();
-        assert_eq!(VisitRecord::parse(back, now()).unwrap().digest(), r.digest());
+        assert_eq!(
+            VisitRecord::parse(back, now()).unwrap().digest(),
+            r.digest()
+        );
         // Any change of content changes the digest.
         let mut other = sample();
         other.ended_at = "2026-11-20T02:01:00Z".parse().unwrap();
-        assert_ne!(VisitRecord::parse(other, now()).unwrap().digest(), r.digest());
+        assert_ne!(
+            VisitRecord::parse(other, now()).unwrap().digest(),
+            r.digest()
+        );
     }
 
     #[test]
@@ -359,10 +397,18 @@ mod tests {
         v.ended_at = "2026-11-20T11:00:00Z".parse().unwrap();
         assert_eq!(field_of(v), "ended_at", "in the future");
         let mut v = sample();
-        v.gps = Some(GpsInput { lat: 48.85, lon: 2.35, accuracy_m: 5.0 });
+        v.gps = Some(GpsInput {
+            lat: 48.85,
+            lon: 2.35,
+            accuracy_m: 5.0,
+        });
         assert_eq!(field_of(v), "gps.lat");
         let mut v = sample();
-        v.gps = Some(GpsInput { lat: 16.4, lon: 107.5, accuracy_m: 0.0 });
+        v.gps = Some(GpsInput {
+            lat: 16.4,
+            lon: 107.5,
+            accuracy_m: 0.0,
+        });
         assert_eq!(field_of(v), "gps.accuracy_m");
         let mut v = sample();
         v.template_version = 0;
@@ -384,16 +430,26 @@ mod tests {
         v.minutes_no = Some("12/BB-ĐKT".into());
         let r = VisitRecord::parse(v.clone(), now()).unwrap();
         assert_eq!(r.total_fine_vnd(), 5_000_000);
-        v.violations.push(ViolationInput { legal_basis: " ".into(), ..violation() });
+        v.violations.push(ViolationInput {
+            legal_basis: " ".into(),
+            ..violation()
+        });
         assert_eq!(field_of(v.clone()), "violations[1].legal_basis");
-        v.violations[1] = ViolationInput { proposed_fine_vnd: -1, ..violation() };
+        v.violations[1] = ViolationInput {
+            proposed_fine_vnd: -1,
+            ..violation()
+        };
         assert_eq!(field_of(v), "violations[1].proposed_fine_vnd");
     }
 
     #[test]
     fn answers_follow_up_and_photos() {
         let mut v = sample();
-        v.answers.push(AnswerInput { item: "GP_KD".into(), result: AnswerResult::Fail, note: None });
+        v.answers.push(AnswerInput {
+            item: "GP_KD".into(),
+            result: AnswerResult::Fail,
+            note: None,
+        });
         assert_eq!(field_of(v), "answers[1].item");
         let mut v = sample();
         v.follow_up_on = Some(NaiveDate::from_ymd_opt(2026, 11, 19).unwrap());
@@ -405,7 +461,9 @@ mod tests {
         v.photo_ids = vec![Uuid::from_u128(9), Uuid::from_u128(9)];
         assert_eq!(field_of(v), "photo_ids[1]");
         let mut v = sample();
-        v.photo_ids = (0..=MAX_PHOTOS_PER_VISIT as u128).map(Uuid::from_u128).collect();
+        v.photo_ids = (0..=MAX_PHOTOS_PER_VISIT as u128)
+            .map(Uuid::from_u128)
+            .collect();
         assert_eq!(field_of(v), "photo_ids");
     }
 }

@@ -151,8 +151,10 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 pub fn load_actor(db: &db::Db, user_id: Uuid, session: Uuid) -> Result<Actor, ApiError> {
     db.read(|conn| {
         if db::tokens::family_revoked(conn, session)? {
-            return Err(ApiError::unauthorized("this session was signed out; sign in again")
-                .with_code("session_revoked"));
+            return Err(
+                ApiError::unauthorized("this session was signed out; sign in again")
+                    .with_code("session_revoked"),
+            );
         }
         let user = db::users::find_by_id(conn, user_id)?
             .filter(|u| u.active)

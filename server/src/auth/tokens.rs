@@ -67,7 +67,12 @@ impl TokenKeys {
         Ok(TokenKeys::from_secret(secret.as_bytes()))
     }
 
-    pub fn issue_access(&self, user: Uuid, family: Uuid, role: &str) -> anyhow::Result<(String, i64)> {
+    pub fn issue_access(
+        &self,
+        user: Uuid,
+        family: Uuid,
+        role: &str,
+    ) -> anyhow::Result<(String, i64)> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user,
@@ -134,7 +139,9 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_tampered_ones_do_not() {
         let keys = TokenKeys::from_secret(b"0123456789abcdef0123456789abcdef");
-        let (t, ttl) = keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), "inspector").unwrap();
+        let (t, ttl) = keys
+            .issue_access(Uuid::new_v4(), Uuid::new_v4(), "inspector")
+            .unwrap();
         assert_eq!(ttl, 900);
         assert!(keys.verify_access(&t).is_ok());
         let mut tampered = t.clone();

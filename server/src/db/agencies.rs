@@ -16,7 +16,10 @@ pub struct AgencyRow {
 }
 
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<AgencyRow>> {
-    agencies::table.select(AgencyRow::as_select()).order(agencies::name.asc()).load(conn)
+    agencies::table
+        .select(AgencyRow::as_select())
+        .order(agencies::name.asc())
+        .load(conn)
 }
 
 pub fn insert_all(conn: &mut AnyConnection, rows: &[AgencyRow]) -> QueryResult<usize> {

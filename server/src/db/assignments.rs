@@ -61,7 +61,11 @@ pub fn visible(actor: &Actor, row: &AssignmentRow, team_unit: &str) -> bool {
     actor.is_staff() && actor.sees_unit(team_unit)
 }
 
-pub fn list(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<Vec<AssignmentRow>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    filter: &Filter,
+) -> QueryResult<Vec<AssignmentRow>> {
     let mut query = assignments::table
         .inner_join(teams::table)
         .select((AssignmentRow::as_select(), teams::unit_id))
@@ -103,18 +107,30 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryRe
         .collect())
 }
 
-pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<AssignmentRow>> {
+pub fn get(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> QueryResult<Option<AssignmentRow>> {
     let row: Option<(AssignmentRow, String)> = assignments::table
         .inner_join(teams::table)
         .filter(assignments::id.eq(id.to_string()))
         .select((AssignmentRow::as_select(), teams::unit_id))
         .first(conn)
         .optional()?;
-    Ok(row.filter(|(r, unit)| visible(actor, r, unit)).map(|(r, _)| r))
+    Ok(row
+        .filter(|(r, unit)| visible(actor, r, unit))
+        .map(|(r, _)| r))
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &AssignmentRow, establishments: &[String]) -> QueryResult<()> {
-    diesel::insert_into(assignments::table).values(row).execute(conn)?;
+pub fn insert(
+    conn: &mut AnyConnection,
+    row: &AssignmentRow,
+    establishments: &[String],
+) -> QueryResult<()> {
+    diesel::insert_into(assignments::table)
+        .values(row)
+        .execute(conn)?;
     let links: Vec<_> = establishments
         .iter()
         .map(|e| {

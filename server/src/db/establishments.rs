@@ -126,15 +126,21 @@ pub fn list(
     }
     if let Some((name, id)) = &filter.after {
         query = query.filter(
-            establishments::name.gt(name.clone()).or(establishments::name
-                .eq(name.clone())
-                .and(establishments::id.gt(id.clone()))),
+            establishments::name
+                .gt(name.clone())
+                .or(establishments::name
+                    .eq(name.clone())
+                    .and(establishments::id.gt(id.clone()))),
         );
     }
     query.load(conn)
 }
 
-pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<EstablishmentRow>> {
+pub fn get(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> QueryResult<Option<EstablishmentRow>> {
     let row = get_unscoped(conn, &id.to_string())?;
     Ok(row.filter(|r| actor.sees_unit(&r.unit_id)))
 }

@@ -31,7 +31,9 @@ macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         use diesel::RunQueryDsl as _;
         match $conn {
-            $crate::db::AnyConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::AnyConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
             $crate::db::AnyConnection::Postgresql(c) => {
                 diesel::insert_into($table).values($rows).execute(c)
             }
@@ -87,8 +89,8 @@ impl ManageConnection for Manager {
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -97,7 +99,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {

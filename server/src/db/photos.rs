@@ -33,6 +33,8 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PhotoRow>> 
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &PhotoRow) -> QueryResult<()> {
-    diesel::insert_into(photos::table).values(row).execute(conn)?;
+    diesel::insert_into(photos::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }

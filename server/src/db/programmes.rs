@@ -30,6 +30,8 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<ProgrammeRow>> {
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ProgrammeRow) -> QueryResult<()> {
-    diesel::insert_into(programmes::table).values(row).execute(conn)?;
+    diesel::insert_into(programmes::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }

@@ -80,7 +80,9 @@ pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Te
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &TeamRow) -> QueryResult<()> {
-    diesel::insert_into(teams::table).values(row).execute(conn)?;
+    diesel::insert_into(teams::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -106,11 +108,11 @@ pub fn remove_member(conn: &mut AnyConnection, team: &str, user: &str) -> QueryR
     .execute(conn)
 }
 
+/// A member as listed with the team: user id, username, display name, role in the team, agency.
+pub type MemberListing = (String, String, String, String, Option<String>);
+
 /// Members with display name and agency.
-pub fn members(
-    conn: &mut AnyConnection,
-    team: &str,
-) -> QueryResult<Vec<(String, String, String, String, Option<String>)>> {
+pub fn members(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<MemberListing>> {
     team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team))

@@ -20,7 +20,10 @@ pub struct TemplateRow {
 }
 
 /// Templates are reference data, visible to every signed-in user.
-pub fn list(conn: &mut AnyConnection, establishment_type: Option<&str>) -> QueryResult<Vec<TemplateRow>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    establishment_type: Option<&str>,
+) -> QueryResult<Vec<TemplateRow>> {
     let mut query = checklist_templates::table
         .select(TemplateRow::as_select())
         .order((
@@ -42,7 +45,10 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TemplateRow
         .optional()
 }
 
-pub fn latest_version(conn: &mut AnyConnection, establishment_type: &str) -> QueryResult<Option<i32>> {
+pub fn latest_version(
+    conn: &mut AnyConnection,
+    establishment_type: &str,
+) -> QueryResult<Option<i32>> {
     checklist_templates::table
         .filter(checklist_templates::establishment_type.eq(establishment_type))
         .select(diesel::dsl::max(checklist_templates::version))
@@ -56,7 +62,12 @@ pub fn insert(conn: &mut AnyConnection, row: &TemplateRow) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn changed_since(conn: &mut AnyConnection, after: i64, up_to: i64, limit: i64) -> QueryResult<Vec<TemplateRow>> {
+pub fn changed_since(
+    conn: &mut AnyConnection,
+    after: i64,
+    up_to: i64,
+    limit: i64,
+) -> QueryResult<Vec<TemplateRow>> {
     checklist_templates::table
         .filter(checklist_templates::seq.gt(after))
         .filter(checklist_templates::seq.le(up_to))

@@ -29,7 +29,12 @@ pub struct TipRow {
 }
 
 /// Tips are for staff and team leaders; inspectors learn of them only through assignments.
-pub fn list(conn: &mut AnyConnection, actor: &Actor, status: Option<&str>, limit: i64) -> QueryResult<Vec<TipRow>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    status: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<TipRow>> {
     if actor.role == doi178_shared::Role::Inspector {
         return Ok(Vec::new());
     }

@@ -111,7 +111,11 @@ pub fn search(
     let key = doi178_shared::text::fold(q);
     let mut query = admin_units::table
         .select(UnitRow::as_select())
-        .filter(admin_units::search_key.like(format!("%{}%", escape_like(&key))).escape('\\'))
+        .filter(
+            admin_units::search_key
+                .like(format!("%{}%", escape_like(&key)))
+                .escape('\\'),
+        )
         .order((admin_units::level.asc(), admin_units::name.asc()))
         .limit(limit)
         .into_boxed();
@@ -170,5 +174,7 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -40,7 +40,9 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &UserRow) -> QueryResult<()> {
-    diesel::insert_into(users::table).values(row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -61,7 +63,11 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor) -> QueryResult<Vec<UserRow>
             .inner_join(teams::table)
             .filter(teams::unit_id.eq_any(units.clone()))
             .select(team_members::user_id);
-        query = query.filter(users::unit_id.eq_any(units).or(users::id.eq_any(team_users)));
+        query = query.filter(
+            users::unit_id
+                .eq_any(units)
+                .or(users::id.eq_any(team_users)),
+        );
     } else {
         let mates = team_members::table
             .filter(team_members::team_id.eq_any(actor.team_ids()))
@@ -71,6 +77,12 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor) -> QueryResult<Vec<UserRow>
     query.load(conn)
 }
 
-pub fn get_visible(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<UserRow>> {
-    Ok(list(conn, actor)?.into_iter().find(|u| u.id == id.to_string()))
+pub fn get_visible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> QueryResult<Option<UserRow>> {
+    Ok(list(conn, actor)?
+        .into_iter()
+        .find(|u| u.id == id.to_string()))
 }

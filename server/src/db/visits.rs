@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use doi178_shared::Role;
 use uuid::Uuid;
 
-use super::schema::{establishments, photos, visit_photos, visit_revisions, visit_violations, visits};
+use super::schema::{
+    establishments, photos, visit_photos, visit_revisions, visit_violations, visits,
+};
 use super::AnyConnection;
 use crate::auth::Actor;
 
@@ -85,7 +87,11 @@ pub fn visible(actor: &Actor, row: &VisitRow, establishment_unit: &str) -> bool 
     }
 }
 
-pub fn list(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<Vec<VisitRow>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    filter: &Filter,
+) -> QueryResult<Vec<VisitRow>> {
     let mut query = visits::table
         .inner_join(establishments::table)
         .select(VisitRow::as_select())
@@ -123,7 +129,9 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Opt
         .select((VisitRow::as_select(), establishments::unit_id))
         .first(conn)
         .optional()?;
-    Ok(row.filter(|(v, unit)| visible(actor, v, unit)).map(|(v, _)| v))
+    Ok(row
+        .filter(|(v, unit)| visible(actor, v, unit))
+        .map(|(v, _)| v))
 }
 
 pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<VisitRow>> {
@@ -161,7 +169,9 @@ pub fn store(
     is_new: bool,
 ) -> QueryResult<()> {
     if is_new {
-        diesel::insert_into(visits::table).values(row).execute(conn)?;
+        diesel::insert_into(visits::table)
+            .values(row)
+            .execute(conn)?;
     } else {
         diesel::update(visits::table.filter(visits::id.eq(&row.id)))
             .set(row)
@@ -219,7 +229,10 @@ pub fn photo_status(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<(Stri
         .select((visit_photos::photo_id, photos::id.nullable()))
         .order(visit_photos::photo_id.asc())
         .load(conn)?;
-    Ok(rows.into_iter().map(|(p, got)| (p, got.is_some())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(p, got)| (p, got.is_some()))
+        .collect())
 }
 
 /// Visits that list `photo` (to decide who may see the photo).

@@ -72,18 +72,40 @@ pub struct AssignmentQuery {
 /// Assignments the caller may see.
 #[utoipa::path(get, path = "/api/v1/assignments", tag = "assignments", params(AssignmentQuery), security(("bearer" = [])),
     responses((status = 200, body = AssignmentList)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<AssignmentQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AssignmentQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let status = q.status.map(|s| s.parse::<AssignmentStatus>().map(|s| s.as_str().to_string())).transpose()?;
+    let status = q
+        .status
+        .map(|s| {
+            s.parse::<AssignmentStatus>()
+                .map(|s| s.as_str().to_string())
+        })
+        .transpose()?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("out_of_range", "limit", "limit must be between 1 and 1000"));
+        return Err(ApiError::bad_request(
+            "out_of_range",
+            "limit",
+            "limit must be between 1 and 1000",
+        ));
     }
     let db = state.db.clone();
     let items = web::block(move || {
         db.read(|c| -> ApiResult<Vec<AssignmentView>> {
-            let filter = db::assignments::Filter { team_id: q.team.map(|t| t.to_string()), status, limit, ..Default::default() };
-            db::assignments::list(c, &actor, &filter)?.into_iter().map(|r| view(c, r)).collect()
+            let filter = db::assignments::Filter {
+                team_id: q.team.map(|t| t.to_string()),
+                status,
+                limit,
+                ..Default::default()
+            };
+            db::assignments::list(c, &actor, &filter)?
+                .into_iter()
+                .map(|r| view(c, r))
+                .collect()
         })
     })
     .await??;
@@ -93,12 +115,17 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<As
 /// One assignment.
 #[utoipa::path(get, path = "/api/v1/assignments/{id}", tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = AssignmentView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "assignment")?;
     let db = state.db.clone();
     let a = web::block(move || {
         db.read(|c| -> ApiResult<AssignmentView> {
-            let r = db::assignments::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("assignment"))?;
+            let r = db::assignments::get(c, &actor, id)?
+                .ok_or_else(|| ApiError::not_found("assignment"))?;
             view(c, r)
         })
     })
@@ -110,75 +137,95 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>
 /// jurisdiction.
 #[utoipa::path(post, path = "/api/v1/assignments", tag = "assignments", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = AssignmentView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<AssignmentInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<AssignmentInput>,
+) -> ApiResult<HttpResponse> {
     let draft = AssignmentDraft::parse(body.0)?;
     if !actor.leads(draft.team_id()) {
-        return Err(ApiError::forbidden("only the leader or a deputy of the team may plan its assignments").field("team_id"));
+        return Err(ApiError::forbidden(
+            "only the leader or a deputy of the team may plan its assignments",
+        )
+        .field("team_id"));
     }
     let db = state.db.clone();
-    let a = web::block(move || {
-        db.write(|c| -> ApiResult<AssignmentView> {
-            let team = db::teams::get_unscoped(c, &draft.team_id().to_string())?.ok_or_else(|| ApiError::not_found("team"))?;
-            let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
-            let mut ids = Vec::new();
-            for (i, e) in draft.establishment_ids().iter().enumerate() {
-                let row = db::establishments::get_unscoped(c, &e.to_string())?;
-                match row {
-                    Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
-                    _ => {
-                        return Err(ApiError::unprocessable(
+    let a =
+        web::block(move || {
+            db.write(|c| -> ApiResult<AssignmentView> {
+                let team = db::teams::get_unscoped(c, &draft.team_id().to_string())?
+                    .ok_or_else(|| ApiError::not_found("team"))?;
+                let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
+                let mut ids = Vec::new();
+                for (i, e) in draft.establishment_ids().iter().enumerate() {
+                    let row = db::establishments::get_unscoped(c, &e.to_string())?;
+                    match row {
+                        Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
+                        _ => return Err(ApiError::unprocessable(
                             "unknown_establishment",
                             &format!("establishment_ids[{i}]"),
                             "establishment does not exist or is outside the team's jurisdiction",
-                        ))
+                        )),
                     }
                 }
-            }
-            if let Some(tip) = draft.tip_id() {
-                db::tips::get(c, &actor, tip)?.ok_or_else(|| ApiError::unprocessable("unknown_tip", "tip_id", "tip not found"))?;
-            }
-            if let Some(v) = draft.follow_up_of() {
-                db::visits::get(c, &actor, v)?.ok_or_else(|| ApiError::unprocessable("unknown_visit", "follow_up_of", "visit not found"))?;
-            }
-            let seq = db::next_seq(c)?;
-            let row = AssignmentRow {
-                id: Uuid::new_v4().to_string(),
-                team_id: team.id,
-                kind: draft.kind().as_str().to_string(),
-                status: AssignmentStatus::Draft.as_str().to_string(),
-                window_start: draft.window_start(),
-                window_end: draft.window_end(),
-                note: draft.note().map(str::to_string),
-                tip_id: draft.tip_id().map(|t| t.to_string()),
-                follow_up_of: draft.follow_up_of().map(|v| v.to_string()),
-                created_by: actor.user_id.to_string(),
-                created_at: now(),
-                released_at: None,
-                closed_at: None,
-                updated_at: now(),
-                seq,
-            };
-            db::assignments::insert(c, &row, &ids)?;
-            view(c, row)
+                if let Some(tip) = draft.tip_id() {
+                    db::tips::get(c, &actor, tip)?.ok_or_else(|| {
+                        ApiError::unprocessable("unknown_tip", "tip_id", "tip not found")
+                    })?;
+                }
+                if let Some(v) = draft.follow_up_of() {
+                    db::visits::get(c, &actor, v)?.ok_or_else(|| {
+                        ApiError::unprocessable("unknown_visit", "follow_up_of", "visit not found")
+                    })?;
+                }
+                let seq = db::next_seq(c)?;
+                let row = AssignmentRow {
+                    id: Uuid::new_v4().to_string(),
+                    team_id: team.id,
+                    kind: draft.kind().as_str().to_string(),
+                    status: AssignmentStatus::Draft.as_str().to_string(),
+                    window_start: draft.window_start(),
+                    window_end: draft.window_end(),
+                    note: draft.note().map(str::to_string),
+                    tip_id: draft.tip_id().map(|t| t.to_string()),
+                    follow_up_of: draft.follow_up_of().map(|v| v.to_string()),
+                    created_by: actor.user_id.to_string(),
+                    created_at: now(),
+                    released_at: None,
+                    closed_at: None,
+                    updated_at: now(),
+                    seq,
+                };
+                db::assignments::insert(c, &row, &ids)?;
+                view(c, row)
+            })
         })
-    })
-    .await??;
+        .await??;
     Ok(HttpResponse::Created().json(a))
 }
 
-async fn transition(state: web::Data<AppState>, actor: Actor, id: String, next: AssignmentStatus) -> ApiResult<HttpResponse> {
+async fn transition(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: String,
+    next: AssignmentStatus,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "assignment")?;
     let db = state.db.clone();
     let a = web::block(move || {
         db.write(|c| -> ApiResult<AssignmentView> {
-            let mut row = db::assignments::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("assignment"))?;
+            let mut row = db::assignments::get(c, &actor, id)?
+                .ok_or_else(|| ApiError::not_found("assignment"))?;
             let team = Uuid::parse_str(&row.team_id).map_err(|_| ApiError::internal())?;
             if !actor.leads(team) {
-                return Err(ApiError::forbidden("only the leader or a deputy of the team may change its assignments"));
+                return Err(ApiError::forbidden(
+                    "only the leader or a deputy of the team may change its assignments",
+                ));
             }
             let current: AssignmentStatus = row.status.parse().map_err(|_| ApiError::internal())?;
             let next = current.transition(next).map_err(|e| {
-                ApiError::conflict("invalid_transition", format!("{}: {}", e.field, e.message)).field("status")
+                ApiError::conflict("invalid_transition", format!("{}: {}", e.field, e.message))
+                    .field("status")
             })?;
             row.status = next.as_str().to_string();
             match next {
@@ -199,20 +246,32 @@ async fn transition(state: web::Data<AppState>, actor: Actor, id: String, next: 
 /// Releases a draft to the team: from now on its members see it on their phones.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/release", tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = AssignmentView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn release(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn release(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     transition(state, actor, id.into_inner(), AssignmentStatus::Released).await
 }
 
 /// Cancels a draft or released assignment; phones drop it at their next sync.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/cancel", tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = AssignmentView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn cancel(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     transition(state, actor, id.into_inner(), AssignmentStatus::Cancelled).await
 }
 
 /// Marks a released assignment done.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/complete", tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = AssignmentView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn complete(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn complete(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     transition(state, actor, id.into_inner(), AssignmentStatus::Done).await
 }

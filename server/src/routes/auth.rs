@@ -56,20 +56,32 @@ pub struct Me {
 /// Signs in with username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
-pub async fn login(state: web::Data<AppState>, body: ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let req = body.0;
     if req.username.len() > 64 || req.password.len() > 256 {
         return Err(ApiError::unauthorized("wrong username or password"));
     }
     let st = state.clone();
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
-        let user = st.db.read(|c| db::users::find_by_username(c, &req.username.trim().to_lowercase()).map_err(ApiError::from))?;
+        let user = st.db.read(|c| {
+            db::users::find_by_username(c, &req.username.trim().to_lowercase())
+                .map_err(ApiError::from)
+        })?;
         // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-        let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(dummy_hash());
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.as_str())
+            .unwrap_or(dummy_hash());
         let ok = verify_password(&req.password, hash);
         let user = match user {
             Some(u) if ok && u.active => u,
-            _ => return Err(ApiError::unauthorized("wrong username or password").with_code("invalid_credentials")),
+            _ => {
+                return Err(ApiError::unauthorized("wrong username or password")
+                    .with_code("invalid_credentials"))
+            }
         };
         let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
         issue(&st, user_id, &user.role, Uuid::new_v4())
@@ -90,8 +102,13 @@ fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<To
         used_at: None,
         revoked_at: None,
     };
-    state.db.write(|c| db::tokens::insert(c, &row).map_err(ApiError::from))?;
-    let (access, ttl) = state.keys.issue_access(user, family, role).map_err(|_| ApiError::internal())?;
+    state
+        .db
+        .write(|c| db::tokens::insert(c, &row).map_err(ApiError::from))?;
+    let (access, ttl) = state
+        .keys
+        .issue_access(user, family, role)
+        .map_err(|_| ApiError::internal())?;
     Ok(TokenResponse {
         access_token: access,
         refresh_token: refresh,
@@ -104,7 +121,10 @@ fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<To
 /// again revokes the whole session (it was stolen or replayed).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
-pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let token = body.0.refresh_token;
     let st = state.clone();
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
@@ -150,7 +170,8 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
 pub async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let family = actor.session.to_string();
     let db = state.db.clone();
-    web::block(move || db.write(|c| db::tokens::revoke_family(c, &family).map_err(ApiError::from))).await??;
+    web::block(move || db.write(|c| db::tokens::revoke_family(c, &family).map_err(ApiError::from)))
+        .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 

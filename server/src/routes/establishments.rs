@@ -3,7 +3,9 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput, EstablishmentStatus, EstablishmentType};
+use doi178_shared::establishment::{
+    EstablishmentDraft, EstablishmentInput, EstablishmentStatus, EstablishmentType,
+};
 use doi178_shared::pagination::{PageCursor, PageLimit};
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
@@ -108,19 +110,29 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/establishments", tag = "establishments", params(ListQuery),
     security(("bearer" = [])),
     responses((status = 200, body = EstablishmentPage), (status = 400, body = crate::error::Problem)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = PageLimit::parse(q.limit)?;
     let establishment_type = q
         .establishment_type
         .as_deref()
-        .map(|t| t.parse::<EstablishmentType>().map(|t| t.as_str().to_string()))
+        .map(|t| {
+            t.parse::<EstablishmentType>()
+                .map(|t| t.as_str().to_string())
+        })
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let status = q
         .status
         .as_deref()
-        .map(|s| s.parse::<EstablishmentStatus>().map(|s| s.as_str().to_string()))
+        .map(|s| {
+            s.parse::<EstablishmentStatus>()
+                .map(|s| s.as_str().to_string())
+        })
         .transpose()?;
     let after = q.cursor.as_deref().map(PageCursor::decode).transpose()?;
     let db = state.db.clone();
@@ -131,7 +143,11 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Li
                     if !actor.sees_unit(unit) {
                         return Err(ApiError::not_found("unit").field("unit"));
                     }
-                    Some(db::units::subtree_ids(c, std::slice::from_ref(unit))?.into_iter().collect())
+                    Some(
+                        db::units::subtree_ids(c, std::slice::from_ref(unit))?
+                            .into_iter()
+                            .collect(),
+                    )
                 }
                 None => None,
             };
@@ -147,7 +163,11 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Li
             let more = rows.len() > limit.get() as usize;
             rows.truncate(limit.get() as usize);
             let next_cursor = if more {
-                rows.last().and_then(|r| Uuid::parse_str(&r.id).ok().map(|id| PageCursor::encode(&r.name, id)))
+                rows.last().and_then(|r| {
+                    Uuid::parse_str(&r.id)
+                        .ok()
+                        .map(|id| PageCursor::encode(&r.name, id))
+                })
             } else {
                 None
             };
@@ -165,53 +185,38 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Li
 #[utoipa::path(get, path = "/api/v1/establishments/{id}", tag = "establishments", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = EstablishmentView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "establishment")?;
     let db = state.db.clone();
-    let row = web::block(move || db.read(|c| db::establishments::get(c, &actor, id).map_err(ApiError::from)))
-        .await??
-        .ok_or_else(|| ApiError::not_found("establishment"))?;
+    let row = web::block(move || {
+        db.read(|c| db::establishments::get(c, &actor, id).map_err(ApiError::from))
+    })
+    .await??
+    .ok_or_else(|| ApiError::not_found("establishment"))?;
     Ok(HttpResponse::Ok().json(EstablishmentView::from(row)))
 }
 
 const EDITORS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
 
-fn to_row(draft: &EstablishmentDraft, id: String, created_at: NaiveDateTime, seq: i64) -> EstablishmentRow {
-    let licence = draft.licence();
-    EstablishmentRow {
-        id,
-        name: draft.name().to_string(),
-        establishment_type: draft.establishment_type().as_str().to_string(),
-        unit_id: draft.unit().to_string(),
-        address: draft.address().to_string(),
-        lat: draft.location().map(|p| p.lat()),
-        lon: draft.location().map(|p| p.lon()),
-        business_reg_no: licence.business_reg_no().map(str::to_string),
-        licence_no: licence.licence_no().map(str::to_string),
-        licence_issued_on: licence.licence_issued_on(),
-        licence_expires_on: licence.licence_expires_on(),
-        antt_cert_no: licence.antt_cert_no().map(str::to_string),
-        owner_name: draft.owner_name().map(str::to_string),
-        phone: draft.phone().map(|p| p.as_str().to_string()),
-        status: draft.status().as_str().to_string(),
-        opened_on: draft.opened_on(),
-        closed_on: draft.closed_on(),
-        risk: draft.risk().as_str().to_string(),
-        commitment_signed: draft.commitment_signed(),
-        commitment_signed_on: draft.commitment_signed_on(),
-        search_key: draft.search_key(),
-        created_at,
-        updated_at: now(),
-        seq,
-    }
-}
-
 /// Checks the unit exists, is a current commune-level unit, and is in the caller's jurisdiction.
 fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult<()> {
-    let row = db::units::get(c, actor, unit)?
-        .ok_or_else(|| ApiError::unprocessable("unknown_unit", "unit", format!("unit {unit} does not exist or is outside your jurisdiction")))?;
+    let row = db::units::get(c, actor, unit)?.ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_unit",
+            "unit",
+            format!("unit {unit} does not exist or is outside your jurisdiction"),
+        )
+    })?;
     if row.level != "commune" || row.valid_to.is_some() {
-        return Err(ApiError::unprocessable("invalid", "unit", "use a current commune-level unit (xã, phường, đặc khu)"));
+        return Err(ApiError::unprocessable(
+            "invalid",
+            "unit",
+            "use a current commune-level unit (xã, phường, đặc khu)",
+        ));
     }
     Ok(())
 }
@@ -220,7 +225,11 @@ fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult
 #[utoipa::path(post, path = "/api/v1/establishments", tag = "establishments", security(("bearer" = [])),
     request_body = Object,
     responses((status = 201, body = EstablishmentView), (status = 422, body = crate::error::Problem)))]
-pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<EstablishmentInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<EstablishmentInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(EDITORS, "register establishments")?;
     let draft = EstablishmentDraft::parse(body.0)?;
     let db = state.db.clone();
@@ -228,7 +237,8 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<Esta
         db.write(|c| -> ApiResult<EstablishmentRow> {
             check_unit(c, &actor, &draft.unit().to_string())?;
             let seq = db::next_seq(c)?;
-            let row = to_row(&draft, Uuid::new_v4().to_string(), now(), seq);
+            let row =
+                EstablishmentRow::from_draft(&draft, Uuid::new_v4().to_string(), now(), now(), seq);
             db::establishments::insert(c, &row)?;
             Ok(row)
         })
@@ -241,17 +251,29 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<Esta
 #[utoipa::path(put, path = "/api/v1/establishments/{id}", tag = "establishments", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = Object,
     responses((status = 200, body = EstablishmentView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn update(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<EstablishmentInput>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<EstablishmentInput>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "establishment")?;
     actor.require(EDITORS, "edit establishments")?;
     let draft = EstablishmentDraft::parse(body.0)?;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<EstablishmentRow> {
-            let existing = db::establishments::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("establishment"))?;
+            let existing = db::establishments::get(c, &actor, id)?
+                .ok_or_else(|| ApiError::not_found("establishment"))?;
             check_unit(c, &actor, &draft.unit().to_string())?;
             let seq = db::next_seq(c)?;
-            let row = to_row(&draft, existing.id.clone(), existing.created_at, seq);
+            let row = EstablishmentRow::from_draft(
+                &draft,
+                existing.id.clone(),
+                existing.created_at,
+                now(),
+                seq,
+            );
             db::establishments::update(c, &row)?;
             Ok(row)
         })

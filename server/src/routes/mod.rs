@@ -39,20 +39,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/establishments", web::get().to(establishments::list))
                 .route("/establishments", web::post().to(establishments::create))
                 .route("/establishments/{id}", web::get().to(establishments::get))
-                .route("/establishments/{id}", web::put().to(establishments::update))
+                .route(
+                    "/establishments/{id}",
+                    web::put().to(establishments::update),
+                )
                 .route("/teams", web::get().to(teams::list))
                 .route("/teams", web::post().to(teams::create))
                 .route("/teams/{id}", web::get().to(teams::get))
                 .route("/teams/{id}/members", web::post().to(teams::add_member))
-                .route("/teams/{id}/members/{user_id}", web::delete().to(teams::remove_member))
+                .route(
+                    "/teams/{id}/members/{user_id}",
+                    web::delete().to(teams::remove_member),
+                )
                 .route("/users", web::get().to(users::list))
                 .route("/users", web::post().to(users::create))
                 .route("/users/{id}", web::get().to(users::get))
                 .route("/agencies", web::get().to(reference::agencies))
                 .route("/programmes", web::get().to(reference::programmes))
-                .route("/checklist-templates", web::get().to(reference::list_templates))
-                .route("/checklist-templates", web::post().to(reference::create_template))
-                .route("/checklist-templates/{id}", web::get().to(reference::get_template))
+                .route(
+                    "/checklist-templates",
+                    web::get().to(reference::list_templates),
+                )
+                .route(
+                    "/checklist-templates",
+                    web::post().to(reference::create_template),
+                )
+                .route(
+                    "/checklist-templates/{id}",
+                    web::get().to(reference::get_template),
+                )
                 .route("/tips", web::get().to(tips::list))
                 .route("/tips", web::post().to(tips::create))
                 .route("/tips/{id}", web::get().to(tips::get))
@@ -60,9 +75,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/assignments", web::get().to(assignments::list))
                 .route("/assignments", web::post().to(assignments::create))
                 .route("/assignments/{id}", web::get().to(assignments::get))
-                .route("/assignments/{id}/release", web::post().to(assignments::release))
-                .route("/assignments/{id}/cancel", web::post().to(assignments::cancel))
-                .route("/assignments/{id}/complete", web::post().to(assignments::complete))
+                .route(
+                    "/assignments/{id}/release",
+                    web::post().to(assignments::release),
+                )
+                .route(
+                    "/assignments/{id}/cancel",
+                    web::post().to(assignments::cancel),
+                )
+                .route(
+                    "/assignments/{id}/complete",
+                    web::post().to(assignments::complete),
+                )
                 .route("/visits", web::get().to(visits::list))
                 .route("/visits/{id}", web::put().to(visits::put))
                 .route("/visits/{id}", web::get().to(visits::get))
@@ -87,11 +111,20 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();
-    let ok = web::block(move || db.ping()).await.map(|r| r.is_ok()).unwrap_or(false);
+    let ok = web::block(move || db.ping())
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
     if ok {
-        HttpResponse::Ok().json(Health { status: "ok", database: "ok" })
+        HttpResponse::Ok().json(Health {
+            status: "ok",
+            database: "ok",
+        })
     } else {
-        HttpResponse::ServiceUnavailable().json(Health { status: "degraded", database: "unreachable" })
+        HttpResponse::ServiceUnavailable().json(Health {
+            status: "degraded",
+            database: "unreachable",
+        })
     }
 }
 
@@ -111,22 +144,39 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "no_such_route",
-        format!("no route {} {}; see /api/openapi.json", req.method(), req.path()),
+        format!(
+            "no route {} {}; see /api/openapi.json",
+            req.method(),
+            req.path()
+        ),
     ))
 }
 
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_path", "path", format!("invalid path parameter: {err}")).into()
+    ApiError::bad_request(
+        "invalid_path",
+        "path",
+        format!("invalid path parameter: {err}"),
+    )
+    .into()
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     let msg = err.to_string();
     let field = msg
         .split('`')
         .nth(1)
         .map(str::to_string)
         .unwrap_or_else(|| "query".to_string());
-    ApiError::bad_request("invalid_query", &field, format!("invalid query string: {msg}")).into()
+    ApiError::bad_request(
+        "invalid_query",
+        &field,
+        format!("invalid query string: {msg}"),
+    )
+    .into()
 }
 
 /// Parses a UUID path segment; a malformed id is a 404 like any unknown id.

@@ -34,7 +34,16 @@ pub struct PhotoView {
 
 impl From<PhotoRow> for PhotoView {
     fn from(p: PhotoRow) -> Self {
-        PhotoView { id: p.id, upload_sha256: p.upload_sha256, sha256: p.sha256, size_bytes: p.size_bytes, width: p.width, height: p.height, taken_at: p.taken_at, created_at: p.created_at }
+        PhotoView {
+            id: p.id,
+            upload_sha256: p.upload_sha256,
+            sha256: p.sha256,
+            size_bytes: p.size_bytes,
+            width: p.width,
+            height: p.height,
+            taken_at: p.taken_at,
+            created_at: p.created_at,
+        }
     }
 }
 
@@ -46,24 +55,66 @@ impl From<PhotoRow> for PhotoView {
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = PhotoView), (status = 200, body = PhotoView), (status = 409, body = crate::error::Problem),
               (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn put(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<String>, payload: web::Payload) -> ApiResult<HttpResponse> {
+pub async fn put(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "photo")?;
     actor.require(&[Role::Inspector, Role::TeamLeader], "upload photos")?;
-    let mime = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "image/jpeg" && mime != "image/png" {
-        return Err(ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the photo as image/jpeg or image/png").field("Content-Type"));
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the photo as image/jpeg or image/png",
+        )
+        .field("Content-Type"));
     }
     let digest_header = req
         .headers()
         .get("content-digest")
-        .ok_or_else(|| ApiError::bad_request("required", "Content-Digest", "send Content-Digest: sha-256=:<base64 of the SHA-256 of the body>:"))?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "required",
+                "Content-Digest",
+                "send Content-Digest: sha-256=:<base64 of the SHA-256 of the body>:",
+            )
+        })?
         .to_str()
-        .map_err(|_| ApiError::bad_request("invalid", "Content-Digest", "Content-Digest is not valid text"))?;
-    let claimed = parse_content_digest(digest_header).map_err(|e| ApiError::bad_request(e.code, "Content-Digest", e.message))?;
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid",
+                "Content-Digest",
+                "Content-Digest is not valid text",
+            )
+        })?;
+    let claimed = parse_content_digest(digest_header)
+        .map_err(|e| ApiError::bad_request(e.code, "Content-Digest", e.message))?;
     let taken_at = match req.headers().get("x-taken-at") {
         Some(v) => Some(
-            v.to_str().ok().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc).naive_utc())
-                .ok_or_else(|| ApiError::bad_request("invalid", "X-Taken-At", "X-Taken-At must be an RFC 3339 time"))?,
+            v.to_str()
+                .ok()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&Utc).naive_utc())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid",
+                        "X-Taken-At",
+                        "X-Taken-At must be an RFC 3339 time",
+                    )
+                })?,
         ),
         None => None,
     };
@@ -71,27 +122,50 @@ pub async fn put(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id:
     let body = read_limited(&mut payload, MAX_PHOTO_BYTES).await?;
     let actual = Sha256Digest::of(&body);
     if actual != claimed {
-        return Err(ApiError::bad_request("digest_mismatch", "Content-Digest", "the body does not match Content-Digest; the upload was damaged, send it again"));
+        return Err(ApiError::bad_request(
+            "digest_mismatch",
+            "Content-Digest",
+            "the body does not match Content-Digest; the upload was damaged, send it again",
+        ));
     }
     let upload_hex = actual.to_hex();
 
     // Already stored? Decide before doing any image work.
     let db = state.db.clone();
     let (id_s, hex) = (id.to_string(), upload_hex.clone());
-    let existing = web::block(move || db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from))).await??;
+    let existing =
+        web::block(move || db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from)))
+            .await??;
     if let Some(row) = existing {
         if row.upload_sha256 == hex && row.uploaded_by == actor.user_id.to_string() {
-            state.metrics.photos_stored.with_label_values(&["replayed"]).inc();
+            state
+                .metrics
+                .photos_stored
+                .with_label_values(&["replayed"])
+                .inc();
             return Ok(HttpResponse::Ok().json(PhotoView::from(row)));
         }
-        return Err(ApiError::conflict("conflict", "another photo is already stored under this id").field("id"));
+        return Err(ApiError::conflict(
+            "conflict",
+            "another photo is already stored under this id",
+        )
+        .field("id"));
     }
 
-    let processed = web::block(move || process(&body)).await?.map_err(|e| match e {
-        PhotoError::NotAnImage => ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image", e.to_string()).field("body"),
-        PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
-        PhotoError::Corrupt(_) => ApiError::unprocessable("corrupt_image", "body", e.to_string()),
-    })?;
+    let processed = web::block(move || process(&body))
+        .await?
+        .map_err(|e| match e {
+            PhotoError::NotAnImage => ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not_an_image",
+                e.to_string(),
+            )
+            .field("body"),
+            PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
+            PhotoError::Corrupt(_) => {
+                ApiError::unprocessable("corrupt_image", "body", e.to_string())
+            }
+        })?;
     let store = state.photos.clone();
     let row = PhotoRow {
         id: id.to_string(),
@@ -110,8 +184,13 @@ pub async fn put(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id:
     let result = web::block(move || -> ApiResult<(bool, PhotoRow)> {
         // Files first (fsync'd), then the row: the row is the commit point, so a crash leaves at
         // worst an unreferenced file, never a row without its bytes.
-        store.put(id, Variant::Full, &processed.jpeg).map_err(|e| { tracing::error!(error = %e, "photo store"); ApiError::unavailable("photo storage is not available; try again") })?;
-        store.put(id, Variant::Thumbnail, &processed.thumb).map_err(|_| ApiError::unavailable("photo storage is not available; try again"))?;
+        store.put(id, Variant::Full, &processed.jpeg).map_err(|e| {
+            tracing::error!(error = %e, "photo store");
+            ApiError::unavailable("photo storage is not available; try again")
+        })?;
+        store
+            .put(id, Variant::Thumbnail, &processed.thumb)
+            .map_err(|_| ApiError::unavailable("photo storage is not available; try again"))?;
         db.write(|c| -> ApiResult<(bool, PhotoRow)> {
             if let Some(existing) = db::photos::get(c, &row.id)? {
                 // A concurrent upload of the same id won the race.
@@ -124,11 +203,21 @@ pub async fn put(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id:
     .await??;
     match result {
         (true, row) => {
-            state.metrics.photos_stored.with_label_values(&["created"]).inc();
+            state
+                .metrics
+                .photos_stored
+                .with_label_values(&["created"])
+                .inc();
             Ok(HttpResponse::Created().json(PhotoView::from(row)))
         }
-        (false, row) if row.upload_sha256 == claimed.to_hex() => Ok(HttpResponse::Ok().json(PhotoView::from(row))),
-        (false, _) => Err(ApiError::conflict("conflict", "another photo is already stored under this id").field("id")),
+        (false, row) if row.upload_sha256 == claimed.to_hex() => {
+            Ok(HttpResponse::Ok().json(PhotoView::from(row)))
+        }
+        (false, _) => Err(ApiError::conflict(
+            "conflict",
+            "another photo is already stored under this id",
+        )
+        .field("id")),
     }
 }
 
@@ -147,7 +236,12 @@ fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResul
     Ok(false)
 }
 
-async fn serve(state: web::Data<AppState>, actor: Actor, id: String, variant: Variant) -> ApiResult<HttpResponse> {
+async fn serve(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: String,
+    variant: Variant,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "photo")?;
     let db = state.db.clone();
     let store = state.photos.clone();
@@ -161,7 +255,10 @@ async fn serve(state: web::Data<AppState>, actor: Actor, id: String, variant: Va
         if !allowed {
             return Err(ApiError::not_found("photo"));
         }
-        store.get(id, variant).map_err(|_| ApiError::unavailable("photo storage is not available"))?.ok_or_else(|| ApiError::not_found("photo"))
+        store
+            .get(id, variant)
+            .map_err(|_| ApiError::unavailable("photo storage is not available"))?
+            .ok_or_else(|| ApiError::not_found("photo"))
     })
     .await??;
     Ok(HttpResponse::Ok()
@@ -173,13 +270,21 @@ async fn serve(state: web::Data<AppState>, actor: Actor, id: String, variant: Va
 /// The stored photo (JPEG, metadata stripped).
 #[utoipa::path(get, path = "/api/v1/photos/{id}", tag = "photos", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     serve(state, actor, id.into_inner(), Variant::Full).await
 }
 
 /// A thumbnail (320 px on the long edge).
 #[utoipa::path(get, path = "/api/v1/photos/{id}/thumbnail", tag = "photos", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
-pub async fn thumbnail(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn thumbnail(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     serve(state, actor, id.into_inner(), Variant::Thumbnail).await
 }

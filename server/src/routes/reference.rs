@@ -25,7 +25,8 @@ pub struct AgencyList {
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "reference", security(("bearer" = [])), responses((status = 200, body = AgencyList)))]
 pub async fn agencies(state: web::Data<AppState>, _actor: Actor) -> ApiResult<HttpResponse> {
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::agencies::list(c).map_err(ApiError::from))).await??;
+    let items =
+        web::block(move || db.read(|c| db::agencies::list(c).map_err(ApiError::from))).await??;
     Ok(HttpResponse::Ok().json(AgencyList { items }))
 }
 
@@ -67,8 +68,11 @@ pub struct ProgrammeList {
 #[utoipa::path(get, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), responses((status = 200, body = ProgrammeList)))]
 pub async fn programmes(state: web::Data<AppState>, _actor: Actor) -> ApiResult<HttpResponse> {
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::programmes::list(c).map_err(ApiError::from))).await??;
-    Ok(HttpResponse::Ok().json(ProgrammeList { items: items.into_iter().map(ProgrammeView::from).collect() }))
+    let items =
+        web::block(move || db.read(|c| db::programmes::list(c).map_err(ApiError::from))).await??;
+    Ok(HttpResponse::Ok().json(ProgrammeList {
+        items: items.into_iter().map(ProgrammeView::from).collect(),
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -114,22 +118,38 @@ pub struct TemplateQuery {
 /// Checklist templates, newest version first per type.
 #[utoipa::path(get, path = "/api/v1/checklist-templates", tag = "reference", params(TemplateQuery), security(("bearer" = [])),
     responses((status = 200, body = TemplateList), (status = 400, body = crate::error::Problem)))]
-pub async fn list_templates(state: web::Data<AppState>, _actor: Actor, query: web::Query<TemplateQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_templates(
+    state: web::Data<AppState>,
+    _actor: Actor,
+    query: web::Query<TemplateQuery>,
+) -> ApiResult<HttpResponse> {
     let t = query
         .into_inner()
         .establishment_type
-        .map(|t| t.parse::<EstablishmentType>().map(|t| t.as_str().to_string()))
+        .map(|t| {
+            t.parse::<EstablishmentType>()
+                .map(|t| t.as_str().to_string())
+        })
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::templates::list(c, t.as_deref()).map_err(ApiError::from))).await??;
-    Ok(HttpResponse::Ok().json(TemplateList { items: items.into_iter().map(TemplateView::from).collect() }))
+    let items = web::block(move || {
+        db.read(|c| db::templates::list(c, t.as_deref()).map_err(ApiError::from))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TemplateList {
+        items: items.into_iter().map(TemplateView::from).collect(),
+    }))
 }
 
 /// One checklist template version.
 #[utoipa::path(get, path = "/api/v1/checklist-templates/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = TemplateView), (status = 404, body = crate::error::Problem)))]
-pub async fn get_template(state: web::Data<AppState>, _actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_template(
+    state: web::Data<AppState>,
+    _actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "checklist template")?.to_string();
     let db = state.db.clone();
     let row = web::block(move || db.read(|c| db::templates::get(c, &id).map_err(ApiError::from)))
@@ -142,13 +162,18 @@ pub async fn get_template(state: web::Data<AppState>, _actor: Actor, id: web::Pa
 /// assigned by the server: one more than the latest.
 #[utoipa::path(post, path = "/api/v1/checklist-templates", tag = "reference", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = TemplateView), (status = 422, body = crate::error::Problem)))]
-pub async fn create_template(state: web::Data<AppState>, actor: Actor, body: ApiJson<ChecklistTemplateInput>) -> ApiResult<HttpResponse> {
+pub async fn create_template(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<ChecklistTemplateInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin], "publish checklist templates")?;
     let mut input = body.0;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<TemplateRow> {
-            let latest = db::templates::latest_version(c, input.establishment_type.as_str())?.unwrap_or(0);
+            let latest =
+                db::templates::latest_version(c, input.establishment_type.as_str())?.unwrap_or(0);
             input.id = Uuid::new_v4();
             input.version = u32::try_from(latest + 1).map_err(|_| ApiError::internal())?;
             let template = ChecklistTemplate::parse(input.clone())?;

@@ -45,7 +45,11 @@ pub struct SyncResponse {
 /// Changes since `cursor` for the signed-in phone.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "sync", params(SyncQuery), security(("bearer" = [])),
     responses((status = 200, body = SyncResponse), (status = 400, body = crate::error::Problem)))]
-pub async fn pull(state: web::Data<AppState>, actor: Actor, query: web::Query<SyncQuery>) -> ApiResult<HttpResponse> {
+pub async fn pull(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<SyncQuery>,
+) -> ApiResult<HttpResponse> {
     let after = match query.into_inner().cursor.as_deref() {
         None | Some("") => 0,
         Some(raw) => SyncCursor::parse(raw)?.get(),
@@ -55,9 +59,18 @@ pub async fn pull(state: web::Data<AppState>, actor: Actor, query: web::Query<Sy
         db.read(|c| -> ApiResult<SyncResponse> {
             let high = db::current_seq(c)?;
             if after > high {
-                return Err(ApiError::bad_request("invalid", "cursor", "cursor is ahead of the server; sync again from 0"));
+                return Err(ApiError::bad_request(
+                    "invalid",
+                    "cursor",
+                    "cursor is ahead of the server; sync again from 0",
+                ));
             }
-            let filter = db::assignments::Filter { after_seq: Some(after), up_to_seq: Some(high), limit: PAGE, ..Default::default() };
+            let filter = db::assignments::Filter {
+                after_seq: Some(after),
+                up_to_seq: Some(high),
+                limit: PAGE,
+                ..Default::default()
+            };
             // Only the caller's own teams: staff do not pull other teams' work to a phone.
             let mine: Vec<_> = db::assignments::list(c, &actor, &filter)?
                 .into_iter()
@@ -66,17 +79,30 @@ pub async fn pull(state: web::Data<AppState>, actor: Actor, query: web::Query<Sy
             let establishments = db::establishments::changed_since(c, &actor, after, high, PAGE)?;
             let templates = db::templates::changed_since(c, after, high, PAGE)?;
             let visits = db::visits::changed_since(c, &actor, after, high, PAGE)?;
-            let full = [mine.len() as i64, establishments.len() as i64, templates.len() as i64, visits.len() as i64]
-                .iter()
-                .any(|n| *n >= PAGE);
+            let full = [
+                mine.len() as i64,
+                establishments.len() as i64,
+                templates.len() as i64,
+                visits.len() as i64,
+            ]
+            .iter()
+            .any(|n| *n >= PAGE);
             // When a kind filled its page, resume from the lowest last-seen change of the full kinds.
             let mut cursor = high;
             if full {
                 let lasts = [
-                    (mine.len() as i64 >= PAGE).then(|| mine.last().map(|a| a.seq)).flatten(),
-                    (establishments.len() as i64 >= PAGE).then(|| establishments.last().map(|e| e.seq)).flatten(),
-                    (templates.len() as i64 >= PAGE).then(|| templates.last().map(|t| t.seq)).flatten(),
-                    (visits.len() as i64 >= PAGE).then(|| visits.last().map(|v| v.seq)).flatten(),
+                    (mine.len() as i64 >= PAGE)
+                        .then(|| mine.last().map(|a| a.seq))
+                        .flatten(),
+                    (establishments.len() as i64 >= PAGE)
+                        .then(|| establishments.last().map(|e| e.seq))
+                        .flatten(),
+                    (templates.len() as i64 >= PAGE)
+                        .then(|| templates.last().map(|t| t.seq))
+                        .flatten(),
+                    (visits.len() as i64 >= PAGE)
+                        .then(|| visits.last().map(|v| v.seq))
+                        .flatten(),
                 ];
                 cursor = lasts.into_iter().flatten().min().unwrap_or(high);
             }
@@ -89,13 +115,19 @@ pub async fn pull(state: web::Data<AppState>, actor: Actor, query: web::Query<Sy
                     assignments.push(assignment_view(c, a)?);
                 }
             }
-            let visits = visits.iter().map(|v| crate::routes::visits::view(c, v)).collect::<ApiResult<Vec<_>>>()?;
+            let visits = visits
+                .iter()
+                .map(|v| crate::routes::visits::view(c, v))
+                .collect::<ApiResult<Vec<_>>>()?;
             Ok(SyncResponse {
                 cursor: SyncCursor::new(cursor).to_string(),
                 has_more: full,
                 assignments,
                 revoked_assignments: revoked,
-                establishments: establishments.into_iter().map(EstablishmentView::from).collect(),
+                establishments: establishments
+                    .into_iter()
+                    .map(EstablishmentView::from)
+                    .collect(),
                 templates: templates.into_iter().map(TemplateView::from).collect(),
                 visits,
             })

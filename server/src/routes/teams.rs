@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::db::{self, teams::{MemberRow, TeamRow}};
+use crate::db::{
+    self,
+    teams::{MemberRow, TeamRow},
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::routes::{now, parse_id};
@@ -55,9 +58,23 @@ pub struct MemberInput {
 fn view(c: &mut db::AnyConnection, t: TeamRow) -> ApiResult<TeamView> {
     let members = db::teams::members(c, &t.id)?
         .into_iter()
-        .map(|(user_id, username, display_name, role, agency_id)| MemberView { user_id, username, display_name, role, agency_id })
+        .map(
+            |(user_id, username, display_name, role, agency_id)| MemberView {
+                user_id,
+                username,
+                display_name,
+                role,
+                agency_id,
+            },
+        )
         .collect();
-    Ok(TeamView { id: t.id, name: t.name, level: t.level, unit_id: t.unit_id, members })
+    Ok(TeamView {
+        id: t.id,
+        name: t.name,
+        level: t.level,
+        unit_id: t.unit_id,
+        members,
+    })
 }
 
 /// Teams the caller may see.
@@ -67,7 +84,10 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRes
     let db = state.db.clone();
     let items = web::block(move || {
         db.read(|c| -> ApiResult<Vec<TeamView>> {
-            db::teams::list(c, &actor)?.into_iter().map(|t| view(c, t)).collect()
+            db::teams::list(c, &actor)?
+                .into_iter()
+                .map(|t| view(c, t))
+                .collect()
         })
     })
     .await??;
@@ -77,7 +97,11 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRes
 /// One team with its members.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = TeamView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "team")?;
     let db = state.db.clone();
     let team = web::block(move || {
@@ -93,7 +117,11 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>
 /// Creates a team (administrators and provincial staff, in their jurisdiction).
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])), request_body = TeamInput,
     responses((status = 201, body = TeamView), (status = 422, body = crate::error::Problem)))]
-pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<TeamInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<TeamInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "create teams")?;
     let input = body.0;
     let name = doi178_shared::text::clean_text("name", &input.name, 120)?;
@@ -102,9 +130,20 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<Team
     let team = web::block(move || {
         db.write(|c| -> ApiResult<TeamView> {
             if db::units::get(c, &actor, &input.unit_id)?.is_none() {
-                return Err(ApiError::unprocessable("unknown_unit", "unit_id", "unit does not exist or is outside your jurisdiction"));
+                return Err(ApiError::unprocessable(
+                    "unknown_unit",
+                    "unit_id",
+                    "unit does not exist or is outside your jurisdiction",
+                ));
             }
-            let row = TeamRow { id: Uuid::new_v4().to_string(), name, level: level.as_str().to_string(), unit_id: input.unit_id, created_at: now(), updated_at: now() };
+            let row = TeamRow {
+                id: Uuid::new_v4().to_string(),
+                name,
+                level: level.as_str().to_string(),
+                unit_id: input.unit_id,
+                created_at: now(),
+                updated_at: now(),
+            };
             db::teams::insert(c, &row)?;
             view(c, row)
         })
@@ -116,7 +155,12 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<Team
 /// Adds a user to a team or changes their role in it.
 #[utoipa::path(post, path = "/api/v1/teams/{id}/members", tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = MemberInput, responses((status = 200, body = TeamView), (status = 404, body = crate::error::Problem)))]
-pub async fn add_member(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<MemberInput>) -> ApiResult<HttpResponse> {
+pub async fn add_member(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<MemberInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "change team members")?;
     let id = parse_id(&id, "team")?;
     let input = body.0;
@@ -125,9 +169,21 @@ pub async fn add_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
     let team = web::block(move || {
         db.write(|c| -> ApiResult<TeamView> {
             let t = db::teams::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("team"))?;
-            db::users::get_visible(c, &actor, input.user_id)?
-                .ok_or_else(|| ApiError::unprocessable("unknown_user", "user_id", "user does not exist or is outside your jurisdiction"))?;
-            db::teams::upsert_member(c, &MemberRow { team_id: t.id.clone(), user_id: input.user_id.to_string(), role: role.as_str().to_string() })?;
+            db::users::get_visible(c, &actor, input.user_id)?.ok_or_else(|| {
+                ApiError::unprocessable(
+                    "unknown_user",
+                    "user_id",
+                    "user does not exist or is outside your jurisdiction",
+                )
+            })?;
+            db::teams::upsert_member(
+                c,
+                &MemberRow {
+                    team_id: t.id.clone(),
+                    user_id: input.user_id.to_string(),
+                    role: role.as_str().to_string(),
+                },
+            )?;
             view(c, t)
         })
     })
@@ -139,7 +195,11 @@ pub async fn add_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
 #[utoipa::path(delete, path = "/api/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-pub async fn remove_member(state: web::Data<AppState>, actor: Actor, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "change team members")?;
     let (team, user) = path.into_inner();
     let team = parse_id(&team, "team")?;

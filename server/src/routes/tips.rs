@@ -69,22 +69,42 @@ const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader
 
 /// Tips concerning units in the caller's jurisdiction, newest first.
 #[utoipa::path(get, path = "/api/v1/tips", tag = "tips", params(TipQuery), security(("bearer" = [])), responses((status = 200, body = TipList)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<TipQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<TipQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let status = q.status.map(|s| s.parse::<TipStatus>().map(|s| s.as_str().to_string())).transpose()?;
+    let status = q
+        .status
+        .map(|s| s.parse::<TipStatus>().map(|s| s.as_str().to_string()))
+        .transpose()?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("out_of_range", "limit", "limit must be between 1 and 1000"));
+        return Err(ApiError::bad_request(
+            "out_of_range",
+            "limit",
+            "limit must be between 1 and 1000",
+        ));
     }
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::tips::list(c, &actor, status.as_deref(), limit).map_err(ApiError::from))).await??;
-    Ok(HttpResponse::Ok().json(TipList { items: items.into_iter().map(TipView::from).collect() }))
+    let items = web::block(move || {
+        db.read(|c| db::tips::list(c, &actor, status.as_deref(), limit).map_err(ApiError::from))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TipList {
+        items: items.into_iter().map(TipView::from).collect(),
+    }))
 }
 
 /// One tip.
 #[utoipa::path(get, path = "/api/v1/tips/{id}", tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = TipView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "tip")?;
     let db = state.db.clone();
     let tip = web::block(move || db.read(|c| db::tips::get(c, &actor, id).map_err(ApiError::from)))
@@ -96,7 +116,11 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>
 /// Records a tip received (staff and team leaders).
 #[utoipa::path(post, path = "/api/v1/tips", tag = "tips", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = TipView), (status = 422, body = crate::error::Problem)))]
-pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<TipInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<TipInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(HANDLERS, "record tips")?;
     let draft = TipDraft::parse(body.0, Utc::now())?;
     let db = state.db.clone();
@@ -104,11 +128,19 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<TipI
         db.write(|c| -> ApiResult<TipRow> {
             let unit = draft.unit().to_string();
             if db::units::get(c, &actor, &unit)?.is_none() {
-                return Err(ApiError::unprocessable("unknown_unit", "unit", "unit does not exist or is outside your jurisdiction"));
+                return Err(ApiError::unprocessable(
+                    "unknown_unit",
+                    "unit",
+                    "unit does not exist or is outside your jurisdiction",
+                ));
             }
             if let Some(e) = draft.establishment_id() {
                 if db::establishments::get(c, &actor, e)?.is_none() {
-                    return Err(ApiError::unprocessable("unknown_establishment", "establishment_id", "establishment does not exist or is outside your jurisdiction"));
+                    return Err(ApiError::unprocessable(
+                        "unknown_establishment",
+                        "establishment_id",
+                        "establishment does not exist or is outside your jurisdiction",
+                    ));
                 }
             }
             let row = TipRow {
@@ -147,7 +179,12 @@ pub struct TipStatusInput {
 /// Moves a tip forward: received → verifying → classified → handled.
 #[utoipa::path(post, path = "/api/v1/tips/{id}/status", tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = TipStatusInput, responses((status = 200, body = TipView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn set_status(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<TipStatusInput>) -> ApiResult<HttpResponse> {
+pub async fn set_status(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<TipStatusInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(HANDLERS, "handle tips")?;
     let id = parse_id(&id, "tip")?;
     let input = body.0;
@@ -155,12 +192,18 @@ pub async fn set_status(state: web::Data<AppState>, actor: Actor, id: web::Path<
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<TipRow> {
-            let mut row = db::tips::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
+            let mut row =
+                db::tips::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
             let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
             let next = current.transition(next)?;
             if let Some(a) = input.assignment_id {
-                db::assignments::get(c, &actor, a)?
-                    .ok_or_else(|| ApiError::unprocessable("unknown_assignment", "assignment_id", "assignment not found"))?;
+                db::assignments::get(c, &actor, a)?.ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "unknown_assignment",
+                        "assignment_id",
+                        "assignment not found",
+                    )
+                })?;
                 row.assignment_id = Some(a.to_string());
             }
             row.status = next.as_str().to_string();

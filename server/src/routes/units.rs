@@ -35,11 +35,19 @@ pub struct UnitDetail {
 /// Units in the caller's jurisdiction: the top of it, the children of `parent`, or a search.
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", params(UnitQuery), security(("bearer" = [])),
     responses((status = 200, body = UnitList), (status = 401, body = crate::error::Problem)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<UnitQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<UnitQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("out_of_range", "limit", "limit must be between 1 and 200"));
+        return Err(ApiError::bad_request(
+            "out_of_range",
+            "limit",
+            "limit must be between 1 and 200",
+        ));
     }
     let db = state.db.clone();
     let items = web::block(move || {
@@ -58,12 +66,17 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Un
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])),
     params(("id" = String, Path, description = "unit id, e.g. 2025:46")),
     responses((status = 200, body = UnitDetail), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let db = state.db.clone();
     let detail = web::block(move || {
         db.read(|c| -> ApiResult<UnitDetail> {
-            let unit = db::units::get(c, &actor, &id)?.ok_or_else(|| ApiError::not_found("unit"))?;
+            let unit =
+                db::units::get(c, &actor, &id)?.ok_or_else(|| ApiError::not_found("unit"))?;
             let children = db::units::children(c, &actor, Some(&unit.id))?;
             Ok(UnitDetail { unit, children })
         })

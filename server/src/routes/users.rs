@@ -28,7 +28,16 @@ pub struct UserView {
 
 impl From<UserRow> for UserView {
     fn from(u: UserRow) -> Self {
-        UserView { id: u.id, username: u.username, display_name: u.display_name, role: u.role, unit_id: u.unit_id, agency_id: u.agency_id, active: u.active, created_at: u.created_at }
+        UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            unit_id: u.unit_id,
+            agency_id: u.agency_id,
+            active: u.active,
+            created_at: u.created_at,
+        }
     }
 }
 
@@ -53,19 +62,28 @@ pub struct UserInput {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses((status = 200, body = UserList)))]
 pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::users::list(c, &actor).map_err(ApiError::from))).await??;
-    Ok(HttpResponse::Ok().json(UserList { items: items.into_iter().map(UserView::from).collect() }))
+    let items = web::block(move || db.read(|c| db::users::list(c, &actor).map_err(ApiError::from)))
+        .await??;
+    Ok(HttpResponse::Ok().json(UserList {
+        items: items.into_iter().map(UserView::from).collect(),
+    }))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "user")?;
     let db = state.db.clone();
-    let user = web::block(move || db.read(|c| db::users::get_visible(c, &actor, id).map_err(ApiError::from)))
-        .await??
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user = web::block(move || {
+        db.read(|c| db::users::get_visible(c, &actor, id).map_err(ApiError::from))
+    })
+    .await??
+    .ok_or_else(|| ApiError::not_found("user"))?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
@@ -73,7 +91,11 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>
 /// inspectors inside their jurisdiction. The password must meet the policy.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = UserInput,
     responses((status = 201, body = UserView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<UserInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<UserInput>,
+) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "create accounts")?;
     let input = body.0;
     let username = Username::parse(&input.username)?;
@@ -81,22 +103,37 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, body: ApiJson<User
     let role: Role = input.role.parse()?;
     doi178_shared::check_password_policy(&input.password)?;
     if actor.role == Role::ProvincialStaff && !matches!(role, Role::TeamLeader | Role::Inspector) {
-        return Err(ApiError::forbidden("provincial staff may create team leaders and inspectors only").field("role"));
+        return Err(ApiError::forbidden(
+            "provincial staff may create team leaders and inspectors only",
+        )
+        .field("role"));
     }
     if role != Role::Admin && input.unit_id.is_none() {
-        return Err(ApiError::unprocessable("required", "unit_id", "every account except an administrator's belongs to a unit"));
+        return Err(ApiError::unprocessable(
+            "required",
+            "unit_id",
+            "every account except an administrator's belongs to a unit",
+        ));
     }
-    let hash = web::block(move || hash_password(&input.password)).await?.map_err(|_| ApiError::internal())?;
+    let hash = web::block(move || hash_password(&input.password))
+        .await?
+        .map_err(|_| ApiError::internal())?;
     let db = state.db.clone();
     let user = web::block(move || {
         db.write(|c| -> ApiResult<UserRow> {
             if let Some(unit) = &input.unit_id {
                 if db::units::get(c, &actor, unit)?.is_none() {
-                    return Err(ApiError::unprocessable("unknown_unit", "unit_id", "unit does not exist or is outside your jurisdiction"));
+                    return Err(ApiError::unprocessable(
+                        "unknown_unit",
+                        "unit_id",
+                        "unit does not exist or is outside your jurisdiction",
+                    ));
                 }
             }
             if db::users::find_by_username(c, username.as_str())?.is_some() {
-                return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
+                return Err(
+                    ApiError::conflict("duplicate", "this username is taken").field("username")
+                );
             }
             let row = UserRow {
                 id: Uuid::new_v4().to_string(),

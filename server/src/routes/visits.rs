@@ -11,7 +11,10 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::db::{self, visits::{RevisionRow, ViolationRow, VisitRow}};
+use crate::db::{
+    self,
+    visits::{RevisionRow, ViolationRow, VisitRow},
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::routes::{now, parse_id};
@@ -28,7 +31,11 @@ pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
         _ => Map::new(),
     };
     let photos = db::visits::photo_status(c, &row.id)?;
-    let pending: Vec<&String> = photos.iter().filter(|(_, got)| !got).map(|(p, _)| p).collect();
+    let pending: Vec<&String> = photos
+        .iter()
+        .filter(|(_, got)| !got)
+        .map(|(p, _)| p)
+        .collect();
     let server = json!({
         "id": row.id,
         "revision": row.revision,
@@ -71,34 +78,70 @@ fn prepare(
 ) -> ApiResult<Prepared> {
     let input = record.input();
     if !actor.member_of(input.team_id) {
-        return Err(ApiError::forbidden("you can record visits only for your own team").field("team_id"));
+        return Err(
+            ApiError::forbidden("you can record visits only for your own team").field("team_id"),
+        );
     }
-    let team = db::teams::get_unscoped(c, &input.team_id.to_string())?.ok_or_else(|| ApiError::not_found("team"))?;
+    let team = db::teams::get_unscoped(c, &input.team_id.to_string())?
+        .ok_or_else(|| ApiError::not_found("team"))?;
     let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
     let est = db::establishments::get_unscoped(c, &input.establishment_id.to_string())?
         .filter(|e| team_units.contains(&e.unit_id))
-        .ok_or_else(|| ApiError::unprocessable("unknown_establishment", "establishment_id", "establishment does not exist or is outside the team's jurisdiction"))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_establishment",
+                "establishment_id",
+                "establishment does not exist or is outside the team's jurisdiction",
+            )
+        })?;
     let members = db::teams::member_ids(c, &team.id)?;
     for (i, m) in input.members_present.iter().enumerate() {
         if !members.contains(&m.to_string()) {
-            return Err(ApiError::unprocessable("not_a_member", &format!("members_present[{i}]"), "this person is not a member of the team"));
+            return Err(ApiError::unprocessable(
+                "not_a_member",
+                &format!("members_present[{i}]"),
+                "this person is not a member of the team",
+            ));
         }
     }
-    let template = db::templates::get(c, &input.template_id.to_string())?
-        .ok_or_else(|| ApiError::unprocessable("unknown_template", "template_id", "checklist template not found"))?;
+    let template = db::templates::get(c, &input.template_id.to_string())?.ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_template",
+            "template_id",
+            "checklist template not found",
+        )
+    })?;
     if i64::from(template.version) != i64::from(input.template_version) {
-        return Err(ApiError::unprocessable("invalid", "template_version", "template_version does not match the template"));
+        return Err(ApiError::unprocessable(
+            "invalid",
+            "template_version",
+            "template_version does not match the template",
+        ));
     }
     if template.establishment_type != est.establishment_type {
-        return Err(ApiError::unprocessable("invalid", "template_id", "the template is for another establishment type"));
+        return Err(ApiError::unprocessable(
+            "invalid",
+            "template_id",
+            "the template is for another establishment type",
+        ));
     }
     if let Some(a) = input.assignment_id {
         let assignment = db::assignments::get(c, actor, a)?
             .filter(|r| r.team_id == team.id && (r.status == "released" || r.status == "done"))
-            .ok_or_else(|| ApiError::unprocessable("unknown_assignment", "assignment_id", "no released assignment of your team with this id"))?;
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "unknown_assignment",
+                    "assignment_id",
+                    "no released assignment of your team with this id",
+                )
+            })?;
         let listed = db::assignments::establishment_ids(c, &assignment.id)?;
         if !listed.contains(&est.id) {
-            return Err(ApiError::unprocessable("invalid", "assignment_id", "the establishment is not part of this assignment"));
+            return Err(ApiError::unprocessable(
+                "invalid",
+                "assignment_id",
+                "the establishment is not part of this assignment",
+            ));
         }
     }
     let (distance_m, mut gps_warning) = match (input.gps.as_ref(), est.lat, est.lon) {
@@ -152,13 +195,19 @@ fn prepare(
         review_status: "submitted".to_string(),
         review_comment: None,
         body,
-        original_digest: original_digest.map(str::to_string).unwrap_or_else(|| digest.clone()),
+        original_digest: original_digest
+            .map(str::to_string)
+            .unwrap_or_else(|| digest.clone()),
         digest,
         updated_at: now(),
         seq,
     };
     let photo_ids = input.photo_ids.iter().map(|p| p.to_string()).collect();
-    Ok(Prepared { row, violations, photo_ids })
+    Ok(Prepared {
+        row,
+        violations,
+        photo_ids,
+    })
 }
 
 enum PutOutcome {
@@ -171,7 +220,12 @@ enum PutOutcome {
 #[utoipa::path(put, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "UUID generated by the phone (idempotency key)")), request_body = Object,
     responses((status = 201, body = Object), (status = 200, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn put(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<VisitInput>) -> ApiResult<HttpResponse> {
+pub async fn put(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<VisitInput>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "visit")?.to_string();
     actor.require(&[Role::Inspector, Role::TeamLeader], "submit visits")?;
     let record = VisitRecord::parse(body.0, Utc::now())?;
@@ -234,14 +288,23 @@ pub struct VisitQuery {
 /// Visits the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitQuery), security(("bearer" = [])),
     responses((status = 200, body = VisitPage), (status = 400, body = crate::error::Problem)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<VisitQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<VisitQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = doi178_shared::pagination::PageLimit::parse(q.limit)?;
     let before = match q.cursor.as_deref() {
         Some(c) => {
             let (at, id) = doi178_shared::pagination::PageCursor::decode(c)?;
-            let at = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| ApiError::bad_request("invalid", "cursor", "cursor is not valid; start again without it"))?;
+            let at = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
+                ApiError::bad_request(
+                    "invalid",
+                    "cursor",
+                    "cursor is not valid; start again without it",
+                )
+            })?;
             Some((at, id.to_string()))
         }
         None => None,
@@ -260,12 +323,20 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Vi
             rows.truncate(limit.get() as usize);
             let next_cursor = if more {
                 rows.last().and_then(|r| {
-                    Uuid::parse_str(&r.id).ok().map(|id| doi178_shared::pagination::PageCursor::encode(&r.started_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), id))
+                    Uuid::parse_str(&r.id).ok().map(|id| {
+                        doi178_shared::pagination::PageCursor::encode(
+                            &r.started_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+                            id,
+                        )
+                    })
                 })
             } else {
                 None
             };
-            let items = rows.iter().map(|r| view(c, r)).collect::<ApiResult<Vec<_>>>()?;
+            let items = rows
+                .iter()
+                .map(|r| view(c, r))
+                .collect::<ApiResult<Vec<_>>>()?;
             Ok(VisitPage { items, next_cursor })
         })
     })
@@ -276,7 +347,11 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Vi
 /// One visit, with its revision history.
 #[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
-pub async fn get(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "visit")?;
     let db = state.db.clone();
     let v = web::block(move || {
@@ -311,7 +386,12 @@ pub struct RevisionInput {
 /// Corrects a visit: stores a new revision; the earlier ones stay unchanged.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/revisions", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = RevisionInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn revise(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<RevisionInput>) -> ApiResult<HttpResponse> {
+pub async fn revise(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<RevisionInput>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "visit")?;
     actor.require(&[Role::Inspector, Role::TeamLeader], "correct visits")?;
     let input = body.0;
@@ -354,26 +434,50 @@ pub struct ReviewInput {
 /// A team leader reviews a submitted visit.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/review", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = ReviewInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn review(state: web::Data<AppState>, actor: Actor, id: web::Path<String>, body: ApiJson<ReviewInput>) -> ApiResult<HttpResponse> {
+pub async fn review(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ReviewInput>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "visit")?;
     let input = body.0;
     if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
-        return Err(ApiError::unprocessable("invalid", "decision", "decision must be accepted, correction_requested or rejected"));
+        return Err(ApiError::unprocessable(
+            "invalid",
+            "decision",
+            "decision must be accepted, correction_requested or rejected",
+        ));
     }
-    let comment = doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
+    let comment =
+        doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
     if input.decision != "accepted" && comment.is_none() {
-        return Err(ApiError::unprocessable("required", "comment", "say what must be corrected"));
+        return Err(ApiError::unprocessable(
+            "required",
+            "comment",
+            "say what must be corrected",
+        ));
     }
     let db = state.db.clone();
     let v = web::block(move || {
         db.write(|c| -> ApiResult<Value> {
-            let existing = db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
+            let existing =
+                db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
             let team = Uuid::parse_str(&existing.team_id).map_err(|_| ApiError::internal())?;
             if !actor.leads(team) {
-                return Err(ApiError::forbidden("only the team's leaders review its visits"));
+                return Err(ApiError::forbidden(
+                    "only the team's leaders review its visits",
+                ));
             }
             let seq = db::next_seq(c)?;
-            db::visits::set_review(c, &existing.id, &input.decision, comment.as_deref(), seq, now())?;
+            db::visits::set_review(
+                c,
+                &existing.id,
+                &input.decision,
+                comment.as_deref(),
+                seq,
+                now(),
+            )?;
             let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
             view(c, &row)
         })

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The one command that runs every test of doi178:
+#   formatting, clippy (warnings are errors), unit tests and the black-box suite on SQLite,
+#   then the black-box suite again on a throwaway PostgreSQL cluster started here.
+# Needs only the Rust toolchain; installs PostgreSQL from Debian's packages when it is missing
+# (as root, or through sudo). CI runs exactly this (.ci/run).
+#
+# Environment:
+#   CARGO_TARGET_DIR         build directory (default: $HOME/.cache/doi178/target, kept between runs)
+#   DOI178_SKIP_POSTGRES=1   skip the PostgreSQL pass (local quick runs only; CI never sets it)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/root}/.cache/doi178/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Every test prints its failures; a backtrace helps when the harness itself panics.
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# The test servers get a known secret from the harness; nothing from the caller's shell may leak in.
+unset DOI178_CONFIG DOI178_DATABASE_URL DOI178_DATA_DIR DOI178_JWT_SECRET DOI178_PORT DOI178_DEMO || true
+
+SCRIPT_START=$SECONDS
+section() {
+    printf '\n==== %s  [%ds]\n' "$*" "$((SECONDS - SCRIPT_START))"
+}
+
+section "toolchain"
+cargo --version
+rustc --version
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+section "cargo fmt --check"
+cargo fmt --all -- --check
+
+section "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "build the server binary for the black-box tests"
+# --workspace: the same feature set as `cargo test --workspace`, so nothing is built twice.
+cargo build --workspace --bin doi178-server
+
+section "cargo test: unit tests + black-box suite on SQLite"
+cargo test --workspace --no-fail-fast
+
+if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
+    section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
+    exit 0
+fi
+
+section "PostgreSQL: find or install the server"
+find_pg_bin() {
+    local d
+    if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+        d="$(dirname "$(readlink -f "$(command -v initdb)")")"
+        if [[ -x "$d/postgres" && -x "$d/pg_ctl" ]]; then
+            echo "$d"
+            return 0
+        fi
+    fi
+    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+    if [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/postgres" ]]; then
+        echo "$d"
+        return 0
+    fi
+    return 1
+}
+
+if ! PG_BIN="$(find_pg_bin)"; then
+    echo "PostgreSQL is not installed: installing Debian's package"
+    SUDO=""
+    if [[ "$(id -u)" != "0" ]]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO="sudo"
+        else
+            echo "error: PostgreSQL is missing and this is not root (no sudo either)." >&2
+            echo "       install it: apt-get install postgresql" >&2
+            exit 1
+        fi
+    fi
+    $SUDO apt-get update
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
+    PG_BIN="$(find_pg_bin)" || { echo "error: PostgreSQL binaries not found after installing" >&2; exit 1; }
+fi
+echo "using $PG_BIN ($("$PG_BIN/postgres" --version))"
+
+# initdb and postgres refuse to run as root: run them as the postgres user then.
+AS_PG=()
+if [[ "$(id -u)" == "0" ]]; then
+    if ! id postgres >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+    fi
+    if command -v runuser >/dev/null 2>&1; then
+        AS_PG=(runuser -u postgres --)
+    else
+        AS_PG=(sudo -u postgres)
+    fi
+fi
+
+PG_TMP="$(mktemp -d /tmp/doi178-pg.XXXXXX)"
+PG_STARTED=0
+cleanup_pg() {
+    local rc=$?
+    if [[ "$PG_STARTED" == "1" ]]; then
+        echo "stopping the throwaway PostgreSQL cluster"
+        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$PG_TMP"
+    exit "$rc"
+}
+trap cleanup_pg EXIT
+trap 'exit 130' INT TERM
+chmod 700 "$PG_TMP"
+if [[ "${#AS_PG[@]}" -gt 0 ]]; then
+    chown postgres: "$PG_TMP"
+fi
+
+section "PostgreSQL: throwaway cluster in $PG_TMP"
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --auth=trust \
+    --encoding=UTF8 --locale=C.UTF-8 >"$PG_TMP/initdb.log" 2>&1 \
+    || "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --auth=trust \
+        --encoding=UTF8 --no-locale >"$PG_TMP/initdb.log" 2>&1 \
+    || { cat "$PG_TMP/initdb.log" >&2; exit 1; }
+
+port_is_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+PG_PORT=""
+for _attempt in 1 2 3 4 5 6 7 8; do
+    candidate=$((20000 + RANDOM % 40000))
+    port_is_free "$candidate" || continue
+    # Speed over durability: the cluster is thrown away at the end.
+    if "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
+        -o "-p $candidate -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null; then
+        PG_PORT="$candidate"
+        PG_STARTED=1
+        break
+    fi
+    echo "port $candidate did not work; trying another"
+done
+if [[ -z "$PG_PORT" ]]; then
+    echo "error: could not start PostgreSQL; its log:" >&2
+    cat "$PG_TMP/server.log" >&2 || true
+    exit 1
+fi
+echo "PostgreSQL listening on 127.0.0.1:$PG_PORT"
+
+section "black-box suite on PostgreSQL"
+DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    cargo test -p doi178-tests --no-fail-fast
+
+section "all tests passed in $((SECONDS - SCRIPT_START)) s"

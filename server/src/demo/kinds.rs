@@ -1,0 +1,111 @@
+//! The establishment types of the demo with what differs between them: checklist group, whether
+//! the security-and-order (ANTT) certificate is required, when inspections usually happen.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Karaoke,
+    DanceHall,
+    MassageSauna,
+    Hotel,
+    Guesthouse,
+    Bar,
+    RestaurantHostess,
+    Other,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Karaoke,
+        Kind::DanceHall,
+        Kind::MassageSauna,
+        Kind::Hotel,
+        Kind::Guesthouse,
+        Kind::Bar,
+        Kind::RestaurantHostess,
+        Kind::Other,
+    ];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            Kind::Karaoke => "karaoke",
+            Kind::DanceHall => "dance_hall",
+            Kind::MassageSauna => "massage_sauna",
+            Kind::Hotel => "hotel",
+            Kind::Guesthouse => "guesthouse",
+            Kind::Bar => "bar",
+            Kind::RestaurantHostess => "restaurant_hostess",
+            Kind::Other => "other",
+        }
+    }
+
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Group in `by_type` of the draft checklists.
+    pub const fn checklist_key(self) -> &'static str {
+        match self {
+            Kind::Karaoke => "karaoke",
+            Kind::DanceHall => "vu_truong",
+            Kind::Hotel | Kind::Guesthouse => "luu_tru",
+            Kind::MassageSauna => "xoa_bop",
+            Kind::Bar | Kind::RestaurantHostess | Kind::Other => "nha_hang_bar_cafe",
+        }
+    }
+
+    pub const fn template_title(self) -> &'static str {
+        match self {
+            Kind::Karaoke => "Phiếu kiểm tra cơ sở karaoke",
+            Kind::DanceHall => "Phiếu kiểm tra vũ trường",
+            Kind::MassageSauna => "Phiếu kiểm tra cơ sở xoa bóp, xông hơi",
+            Kind::Hotel => "Phiếu kiểm tra khách sạn",
+            Kind::Guesthouse => "Phiếu kiểm tra nhà nghỉ",
+            Kind::Bar => "Phiếu kiểm tra quán bar",
+            Kind::RestaurantHostess => "Phiếu kiểm tra nhà hàng có tiếp viên",
+            Kind::Other => "Phiếu kiểm tra cơ sở kinh doanh dịch vụ khác",
+        }
+    }
+
+    /// Business lines that need the ANTT certificate (Decree 96/2016 Art. 3).
+    pub const fn needs_antt(self) -> bool {
+        matches!(
+            self,
+            Kind::Karaoke | Kind::DanceHall | Kind::MassageSauna | Kind::Hotel | Kind::Guesthouse
+        )
+    }
+
+    pub const fn is_lodging(self) -> bool {
+        matches!(self, Kind::Hotel | Kind::Guesthouse)
+    }
+
+    /// Night-time businesses are mostly inspected in the evening.
+    pub const fn is_nightlife(self) -> bool {
+        matches!(
+            self,
+            Kind::Karaoke | Kind::DanceHall | Kind::Bar | Kind::RestaurantHostess
+        )
+    }
+
+    /// Types in the programmes' scope ("other" is registered but not counted).
+    pub fn in_scope() -> Vec<&'static str> {
+        Kind::ALL
+            .iter()
+            .filter(|k| **k != Kind::Other)
+            .map(|k| k.code())
+            .collect()
+    }
+
+    /// How much more often than average this type has violations.
+    pub const fn violation_factor(self) -> f64 {
+        match self {
+            Kind::Karaoke => 1.15,
+            Kind::DanceHall => 1.3,
+            Kind::MassageSauna => 1.25,
+            Kind::Hotel => 0.7,
+            Kind::Guesthouse => 1.05,
+            Kind::Bar => 0.9,
+            Kind::RestaurantHostess => 1.1,
+            Kind::Other => 0.5,
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Tests of the demo generator: determinism, geometry, accounts, coverage of types.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+
+use super::establishments::{quang_tri_count, Generator, Sites};
+use super::geo::Shapes;
+use super::kinds::Kind;
+use super::*;
+use crate::db::schema::{
+    assignments, establishments, team_members, teams, users, visit_revisions, visits,
+};
+
+fn sites(seed: u64) -> Sites {
+    let shapes = Shapes::load().unwrap();
+    let units = units::all_units(&shapes).unwrap();
+    Sites::load(seed, shapes, &units).unwrap()
+}
+
+#[test]
+fn units_cover_the_country() {
+    let shapes = Shapes::load().unwrap();
+    let rows = units::all_units(&shapes).unwrap();
+    let provinces = rows.iter().filter(|u| u.level == "province").count();
+    let communes = rows.iter().filter(|u| u.level == "commune").count();
+    assert_eq!((provinces, communes), (34, 3321));
+    let hue = rows
+        .iter()
+        .filter(|u| u.parent_id.as_deref() == Some("2025:46"))
+        .count();
+    assert_eq!(hue, 40);
+}
+
+#[test]
+fn same_seed_same_establishments() {
+    let s = sites(178);
+    let take = |seed: u64| {
+        let mut g = Generator::new(seed, &s, 300);
+        std::iter::from_fn(|| g.next_row().map(|(row, _)| row)).collect::<Vec<_>>()
+    };
+    let a = take(178);
+    let b = take(178);
+    assert_eq!(a.len(), 300 + quang_tri_count(300));
+    assert_eq!(a, b);
+    let c = take(179);
+    assert_ne!(a[10].id, c[10].id);
+}
+
+#[test]
+fn establishments_lie_inside_their_commune() {
+    let s = sites(178);
+    let mut g = Generator::new(178, &s, 2000);
+    let mut hue = 0;
+    let mut kinds = BTreeSet::new();
+    while let Some((row, est)) = g.next_row() {
+        let site = s.get(usize::from(est.site));
+        assert_eq!(row.unit_id, site.unit_id);
+        let (lat, lon) = (row.lat.unwrap(), row.lon.unwrap());
+        assert!(
+            site.shape.contains(lon, lat),
+            "{} at {lat},{lon} is outside {}",
+            row.name,
+            site.full_name
+        );
+        assert!(row.address.ends_with(&site.full_name));
+        if site.province == people::HUE {
+            hue += 1;
+            kinds.insert(row.establishment_type.clone());
+        }
+    }
+    assert_eq!(hue, 2000);
+    assert_eq!(kinds.len(), Kind::ALL.len());
+}
+
+struct NoStore;
+impl PhotoStore for NoStore {
+    fn put(&self, _: Uuid, _: crate::storage::Variant, _: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn get(&self, _: Uuid, _: crate::storage::Variant) -> std::io::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn generates_a_small_demo_into_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path().join("demo.sqlite").to_str().unwrap(), 4).unwrap();
+    db.migrate().unwrap();
+    let store = crate::storage::LocalDirStore::new(&dir.path().join("photos")).unwrap();
+    let args = DemoArgs {
+        establishments: 200,
+        visits: 300,
+        seed: 178,
+    };
+    let hash = crate::auth::passwords::hash_password(DEMO_PASSWORD).unwrap();
+    let summary = generate_with_hash(&db, &store, &args, &hash).unwrap();
+    assert_eq!(summary.invalid_visits, 0);
+    assert_eq!(summary.visits, 300);
+    assert!(summary.photos > 0);
+    let mut c = db.conn().unwrap();
+
+    // Accounts and roles.
+    for (login, role, unit) in [
+        ("admin", "admin", None),
+        ("tinh.hue", "provincial_staff", Some("2025:46")),
+        ("doitruong.hue", "team_leader", Some("2025:46")),
+        ("kiemtra.hue", "inspector", Some("2025:46")),
+        ("tinh.quangtri", "provincial_staff", Some("2025:44")),
+    ] {
+        let (r, u): (String, Option<String>) = users::table
+            .filter(users::username.eq(login))
+            .select((users::role, users::unit_id))
+            .first(&mut *c)
+            .unwrap();
+        assert_eq!((r.as_str(), u.as_deref()), (role, unit), "{login}");
+    }
+    for (login, _) in DEMO_ACCOUNTS {
+        let n: i64 = users::table
+            .filter(users::username.eq(login))
+            .count()
+            .get_result(&mut *c)
+            .unwrap();
+        assert_eq!(n, 1, "{login}");
+    }
+    // The leader's team: provincial, at least three members, with the inspector.
+    let (team, level): (String, String) = team_members::table
+        .inner_join(teams::table)
+        .inner_join(users::table)
+        .filter(users::username.eq("doitruong.hue"))
+        .filter(team_members::role.eq("leader"))
+        .select((teams::id, teams::level))
+        .first(&mut *c)
+        .unwrap();
+    assert_eq!(level, "province");
+    let members: Vec<String> = team_members::table
+        .inner_join(users::table)
+        .filter(team_members::team_id.eq(&team))
+        .select(users::username)
+        .load(&mut *c)
+        .unwrap();
+    assert!(members.len() >= 3 && members.contains(&"kiemtra.hue".to_string()));
+    let statuses: Vec<(String, String)> = assignments::table
+        .filter(assignments::team_id.eq(&team))
+        .select((assignments::kind, assignments::status))
+        .load(&mut *c)
+        .unwrap();
+    assert!(statuses.iter().any(|(_, s)| s == "released"));
+    assert!(statuses
+        .iter()
+        .any(|(k, s)| k == "unannounced" && s == "draft"));
+    let all: Vec<(String, String)> = assignments::table
+        .select((assignments::kind, assignments::status))
+        .load(&mut *c)
+        .unwrap();
+    for s in ["draft", "released", "done", "cancelled"] {
+        assert!(all.iter().any(|(_, x)| x == s), "no {s} assignment");
+    }
+    for k in ["planned", "unannounced", "follow_up", "tip"] {
+        assert!(all.iter().any(|(x, _)| x == k), "no {k} assignment");
+    }
+
+    // Establishments of every type in Huế, some in Quảng Trị.
+    let types: Vec<String> = establishments::table
+        .filter(establishments::unit_id.like("2025:%"))
+        .select(establishments::establishment_type)
+        .distinct()
+        .load(&mut *c)
+        .unwrap();
+    assert_eq!(types.len(), Kind::ALL.len());
+    let total: i64 = establishments::table.count().get_result(&mut *c).unwrap();
+    assert_eq!(total as usize, 200 + quang_tri_count(200));
+
+    // Visits have their first revision with the same body and digest, and distinct seqs.
+    let v: Vec<(String, String, i64)> = visits::table
+        .select((visits::body, visits::digest, visits::seq))
+        .load(&mut *c)
+        .unwrap();
+    let r: Vec<(String, String)> = visit_revisions::table
+        .filter(visit_revisions::revision.eq(1))
+        .select((visit_revisions::body, visit_revisions::digest))
+        .load(&mut *c)
+        .unwrap();
+    assert_eq!(v.len(), r.len());
+    let seqs: BTreeSet<i64> = v.iter().map(|x| x.2).collect();
+    assert_eq!(seqs.len(), v.len());
+    let (body, digest, _) = &v[0];
+    let input: doi178_shared::visit::VisitInput = serde_json::from_str(body).unwrap();
+    let record = doi178_shared::visit::VisitRecord::parse(input, chrono::Utc::now()).unwrap();
+    assert_eq!(&record.digest(), digest);
+
+    // Loading again is a no-op.
+    drop(c);
+    ensure_loaded(&db, &NoStore, &args).unwrap();
+}

@@ -1,0 +1,300 @@
+//! Import of establishment lists (CSV, XLSX) from the business-registration office, with a
+//! progress bar and row-level errors.
+//!
+//! The header row names the columns in Vietnamese or English, compared without case, diacritics
+//! or punctuation ("Tên cơ sở" = "TEN CO SO" = "name"); see [`columns::Field`] for the accepted
+//! names. Every row is validated as an `EstablishmentDraft`; its commune must exist (an old
+//! pre-2025 code is followed through `unit_lineage`). A row whose business registration number (or
+//! licence number) is already registered in the same commune updates that establishment; a blank
+//! cell never erases a stored value. Nothing is written unless every row is valid, and then
+//! everything is written in one transaction.
+
+mod columns;
+mod plan;
+mod records;
+mod table;
+mod values;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub use records::RowError;
+
+use crate::db::{Db, DbError};
+
+const AFTER_HELP: &str = "\
+Columns (header row; Vietnamese or English, case and diacritics ignored):
+  required: Tên cơ sở (name), Loại hình (type), Mã xã (unit), Địa chỉ (address)
+  optional: Số ĐKKD (business_reg_no), Số giấy phép (licence_no), Ngày cấp (licence_issued_on),
+            Ngày hết hạn (licence_expires_on), Số GCN ANTT (antt_cert_no), Chủ cơ sở (owner_name),
+            Điện thoại (phone), Vĩ độ (lat), Kinh độ (lon), Trạng thái (status, default operating),
+            Ngày hoạt động (opened_on), Ngày đóng cửa (closed_on), Mức độ rủi ro (risk, default
+            medium), Đã ký cam kết (commitment_signed), Ngày ký cam kết (commitment_signed_on)
+Types: a code (karaoke, dance_hall, ...) or a label (Karaoke, Vũ trường, Nhà nghỉ, Khách sạn, ...).
+Unit: 2025:19753, 19753, or a pre-2025 commune code (mapped through the unit lineage).
+Dates: dd/mm/yyyy or yyyy-mm-dd. CSV files must be UTF-8; the separator may be , ; or tab.
+A row whose Số ĐKKD or Số giấy phép is already registered in the same commune updates it.
+If any row is invalid nothing is saved.";
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = AFTER_HELP)]
+pub struct ImportArgs {
+    /// The CSV (UTF-8) or XLSX file.
+    pub file: PathBuf,
+    /// Check every row and report errors without saving anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// "CSV" or the worksheet read.
+    pub source: String,
+    /// Data rows read (blank rows not counted).
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows that gave a pre-2025 commune code.
+    pub remapped: usize,
+    /// Headers that name no known column.
+    pub ignored_columns: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file cannot be used at all (format, encoding, header).
+    File(anyhow::Error),
+    /// Some rows are invalid; nothing was written.
+    Rows {
+        errors: Vec<RowError>,
+        rows: usize,
+    },
+    Db(DbError),
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::File(e) => write!(f, "{e:#}"),
+            ImportError::Rows { errors, rows } => {
+                let bad: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+                write!(f, "{} of {rows} rows have errors", bad.len())
+            }
+            ImportError::Db(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Error type of the database closures: a query failure, or the row errors that abort the
+/// transaction.
+enum TxError {
+    Db(DbError),
+    Rows(Vec<RowError>),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(DbError::Query(e))
+    }
+}
+
+impl From<DbError> for TxError {
+    fn from(e: DbError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+/// The `import` command: imports, prints the summary on stdout, or lists every row error on
+/// stderr and fails.
+pub fn run(db: &Db, args: &ImportArgs) -> anyhow::Result<()> {
+    match import_file(db, &args.file, args.dry_run, true) {
+        Ok(report) => {
+            print_report(&args.file, &report);
+            Ok(())
+        }
+        Err(ImportError::Rows { errors, rows }) => {
+            let bad: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+            eprintln!(
+                "{}: {} error{} in {} of {rows} rows:",
+                args.file.display(),
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                bad.len()
+            );
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            if args.dry_run {
+                anyhow::bail!(
+                    "dry run: {} row{} must be fixed before this file can be imported",
+                    bad.len(),
+                    if bad.len() == 1 { "" } else { "s" }
+                )
+            }
+            anyhow::bail!(
+                "nothing was imported: fix the row{} listed above and run the import again",
+                if bad.len() == 1 { "" } else { "s" }
+            )
+        }
+        Err(ImportError::File(e)) => {
+            Err(e.context(format!("cannot import {}", args.file.display())))
+        }
+        Err(e @ ImportError::Db(_)) => Err(anyhow::Error::new(e)),
+    }
+}
+
+fn print_report(file: &Path, r: &Report) {
+    println!(
+        "{}: {} row{} read ({})",
+        file.display(),
+        r.rows,
+        if r.rows == 1 { "" } else { "s" },
+        r.source
+    );
+    if !r.ignored_columns.is_empty() {
+        println!("columns not imported: {}", r.ignored_columns.join(", "));
+    }
+    if r.remapped > 0 {
+        println!(
+            "{} row{} gave a pre-2025 commune code, filed under the current commune",
+            r.remapped,
+            if r.remapped == 1 { "" } else { "s" }
+        );
+    }
+    if r.dry_run {
+        println!(
+            "dry run: every row is valid; {} would be added, {} updated, {} unchanged. Nothing was saved.",
+            r.inserted, r.updated, r.unchanged
+        );
+    } else {
+        println!(
+            "imported: {} added, {} updated, {} unchanged",
+            r.inserted, r.updated, r.unchanged
+        );
+    }
+}
+
+/// Reads, validates and (unless `dry_run`) writes a file. `progress` shows bars on stderr when it
+/// is a terminal.
+pub fn import_file(
+    db: &Db,
+    path: &Path,
+    dry_run: bool,
+    progress: bool,
+) -> Result<Report, ImportError> {
+    let spinner = if progress {
+        let s = ProgressBar::new_spinner();
+        s.set_message(format!("reading {}", path.display()));
+        s.enable_steady_tick(Duration::from_millis(120));
+        s
+    } else {
+        ProgressBar::hidden()
+    };
+    let raw = table::read(path);
+    spinner.finish_and_clear();
+    let raw = raw.map_err(ImportError::File)?;
+
+    let Some(header_at) = columns::find_header(&raw.rows) else {
+        return Err(ImportError::File(anyhow::anyhow!("the file is empty")));
+    };
+    let cols =
+        columns::Columns::from_header_row(&raw.rows[header_at]).map_err(ImportError::File)?;
+    let data: Vec<&table::SheetRow> = raw.rows[header_at + 1..]
+        .iter()
+        .filter(|r| !r.is_blank())
+        .collect();
+    if data.is_empty() {
+        return Err(ImportError::File(anyhow::anyhow!(
+            "the file has a header (row {}) but no establishments below it",
+            raw.rows[header_at].number
+        )));
+    }
+
+    let bar = progress_bar(progress, data.len() as u64, "checking rows");
+    let mut errors = Vec::new();
+    let records: Vec<records::Record> = data
+        .iter()
+        .map(|row| {
+            bar.inc(1);
+            records::read_record(row, &cols, &mut errors)
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let now = crate::routes::now();
+    let check = progress_bar(progress, records.len() as u64, "checking database");
+    let mut cell_errors = errors;
+    let work = |conn: &mut crate::db::AnyConnection| -> Result<plan::Plan, TxError> {
+        let mut errors = std::mem::take(&mut cell_errors);
+        let mut plan = plan::plan(conn, &cols, &records, now, &check, &mut errors)?;
+        check.finish_and_clear();
+        if !errors.is_empty() {
+            return Err(TxError::Rows(errors));
+        }
+        if !dry_run {
+            let writing = progress_bar(
+                progress,
+                (plan.inserts.len() + plan.updates.len()) as u64,
+                "saving",
+            );
+            plan::apply(conn, &mut plan, &writing)?;
+            writing.finish_and_clear();
+        }
+        Ok(plan)
+    };
+    let result = if dry_run {
+        db.read(work)
+    } else {
+        db.write(work)
+    };
+    let plan = match result {
+        Ok(plan) => plan,
+        Err(TxError::Rows(mut errors)) => {
+            errors.sort_by_key(|e| e.row);
+            return Err(ImportError::Rows {
+                errors,
+                rows: data.len(),
+            });
+        }
+        Err(TxError::Db(e)) => return Err(ImportError::Db(e)),
+    };
+    Ok(Report {
+        source: raw.source,
+        rows: data.len(),
+        inserted: plan.inserts.len(),
+        updated: plan.updates.len(),
+        unchanged: plan.unchanged,
+        remapped: plan.remapped,
+        ignored_columns: cols.ignored.clone(),
+        dry_run,
+    })
+}
+
+/// A progress bar on stderr (indicatif hides it when stderr is not a terminal).
+fn progress_bar(progress: bool, len: u64, what: &'static str) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template(
+        "{msg:>18} [{bar:32.cyan/blue}] {human_pos:>7}/{human_len:<7} {elapsed:>4}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(what);
+    bar
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Helpers for the black-box tests live in `tests/tests/common`.

@@ -1,0 +1,738 @@
+//! Black-box harness: starts the real `doi178-server` binary on a fresh database filled with demo
+//! data and talks to it over HTTP only.
+//!
+//! Backends: SQLite (default: a temporary data directory), or PostgreSQL when
+//! `DOI178_TEST_DATABASE_URL` holds an admin URL (`postgres://postgres@127.0.0.1:5432/postgres`);
+//! then every server gets its own database `doi178_test_<random>`, dropped again at the end.
+//!
+//! The demo generator runs once per backend and server build: its output is kept as a template
+//! (a SQLite file plus the photo folder under the target directory; a PostgreSQL template
+//! database) and copied for each test.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use reqwest::blocking::Client;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::Method;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Secret the test servers sign access tokens with (tests forge tokens with it).
+pub const JWT_SECRET: &str = "doi178-black-box-tests-secret-0123456789abcdef";
+/// Password of every demo account.
+pub const DEMO_PASSWORD: &str = "doi178-demo";
+/// Size of the demo data the tests run on.
+const DEMO_ESTABLISHMENTS: &str = "300";
+const DEMO_VISITS: &str = "400";
+
+pub const HUE: &str = "2025:46";
+pub const QUANG_TRI: &str = "2025:44";
+
+/// The server binary: `DOI178_SERVER_BIN`, or `doi178-server` in the target directory the tests
+/// were built into (`target/<profile>/deps/<test>` → `target/<profile>/doi178-server`).
+pub fn server_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("DOI178_SERVER_BIN") {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "DOI178_SERVER_BIN={} does not exist",
+            p.display()
+        );
+        return p;
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = profile_dir.join(format!("doi178-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "the server binary {} is missing: run `cargo build -p doi178-server` first (with the same \
+         CARGO_TARGET_DIR and profile as the tests), or set DOI178_SERVER_BIN",
+        bin.display()
+    );
+    bin
+}
+
+fn random_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+fn hash_str(parts: &[&str]) -> String {
+    let mut h = DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// Identifies the server build, so templates are regenerated whenever the binary changes.
+fn server_build_key(bin: &Path) -> String {
+    let meta = std::fs::metadata(bin).expect("server binary metadata");
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    hash_str(&[
+        &bin.display().to_string(),
+        &meta.len().to_string(),
+        &mtime.to_string(),
+        DEMO_ESTABLISHMENTS,
+        DEMO_VISITS,
+    ])
+}
+
+fn template_root(bin: &Path) -> PathBuf {
+    bin.parent()
+        .expect("binary directory")
+        .join("doi178-test-templates")
+}
+
+/// `url` with its database name replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let prefix = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    if !from.exists() {
+        return;
+    }
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs `doi178-server … demo` and fails loudly with its output when it does not succeed.
+fn run_demo(bin: &Path, database_url: &str, data_dir: &Path) {
+    let started = Instant::now();
+    let out = Command::new(bin)
+        .args(["--database-url", database_url, "--data-dir"])
+        .arg(data_dir)
+        .args([
+            "demo",
+            "--establishments",
+            DEMO_ESTABLISHMENTS,
+            "--visits",
+            DEMO_VISITS,
+        ])
+        .env("DOI178_LOG", "warn")
+        .env_remove("DOI178_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run doi178-server demo");
+    assert!(
+        out.status.success(),
+        "`doi178-server demo` failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "[harness] demo data generated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backends
+// ---------------------------------------------------------------------------------------------
+
+/// A prepared copy of the demo data for one server.
+struct Database {
+    url: String,
+    data_dir: tempfile::TempDir,
+    /// PostgreSQL: (admin URL, database name) to drop at the end.
+    pg: Option<(String, String)>,
+}
+
+struct SqliteTemplate {
+    dir: PathBuf,
+}
+
+struct PgTemplate {
+    admin_url: String,
+    db: String,
+    photos: PathBuf,
+}
+
+static SQLITE_TEMPLATE: OnceLock<SqliteTemplate> = OnceLock::new();
+static PG_TEMPLATE: OnceLock<PgTemplate> = OnceLock::new();
+/// CREATE DATABASE … TEMPLATE refuses to run while another copy of the same template is made.
+static PG_CREATE: Mutex<()> = Mutex::new(());
+
+fn sqlite_template() -> &'static SqliteTemplate {
+    SQLITE_TEMPLATE.get_or_init(|| {
+        let bin = server_bin();
+        let root = template_root(&bin);
+        let key = server_build_key(&bin);
+        let dir = root.join(format!("sqlite-{key}"));
+        if dir.join("ready").is_file() {
+            return SqliteTemplate { dir };
+        }
+        std::fs::create_dir_all(&root).unwrap();
+        // Build next to the final place, then rename: a crash never leaves a half template.
+        let build = root.join(format!("build-{}-{}", std::process::id(), random_suffix()));
+        std::fs::create_dir_all(&build).unwrap();
+        let db_file = build.join("doi178.sqlite");
+        run_demo(&bin, &db_file.display().to_string(), &build);
+        std::fs::write(build.join("ready"), b"ok").unwrap();
+        if std::fs::rename(&build, &dir).is_err() {
+            // Another test binary finished first; use its copy.
+            let _ = std::fs::remove_dir_all(&build);
+            assert!(
+                dir.join("ready").is_file(),
+                "template {} unusable",
+                dir.display()
+            );
+        }
+        // Old templates (from earlier builds of the server) are no use any more.
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with("sqlite-") && e.path() != dir {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        SqliteTemplate { dir }
+    })
+}
+
+fn pg_connect(url: &str) -> diesel::PgConnection {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match diesel::PgConnection::establish(url) {
+            Ok(c) => return c,
+            Err(e) if Instant::now() > deadline => {
+                panic!("cannot connect to PostgreSQL at {url}: {e}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+fn pg_template(admin_url: &str) -> &'static PgTemplate {
+    PG_TEMPLATE.get_or_init(|| {
+        let bin = server_bin();
+        let key = server_build_key(&bin);
+        let db = format!("doi178_tpl_{}_{}", std::process::id(), random_suffix());
+        let root = template_root(&bin);
+        // Photo folders of PostgreSQL templates from earlier runs (their clusters are gone).
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for e in entries.flatten() {
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(6 * 3600));
+                if old && e.file_name().to_string_lossy().starts_with("pg-") {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let photos = root.join(format!("pg-{key}-{db}"));
+        let mut admin = pg_connect(admin_url);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
+        drop(admin);
+        std::fs::create_dir_all(&photos).unwrap();
+        run_demo(&bin, &with_database(admin_url, &db), &photos);
+        PgTemplate {
+            admin_url: admin_url.to_string(),
+            db,
+            photos,
+        }
+    })
+}
+
+fn fresh_database() -> Database {
+    let data_dir = tempfile::Builder::new()
+        .prefix("doi178-test-")
+        .tempdir()
+        .unwrap();
+    match std::env::var("DOI178_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        None => {
+            let t = sqlite_template();
+            for entry in std::fs::read_dir(&t.dir).unwrap().flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name == "ready" {
+                    continue;
+                }
+                if entry.file_type().unwrap().is_dir() {
+                    copy_dir(&entry.path(), &data_dir.path().join(&name));
+                } else {
+                    std::fs::copy(entry.path(), data_dir.path().join(&name)).unwrap();
+                }
+            }
+            let url = data_dir.path().join("doi178.sqlite").display().to_string();
+            Database {
+                url,
+                data_dir,
+                pg: None,
+            }
+        }
+        Some(admin_url) => {
+            let t = pg_template(&admin_url);
+            let name = format!("doi178_test_{}", random_suffix());
+            {
+                let _guard = PG_CREATE.lock().unwrap_or_else(|e| e.into_inner());
+                let mut admin = pg_connect(&t.admin_url);
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {}", t.db))
+                    .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {}: {e}", t.db));
+            }
+            copy_dir(&t.photos, data_dir.path());
+            Database {
+                url: with_database(&t.admin_url, &name),
+                data_dir,
+                pg: Some((t.admin_url.clone(), name)),
+            }
+        }
+    }
+}
+
+pub fn backend_name() -> &'static str {
+    if std::env::var("DOI178_TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------
+
+pub struct TestServer {
+    child: Child,
+    pub base: String,
+    db: Database,
+    log: Arc<Mutex<String>>,
+    client: Client,
+}
+
+impl TestServer {
+    /// A server on its own fresh copy of the demo data.
+    pub fn start() -> TestServer {
+        let db = fresh_database();
+        let bin = server_bin();
+        let mut child = Command::new(&bin)
+            .args(["--database-url", &db.url, "--data-dir"])
+            .arg(db.data_dir.path())
+            .args(["serve", "--port", "0", "--workers", "2"])
+            .env("DOI178_JWT_SECRET", JWT_SECRET)
+            .env("DOI178_LOG", "warn")
+            .env_remove("DOI178_CONFIG")
+            .env_remove("DOI178_DEMO")
+            .env_remove("DOI178_BIND")
+            .env_remove("DOI178_PORT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        let stdout = child.stdout.take().unwrap();
+        let out_log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                out_log
+                    .lock()
+                    .unwrap()
+                    .push_str(&format!("[stdout] {line}\n"));
+                let _ = tx.send(line);
+            }
+        });
+        let mut stderr = child.stderr.take().unwrap();
+        let err_log = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match stderr.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => err_log
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n])),
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let prefix = "doi178-server listening on ";
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = line.trim().strip_prefix(prefix) {
+                        break addr.trim().trim_end_matches('/').to_string();
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait().ok();
+                    std::thread::sleep(Duration::from_millis(100));
+                    panic!(
+                        "server did not report `{prefix}…` ({e:?}; exit status {status:?}); its output:\n{}",
+                        log.lock().unwrap()
+                    );
+                }
+            }
+        };
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestServer {
+            child,
+            base,
+            db,
+            log,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What the server printed so far.
+    pub fn output(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Sends a request; a 500 is always a failure (the API must never answer with one).
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Resp {
+        let mut req = self.client.request(method.clone(), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let res = req
+            .send()
+            .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.bytes().map(|b| b.to_vec()).unwrap_or_default();
+        let resp = Resp {
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+            headers,
+            body,
+        };
+        assert!(
+            status != 500,
+            "{method} {path} answered 500 (the API must never do that): {}\n--- server output\n{}",
+            resp.text(),
+            self.output()
+        );
+        resp
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::GET, path, token, &[], None)
+    }
+
+    pub fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_json(Method::POST, path, token, body)
+    }
+
+    pub fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_json(Method::PUT, path, token, body)
+    }
+
+    pub fn send_json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.request(
+            method,
+            path,
+            token,
+            &[("Content-Type", "application/json")],
+            Some(serde_json::to_vec(body).unwrap()),
+        )
+    }
+
+    /// `GET path` as `session`, expecting 200 and JSON.
+    pub fn get_ok(&self, path: &str, session: &Session) -> Value {
+        self.get(path, Some(&session.access_token)).ok_json()
+    }
+
+    /// Signs in a demo account.
+    pub fn login(&self, username: &str) -> Session {
+        let r = self.post_json(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"username": username, "password": DEMO_PASSWORD}),
+        );
+        let v = r.ok_json();
+        Session {
+            username: username.to_string(),
+            access_token: v["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+            refresh_token: v["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_string(),
+        }
+    }
+
+    /// Follows `next_cursor` through every page of a list, returning all items.
+    pub fn get_all_pages(&self, path: &str, session: &Session) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={}", urlencode(c)),
+                None => path.to_string(),
+            };
+            let page = self.get_ok(&url, session);
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => {
+                    assert!(
+                        page["next_cursor"].is_null(),
+                        "next_cursor must be a string or null"
+                    );
+                    return items;
+                }
+            }
+        }
+        panic!("{path}: more than 10000 pages");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- output of the server at {} ({} backend)\n{}",
+                self.base,
+                backend_name(),
+                self.output()
+            );
+        }
+        if let Some((admin, name)) = &self.db.pg {
+            if let Ok(mut c) = diesel::PgConnection::establish(admin) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub username: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Session {
+    pub fn token(&self) -> Option<&str> {
+        Some(&self.access_token)
+    }
+}
+
+/// A response, fully read.
+pub struct Resp {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+
+    pub fn content_type(&self) -> String {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} {}: body is not JSON ({e}): {}",
+                self.method,
+                self.path,
+                self.text()
+            )
+        })
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    pub fn expect(&self, status: u16) -> &Resp {
+        assert_eq!(
+            self.status,
+            status,
+            "{} {}: expected {status}, got {}: {}",
+            self.method,
+            self.path,
+            self.status,
+            self.text()
+        );
+        self
+    }
+
+    pub fn ok_json(&self) -> Value {
+        self.expect(200).json()
+    }
+
+    /// Asserts an RFC 9457 problem body with this status (and code, when given); returns it.
+    pub fn problem(&self, status: u16, code: Option<&str>) -> Value {
+        self.expect(status);
+        assert_problem_shape(self);
+        let v = self.json();
+        if let Some(code) = code {
+            assert_eq!(
+                v["code"], code,
+                "{} {}: problem code: {v}",
+                self.method, self.path
+            );
+        }
+        v
+    }
+
+    /// Asserts a 4xx problem body naming `field`; returns it.
+    pub fn client_error_on(&self, field: &str) -> Value {
+        assert!(
+            (400..500).contains(&self.status),
+            "{} {}: expected a 4xx, got {}: {}",
+            self.method,
+            self.path,
+            self.status,
+            self.text()
+        );
+        assert_problem_shape(self);
+        let v = self.json();
+        assert_eq!(
+            v["field"], field,
+            "{} {}: problem should name field `{field}`: {v}",
+            self.method, self.path
+        );
+        v
+    }
+}
+
+fn assert_problem_shape(r: &Resp) {
+    assert!(
+        r.content_type().starts_with("application/problem+json"),
+        "{} {}: a problem must be application/problem+json, got `{}`: {}",
+        r.method,
+        r.path,
+        r.content_type(),
+        r.text()
+    );
+    let v = r.json();
+    for key in ["type", "code", "detail"] {
+        assert!(
+            v[key].as_str().is_some_and(|s| !s.is_empty()),
+            "{} {}: problem without `{key}`: {v}",
+            r.method,
+            r.path
+        );
+    }
+    assert_eq!(
+        v["status"].as_u64(),
+        Some(u64::from(r.status)),
+        "{} {}: problem status: {v}",
+        r.method,
+        r.path
+    );
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// RFC 9530 `Content-Digest` value for `body`.
+pub fn content_digest(body: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+    format!("sha-256=:{b64}:")
+}
+
+/// String values of `key` in every item.
+pub fn ids(items: &[Value], key: &str) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| {
+            i[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("item without string `{key}`: {i}"))
+                .to_string()
+        })
+        .collect()
+}
