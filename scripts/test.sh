@@ -16,7 +16,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Every test prints its failures; a backtrace helps when the harness itself panics.
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 # The test servers get a known secret from the harness; nothing from the caller's shell may leak in.
-unset DOI178_CONFIG DOI178_DATABASE_URL DOI178_DATA_DIR DOI178_JWT_SECRET DOI178_PORT DOI178_DEMO || true
+unset DOI178_CONFIG DOI178_DATABASE_URL DOI178_DATA_DIR DOI178_JWT_SECRET DOI178_PORT DOI178_DEMO \
+    DOI178_TEST_DATABASE_URL || true
 
 SCRIPT_START=$SECONDS
 section() {
@@ -38,11 +39,18 @@ section "build the server binary for the black-box tests"
 # --workspace: the same feature set as `cargo test --workspace`, so nothing is built twice.
 cargo build --workspace --bin doi178-server
 
+# Both test passes run even when the first fails, so one CI run reports every failure.
+FAILED=()
+
 section "cargo test: unit tests + black-box suite on SQLite"
-cargo test --workspace --no-fail-fast
+cargo test --workspace --no-fail-fast || FAILED+=("unit tests / black-box suite on SQLite")
 
 if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
+    if [[ "${#FAILED[@]}" -gt 0 ]]; then
+        printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+        exit 1
+    fi
     exit 0
 fi
 
@@ -147,6 +155,11 @@ echo "PostgreSQL listening on 127.0.0.1:$PG_PORT"
 
 section "black-box suite on PostgreSQL"
 DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
-    cargo test -p doi178-tests --no-fail-fast
+    cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
 
+if [[ "${#FAILED[@]}" -gt 0 ]]; then
+    section "FAILED after $((SECONDS - SCRIPT_START)) s"
+    printf '  - %s\n' "${FAILED[@]}" >&2
+    exit 1
+fi
 section "all tests passed in $((SECONDS - SCRIPT_START)) s"

@@ -102,6 +102,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         // serde reports unknown fields at the parent path; name the field itself.
         let field = match unknown_field_name(&message) {
             Some(name) if field == "body" => name,
+            // Newer serde_path_to_error versions already end the path with the unknown field.
+            Some(name) if field == name || field.ends_with(&format!(".{name}")) => field,
             Some(name) => format!("{field}.{name}"),
             None => field,
         };

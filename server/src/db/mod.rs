@@ -150,6 +150,13 @@ impl Db {
             url: url.to_string(),
             backend,
         };
+        if backend == Backend::Sqlite {
+            // Switch the file to WAL once, before the pool opens connections in parallel: the
+            // switch needs an exclusive lock, and racing connections would log "database is locked".
+            manager
+                .connect()
+                .map_err(|e| DbError::Open(e.to_string()))?;
+        }
         let pool = r2d2::Pool::builder()
             .max_size(max_connections)
             .connection_timeout(Duration::from_secs(15))

@@ -184,6 +184,9 @@ pub fn parse_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what))
 }
 
+/// The current UTC time at the precision both databases store (microseconds), so that what an
+/// answer shows equals what a later read returns.
 pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }

@@ -34,9 +34,11 @@ pub struct TipView {
 
 impl From<TipRow> for TipView {
     fn from(t: TipRow) -> Self {
-        let today = Utc::now().date_naive();
+        // Deadlines are Vietnamese calendar days.
+        let vn = doi178_shared::time::vietnam_date;
+        let today = vn(Utc::now());
         TipView {
-            handled_on_time: t.handled_at.map(|h| h.date() <= t.deadline),
+            handled_on_time: t.handled_at.map(|h| vn(h.and_utc()) <= t.deadline),
             overdue: t.handled_at.is_none() && today > t.deadline,
             id: t.id,
             channel: t.channel,

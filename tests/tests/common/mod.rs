@@ -244,34 +244,81 @@ fn pg_connect(url: &str) -> diesel::PgConnection {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct DbName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    datname: String,
+}
+
+fn pg_databases(conn: &mut diesel::PgConnection, prefix: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, '{prefix}')"
+    ))
+    .load::<DbName>(conn)
+    .unwrap_or_else(|e| panic!("listing databases: {e}"))
+    .into_iter()
+    .map(|d| d.datname)
+    .collect()
+}
+
+/// The PostgreSQL template: `doi178_tpl_<server build>` with its photo folder, reused while the
+/// server binary and the cluster stay the same; built under a temporary name and renamed, so a
+/// crash never leaves a half template.
 fn pg_template(admin_url: &str) -> &'static PgTemplate {
     PG_TEMPLATE.get_or_init(|| {
         let bin = server_bin();
         let key = server_build_key(&bin);
-        let db = format!("doi178_tpl_{}_{}", std::process::id(), random_suffix());
         let root = template_root(&bin);
-        // Photo folders of PostgreSQL templates from earlier runs (their clusters are gone).
-        if let Ok(entries) = std::fs::read_dir(&root) {
-            for e in entries.flatten() {
-                let old = e
-                    .metadata()
+        std::fs::create_dir_all(&root).unwrap();
+        let db = format!("doi178_tpl_{key}");
+        let photos = root.join(format!("pg-{key}-{}", hash_str(&[admin_url])));
+        // Photo folders of earlier server builds, and of builds that crashed long ago.
+        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let stale_build = name.starts_with("pgbuild-")
+                && e.metadata()
                     .and_then(|m| m.modified())
                     .ok()
                     .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > Duration::from_secs(6 * 3600));
-                if old && e.file_name().to_string_lossy().starts_with("pg-") {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
+                    .is_some_and(|age| age > Duration::from_secs(3600));
+            if stale_build || (name.starts_with("pg-") && !name.starts_with(&format!("pg-{key}-")))
+            {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
-        let photos = root.join(format!("pg-{key}-{db}"));
         let mut admin = pg_connect(admin_url);
+        let templates = pg_databases(&mut admin, "doi178_tpl_");
+        // Templates of earlier server builds are no use any more (best effort: one being copied
+        // right now by another run stays).
+        for old in templates.iter().filter(|t| **t != db) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {old}"));
+        }
+        if templates.contains(&db) && photos.join("ready").is_file() {
+            return PgTemplate {
+                admin_url: admin_url.to_string(),
+                db,
+                photos,
+            };
+        }
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+        let build = format!("doi178_build_{}_{}", std::process::id(), random_suffix());
         admin
-            .batch_execute(&format!("CREATE DATABASE {db}"))
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
-        drop(admin);
-        std::fs::create_dir_all(&photos).unwrap();
-        run_demo(&bin, &with_database(admin_url, &db), &photos);
+            .batch_execute(&format!("CREATE DATABASE {build}"))
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {build}: {e}"));
+        let build_dir = root.join(format!(
+            "pgbuild-{}-{}",
+            std::process::id(),
+            random_suffix()
+        ));
+        std::fs::create_dir_all(&build_dir).unwrap();
+        run_demo(&bin, &with_database(admin_url, &build), &build_dir);
+        std::fs::write(build_dir.join("ready"), b"ok").unwrap();
+        let _ = std::fs::remove_dir_all(&photos);
+        std::fs::rename(&build_dir, &photos).unwrap();
+        admin
+            .batch_execute(&format!("ALTER DATABASE {build} RENAME TO {db}"))
+            .unwrap_or_else(|e| panic!("ALTER DATABASE {build} RENAME TO {db}: {e}"));
         PgTemplate {
             admin_url: admin_url.to_string(),
             db,
