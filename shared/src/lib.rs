@@ -14,6 +14,7 @@ pub mod photo;
 pub mod programme;
 pub mod role;
 pub mod sync;
+pub mod team;
 pub mod text;
 pub mod time;
 pub mod tip;

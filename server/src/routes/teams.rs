@@ -1,6 +1,7 @@
 //! Teams (Đội kiểm tra liên ngành) and their members.
 
 use actix_web::{web, HttpResponse};
+use doi178_shared::team::TeamDraft;
 use doi178_shared::{MemberRole, Role, TeamLevel};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -124,12 +125,16 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "create teams")?;
     let input = body.0;
-    let name = doi178_shared::text::clean_text("name", &input.name, 120)?;
-    let level: TeamLevel = input.level.parse()?;
+    let draft = TeamDraft::parse(doi178_shared::team::TeamInput {
+        name: input.name,
+        level: input.level.parse::<TeamLevel>()?,
+        unit_id: input.unit_id,
+    })?;
     let db = state.db.clone();
     let team = web::block(move || {
         db.write(|c| -> ApiResult<TeamView> {
-            if db::units::get(c, &actor, &input.unit_id)?.is_none() {
+            let unit_id = draft.unit().to_string();
+            if db::units::get(c, &actor, &unit_id)?.is_none() {
                 return Err(ApiError::unprocessable(
                     "unknown_unit",
                     "unit_id",
@@ -138,9 +143,9 @@ pub async fn create(
             }
             let row = TeamRow {
                 id: Uuid::new_v4().to_string(),
-                name,
-                level: level.as_str().to_string(),
-                unit_id: input.unit_id,
+                name: draft.name().to_string(),
+                level: draft.level().as_str().to_string(),
+                unit_id,
                 created_at: now(),
                 updated_at: now(),
             };
