@@ -41,16 +41,28 @@ cargo build --workspace --bin doi178-server
 
 # Both test passes run even when the first fails, so one CI run reports every failure.
 FAILED=()
+# Every test binary's "test result:" line is kept so the script can close with one total.
+TEST_LOG="$(mktemp /tmp/doi178-test-log.XXXXXX)"
+trap 'rm -f "$TEST_LOG"' EXIT
+run_tests() {
+    "$@" 2>&1 | tee -a "$TEST_LOG"
+}
+summary() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+         END { printf "tests: %d passed, %d failed\n", p, f }' "$TEST_LOG"
+}
 
 section "cargo test: unit tests + black-box suite on SQLite"
-cargo test --workspace --no-fail-fast || FAILED+=("unit tests / black-box suite on SQLite")
+run_tests cargo test --workspace --no-fail-fast || FAILED+=("unit tests / black-box suite on SQLite")
 
 if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
     if [[ "${#FAILED[@]}" -gt 0 ]]; then
         printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+        summary
         exit 1
     fi
+    summary
     exit 0
 fi
 
@@ -108,10 +120,9 @@ PG_STARTED=0
 cleanup_pg() {
     local rc=$?
     if [[ "$PG_STARTED" == "1" ]]; then
-        echo "stopping the throwaway PostgreSQL cluster"
         "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$PG_TMP"
+    rm -rf "$PG_TMP" "$TEST_LOG"
     exit "$rc"
 }
 trap cleanup_pg EXIT
@@ -155,11 +166,14 @@ echo "PostgreSQL listening on 127.0.0.1:$PG_PORT"
 
 section "black-box suite on PostgreSQL"
 DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
-    cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
+    run_tests cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
 
 if [[ "${#FAILED[@]}" -gt 0 ]]; then
     section "FAILED after $((SECONDS - SCRIPT_START)) s"
     printf '  - %s\n' "${FAILED[@]}" >&2
+    summary
     exit 1
 fi
 section "all tests passed in $((SECONDS - SCRIPT_START)) s"
+# The last line: the total over both passes, as CI reads it.
+summary
