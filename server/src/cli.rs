@@ -148,7 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     crate::demo::DEMO_PASSWORD
                 );
                 for (user, what) in crate::demo::DEMO_ACCOUNTS {
-                    println!("    {user:<16} {what}");
+                    println!("    {user:<20} {what}");
                 }
             }
             actix_web::rt::System::new().block_on(crate::startup::serve(state, listener))

@@ -7,9 +7,13 @@ use prometheus::{
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOI178_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_web=warn"));
+    // Logs go to stderr (stdout carries the commands' own output) and are coloured only on a terminal.
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
