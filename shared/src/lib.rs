@@ -6,6 +6,7 @@ mod macros;
 
 pub mod assignment;
 pub mod checklist;
+pub mod coverage;
 pub mod error;
 pub mod establishment;
 pub mod geo;
