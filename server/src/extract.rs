@@ -53,6 +53,49 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// Like `web::Query`, with problem bodies that name the parameter at fault (a malformed UUID in
+/// `team=…` names `team`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T> ApiQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+/// Parses a query string into `T`; failures are 400 problems naming the parameter.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = match unknown_field_name(&message).or_else(|| missing_field_name(&message)) {
+            Some(name) => name,
+            None if path != "." => path,
+            None => "query".to_string(),
+        };
+        ApiError::bad_request(
+            "invalid_query",
+            &field,
+            format!("invalid query parameter {field}: {message}"),
+        )
+    })
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
 /// Reads a request body, refusing it with 413 as soon as it passes `limit` bytes.
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
@@ -198,6 +241,35 @@ mod tests {
         // Brackets inside strings do not count.
         let s = format!("\"{}\"", "[".repeat(100));
         assert!(parse_json::<serde_json::Value>(s.as_bytes()).is_ok());
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Q {
+        team: uuid::Uuid,
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let ok: Q = parse_query("team=67e55044-10b1-426f-9247-bb680e5fe0c8&limit=5").unwrap();
+        assert_eq!(ok.limit, Some(5));
+        assert_eq!(
+            parse_query::<Q>("team=not-a-uuid")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("team")
+        );
+        assert_eq!(
+            parse_query::<Q>("limit=5").unwrap_err().field.as_deref(),
+            Some("team")
+        );
+        let e = parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&limit=-1").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("limit"));
+        let e = parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&evil=1").unwrap_err();
+        assert_eq!((e.field.as_deref(), e.status.as_u16()), (Some("evil"), 400));
     }
 
     #[test]

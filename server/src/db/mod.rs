@@ -3,8 +3,10 @@
 
 pub mod agencies;
 pub mod assignments;
+pub mod coverage;
 pub mod establishments;
 pub mod photos;
+pub mod planner;
 pub mod programmes;
 pub mod schema;
 pub mod teams;

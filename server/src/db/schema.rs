@@ -1,4 +1,4 @@
-// @generated-style: written to match migrations/*/2026-11-22-000001_initial/up.sql; keep in step.
+// @generated-style: written to match migrations/*/*/up.sql (initial + coverage); keep in step.
 // One portable schema for SQLite and PostgreSQL.
 
 diesel::table! {
@@ -230,6 +230,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    inspection_days (establishment_id, day) {
+        establishment_id -> Text,
+        day -> Date,
+        visits -> Integer,
+    }
+}
+
+diesel::table! {
     visit_revisions (visit_id, revision) {
         visit_id -> Text,
         revision -> Integer,
@@ -297,6 +305,7 @@ diesel::joinable!(visits -> teams (team_id));
 diesel::joinable!(visits -> assignments (assignment_id));
 diesel::joinable!(visits -> users (submitted_by));
 diesel::joinable!(visits -> checklist_templates (template_id));
+diesel::joinable!(inspection_days -> establishments (establishment_id));
 diesel::joinable!(visit_revisions -> visits (visit_id));
 diesel::joinable!(visit_revisions -> users (submitted_by));
 diesel::joinable!(visit_violations -> visits (visit_id));
@@ -319,6 +328,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_establishments,
     tips,
     visits,
+    inspection_days,
     visit_revisions,
     visit_violations,
     photos,

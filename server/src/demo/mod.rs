@@ -277,6 +277,14 @@ pub(crate) fn generate_with_hash(
     drop(schedule);
     lap(&mut summary, "visits");
 
+    // Counted inspection days (coverage), from the visits just stored, in one statement.
+    db.write(|c| -> anyhow::Result<()> {
+        let counted = crate::db::coverage::current_counted(c, demo_today())?;
+        crate::db::coverage::rebuild_all(c, &counted)?;
+        Ok(())
+    })?;
+    lap(&mut summary, "coverage");
+
     // Photo files and rows.
     summary.photos = photos::store_all(db, store, &outcome.photo_jobs)?;
     lap(&mut summary, "photos");

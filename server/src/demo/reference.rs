@@ -64,7 +64,7 @@ pub fn build(seed: u64) -> anyhow::Result<Reference> {
     let mut rng = rng_for(seed, stream::REFERENCE);
     let created = at(date(2025, 12, 10), 2 * 3600);
     let in_scope = serde_json::to_string(&Kind::in_scope())?;
-    let counted = serde_json::to_string(&["compliant", "violations"])?;
+    let counted = serde_json::to_string(&doi178_shared::coverage::DEFAULT_COUNTED_OUTCOMES)?;
     let programmes = vec![
         ProgrammeRow {
             id: new_id(&mut rng).to_string(),

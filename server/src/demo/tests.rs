@@ -11,7 +11,8 @@ use super::geo::Shapes;
 use super::kinds::Kind;
 use super::*;
 use crate::db::schema::{
-    assignments, establishments, team_members, teams, users, visit_revisions, visits,
+    assignments, establishments, inspection_days, programmes, team_members, teams, users,
+    visit_revisions, visits,
 };
 
 fn sites(seed: u64) -> Sites {
@@ -191,6 +192,59 @@ fn generates_a_small_demo_into_sqlite() {
     let input: doi178_shared::visit::VisitInput = serde_json::from_str(body).unwrap();
     let record = doi178_shared::visit::VisitRecord::parse(input, chrono::Utc::now()).unwrap();
     assert_eq!(&record.digest(), digest);
+
+    // Coverage: the programmes count the default outcomes, and the inspection days filled in
+    // bulk by SQL are exactly what the per-establishment refresh (run on every visit write)
+    // computes from the visits.
+    let counted: Vec<String> = programmes::table
+        .select(programmes::counted_outcomes)
+        .load(&mut *c)
+        .unwrap();
+    for json in &counted {
+        assert_eq!(json, r#"["no_violation","violations_found"]"#);
+    }
+    let days = |c: &mut crate::db::AnyConnection| -> Vec<(String, chrono::NaiveDate, i32)> {
+        inspection_days::table
+            .select((
+                inspection_days::establishment_id,
+                inspection_days::day,
+                inspection_days::visits,
+            ))
+            .order((inspection_days::establishment_id, inspection_days::day))
+            .load(c)
+            .unwrap()
+    };
+    let bulk = days(&mut c);
+    assert!(!bulk.is_empty());
+    let counted_outcomes = doi178_shared::coverage::DEFAULT_COUNTED_OUTCOMES;
+    let ids: Vec<String> = establishments::table
+        .select(establishments::id)
+        .load(&mut *c)
+        .unwrap();
+    for id in &ids {
+        crate::db::coverage::refresh_establishment(&mut c, id, counted_outcomes).unwrap();
+    }
+    assert_eq!(days(&mut c), bulk);
+    // A rejected visit stops counting; a not-operating one never counted.
+    let (visit, est): (String, String) = visits::table
+        .filter(visits::outcome.eq("no_violation"))
+        .select((visits::id, visits::establishment_id))
+        .first(&mut *c)
+        .unwrap();
+    let before = bulk.iter().filter(|d| d.0 == est).map(|d| d.2).sum::<i32>();
+    diesel::update(visits::table.filter(visits::id.eq(&visit)))
+        .set(visits::review_status.eq("rejected"))
+        .execute(&mut *c)
+        .unwrap();
+    crate::db::coverage::refresh_establishment(&mut c, &est, counted_outcomes).unwrap();
+    let after = days(&mut c)
+        .iter()
+        .filter(|d| d.0 == est)
+        .map(|d| d.2)
+        .sum::<i32>();
+    assert_eq!(after, before - 1);
+    crate::db::coverage::refresh_establishment(&mut c, &est, &[]).unwrap();
+    assert!(days(&mut c).iter().all(|d| d.0 != est));
 
     // Loading again is a no-op.
     drop(c);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{self, assignments::AssignmentRow};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -75,7 +75,7 @@ pub struct AssignmentQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AssignmentQuery>,
+    query: ApiQuery<AssignmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let status = q

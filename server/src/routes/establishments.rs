@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{self, establishments::EstablishmentRow};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -113,7 +113,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ListQuery>,
+    query: ApiQuery<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = PageLimit::parse(q.limit)?;

@@ -2,8 +2,10 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod coverage;
 pub mod establishments;
 pub mod photos;
+pub mod planner;
 pub mod reference;
 pub mod sync;
 pub mod teams;
@@ -56,6 +58,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/users/{id}", web::get().to(users::get))
                 .route("/agencies", web::get().to(reference::agencies))
                 .route("/programmes", web::get().to(reference::programmes))
+                .route("/programmes", web::post().to(reference::create_programme))
+                .route(
+                    "/programmes/{id}",
+                    web::put().to(reference::update_programme),
+                )
+                .route("/coverage", web::get().to(coverage::get))
+                .route("/planner", web::get().to(planner::propose))
                 .route(
                     "/checklist-templates",
                     web::get().to(reference::list_templates),

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use doi178_shared::checklist::{ChecklistTemplate, ChecklistTemplateInput};
 use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::programme::{Programme, ProgrammeInput};
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{self, agencies::AgencyRow, programmes::ProgrammeRow, templates::TemplateRow};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -75,6 +76,100 @@ pub async fn programmes(state: web::Data<AppState>, _actor: Actor) -> ApiResult<
     }))
 }
 
+/// The stored row of a validated programme (counted outcomes and overrides are kept as given).
+fn programme_row(
+    id: String,
+    p: &Programme,
+    counted_outcomes: String,
+    province_overrides: String,
+    created_at: NaiveDateTime,
+) -> ApiResult<ProgrammeRow> {
+    let bp = |s: doi178_shared::programme::ShareBp| {
+        i32::try_from(s.get()).map_err(|_| ApiError::internal())
+    };
+    Ok(ProgrammeRow {
+        id,
+        name: p.name().to_string(),
+        period_start: p.period_start(),
+        period_end: p.period_end(),
+        annual_min_share_bp: bp(p.annual_min_share())?,
+        end_share_bp: bp(p.end_share())?,
+        types_in_scope: serde_json::to_string(
+            &p.types_in_scope()
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|_| ApiError::internal())?,
+        counted_outcomes,
+        province_overrides,
+        created_at,
+        updated_at: now(),
+    })
+}
+
+/// Creates a programme (administrators). Its counted outcomes are the default ones.
+#[utoipa::path(post, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), request_body = Object,
+    responses((status = 201, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create_programme(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<ProgrammeInput>,
+) -> ApiResult<HttpResponse> {
+    actor.require(&[Role::Admin], "configure programmes")?;
+    let programme = Programme::parse(body.0)?;
+    let counted = serde_json::to_string(&doi178_shared::coverage::DEFAULT_COUNTED_OUTCOMES)
+        .map_err(|_| ApiError::internal())?;
+    let row = programme_row(
+        Uuid::new_v4().to_string(),
+        &programme,
+        counted,
+        "{}".to_string(),
+        now(),
+    )?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<ProgrammeRow> {
+            db::programmes::insert(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(ProgrammeView::from(row)))
+}
+
+/// Replaces a programme's period, targets and types in scope (administrators).
+#[utoipa::path(put, path = "/api/v1/programmes/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = Object,
+    responses((status = 200, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update_programme(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ProgrammeInput>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "programme")?.to_string();
+    actor.require(&[Role::Admin], "configure programmes")?;
+    let programme = Programme::parse(body.0)?;
+    let db = state.db.clone();
+    let row = web::block(move || {
+        db.write(|c| -> ApiResult<ProgrammeRow> {
+            let existing =
+                db::coverage::programme(c, &id)?.ok_or_else(|| ApiError::not_found("programme"))?;
+            let row = programme_row(
+                existing.id,
+                &programme,
+                existing.counted_outcomes,
+                existing.province_overrides,
+                existing.created_at,
+            )?;
+            db::coverage::update_programme(c, &row)?;
+            Ok(row)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(ProgrammeView::from(row)))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TemplateView {
     pub id: String,
@@ -121,7 +216,7 @@ pub struct TemplateQuery {
 pub async fn list_templates(
     state: web::Data<AppState>,
     _actor: Actor,
-    query: web::Query<TemplateQuery>,
+    query: ApiQuery<TemplateQuery>,
 ) -> ApiResult<HttpResponse> {
     let t = query
         .into_inner()

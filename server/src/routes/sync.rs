@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
 use crate::routes::assignments::{view as assignment_view, AssignmentView};
 use crate::routes::establishments::EstablishmentView;
 use crate::routes::reference::TemplateView;
@@ -48,7 +49,7 @@ pub struct SyncResponse {
 pub async fn pull(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<SyncQuery>,
+    query: ApiQuery<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
     let after = match query.into_inner().cursor.as_deref() {
         None | Some("") => 0,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{self, tips::TipRow};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -74,7 +74,7 @@ const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<TipQuery>,
+    query: ApiQuery<TipQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let status = q

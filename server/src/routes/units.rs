@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Actor;
 use crate::db::{self, units::UnitRow};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -38,7 +39,7 @@ pub struct UnitDetail {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<UnitQuery>,
+    query: ApiQuery<UnitQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = q.limit.unwrap_or(50);

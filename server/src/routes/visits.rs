@@ -16,7 +16,7 @@ use crate::db::{
     visits::{RevisionRow, ViolationRow, VisitRow},
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -57,6 +57,15 @@ pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
         out.extend(s);
     }
     Ok(Value::Object(out))
+}
+
+/// Recomputes the establishment's counted inspection days (coverage) in the caller's
+/// transaction, with the outcomes the current programme counts.
+fn refresh_coverage(c: &mut db::AnyConnection, establishment_id: &str) -> ApiResult<()> {
+    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let counted = db::coverage::current_counted(c, today)?;
+    db::coverage::refresh_establishment(c, establishment_id, &counted)?;
+    Ok(())
 }
 
 struct Prepared {
@@ -249,6 +258,7 @@ pub async fn put(
             let p = prepare(c, &actor, &id, &record, 1, None, seq)?;
             let revision = RevisionRow { visit_id: id.clone(), revision: 1, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: None };
             db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, true)?;
+            refresh_coverage(c, &p.row.establishment_id)?;
             Ok(PutOutcome::Created(view(c, &p.row)?))
         })
     })
@@ -291,7 +301,7 @@ pub struct VisitQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<VisitQuery>,
+    query: ApiQuery<VisitQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = doi178_shared::pagination::PageLimit::parse(q.limit)?;
@@ -415,6 +425,7 @@ pub async fn revise(
             let p = prepare(c, &actor, &existing.id, &record, existing.revision + 1, Some(&existing.original_digest), seq)?;
             let revision = RevisionRow { visit_id: existing.id.clone(), revision: p.row.revision, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: Some(reason) };
             db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, false)?;
+            refresh_coverage(c, &p.row.establishment_id)?;
             view(c, &p.row)
         })
     })
@@ -478,6 +489,7 @@ pub async fn review(
                 seq,
                 now(),
             )?;
+            refresh_coverage(c, &existing.establishment_id)?;
             let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
             view(c, &row)
         })

@@ -483,6 +483,12 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// The database this server runs on, for tests that check answers against the raw rows: a
+    /// SQLite file path, or a `postgres://` URL.
+    pub fn database_url(&self) -> &str {
+        &self.db.url
+    }
+
     /// What the server printed so far.
     pub fn output(&self) -> String {
         self.log.lock().unwrap().clone()
