@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `import`, `demo`.
+//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -44,6 +44,9 @@ pub enum Command {
     Import(crate::import::ImportArgs),
     /// Generate demo data into the database (use `--establishments` / `--visits` to scale it).
     Demo(crate::demo::DemoArgs),
+    /// Time the coverage, series and planner reads on the database and compare with the
+    /// straightforward GROUP BY over the visits (read only; migrates first).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -178,6 +181,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate()?;
             let photos = crate::storage::LocalDirStore::new(&settings.photo_dir())?;
             crate::demo::ensure_loaded(&db, &photos, &args)
+        }
+        Command::Bench(args) => {
+            let settings = resolve(&cli.common, None)?;
+            let db = crate::db::Db::open(&settings.database_url, 2)?;
+            db.migrate()?;
+            crate::bench::run(&db, &args)
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::routes;
         routes::reference::agencies, routes::reference::programmes,
         routes::reference::create_programme, routes::reference::update_programme,
         routes::coverage::get,
+        routes::reports::series, routes::reports::never_inspected, routes::reports::follow_ups, routes::reports::summary,
         routes::planner::propose,
         routes::reference::list_templates,
         routes::reference::create_template, routes::reference::get_template,

@@ -8,6 +8,7 @@ pub mod establishments;
 pub mod photos;
 pub mod planner;
 pub mod programmes;
+pub mod reports;
 pub mod schema;
 pub mod teams;
 pub mod templates;

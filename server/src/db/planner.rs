@@ -1,15 +1,16 @@
-//! What the planner needs to know of each candidate establishment: its last counted inspection,
-//! prior violations and open tips, read with one grouped query each over the team's units.
+//! What the planner needs to know of each candidate establishment: its last counted inspection
+//! and prior violations (from `establishment_visit_summary`, kept with every visit write) and
+//! open tips, read with one query each over the team's units.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use diesel::dsl::{count_star, max, sum};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::establishments::EstablishmentRow;
 use super::schema::{
-    assignment_establishments, assignments, establishments, inspection_days, tips, visits,
+    assignment_establishments, assignments, establishment_visit_summary, establishments, tips,
 };
 use super::AnyConnection;
 
@@ -33,39 +34,40 @@ pub fn candidates(
     types: &[String],
     team_id: &str,
 ) -> QueryResult<Vec<Candidate>> {
-    let planned = assignment_establishments::table
+    // The team's open assignments are few: read them once and leave them out here (a
+    // `NOT IN (subquery)` is a nested loop per candidate on PostgreSQL).
+    let planned: HashSet<String> = assignment_establishments::table
         .inner_join(assignments::table)
         .filter(assignments::team_id.eq(team_id.to_string()))
         .filter(assignments::status.eq_any(["draft", "released"]))
-        .select(assignment_establishments::establishment_id);
+        .select(assignment_establishments::establishment_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
     let rows: Vec<EstablishmentRow> = establishments::table
         .filter(establishments::unit_id.eq_any(units))
         .filter(establishments::establishment_type.eq_any(types))
         .filter(establishments::status.eq("operating"))
-        .filter(establishments::id.ne_all(planned))
         .order((establishments::name.asc(), establishments::id.asc()))
         .select(EstablishmentRow::as_select())
-        .load(conn)?;
-
-    let last: HashMap<String, NaiveDate> = inspection_days::table
-        .inner_join(establishments::table)
-        .filter(establishments::unit_id.eq_any(units))
-        .group_by(inspection_days::establishment_id)
-        .select((inspection_days::establishment_id, max(inspection_days::day)))
-        .load::<(String, Option<NaiveDate>)>(conn)?
+        .load::<EstablishmentRow>(conn)?
         .into_iter()
-        .filter_map(|(id, day)| day.map(|d| (id, d)))
+        .filter(|e| !planned.contains(&e.id))
         .collect();
-    let violations: HashMap<String, i64> = visits::table
+
+    // Last counted inspection and prior violations, kept per establishment with every visit
+    // write (`establishment_visit_summary`): no pass over the visits.
+    let facts: HashMap<String, (Option<NaiveDate>, i64)> = establishment_visit_summary::table
         .inner_join(establishments::table)
         .filter(establishments::unit_id.eq_any(units))
-        .filter(visits::review_status.ne("rejected"))
-        .filter(visits::violation_count.gt(0))
-        .group_by(visits::establishment_id)
-        .select((visits::establishment_id, sum(visits::violation_count)))
-        .load::<(String, Option<i64>)>(conn)?
+        .select((
+            establishment_visit_summary::establishment_id,
+            establishment_visit_summary::last_inspected_on,
+            establishment_visit_summary::prior_violations,
+        ))
+        .load::<(String, Option<NaiveDate>, i64)>(conn)?
         .into_iter()
-        .map(|(id, n)| (id, n.unwrap_or(0)))
+        .map(|(id, last, n)| (id, (last, n)))
         .collect();
     let open_tips: HashMap<String, i64> = tips::table
         .filter(tips::unit_id.eq_any(units))
@@ -81,8 +83,8 @@ pub fn candidates(
     Ok(rows
         .into_iter()
         .map(|e| Candidate {
-            last_inspected_on: last.get(&e.id).copied(),
-            prior_violations: violations.get(&e.id).copied().unwrap_or(0),
+            last_inspected_on: facts.get(&e.id).and_then(|f| f.0),
+            prior_violations: facts.get(&e.id).map_or(0, |f| f.1),
             open_tips: open_tips.get(&e.id).copied().unwrap_or(0),
             establishment: e,
         })

@@ -238,6 +238,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    establishment_visit_summary (establishment_id) {
+        establishment_id -> Text,
+        last_inspected_on -> Nullable<Date>,
+        prior_violations -> BigInt,
+    }
+}
+
+diesel::table! {
+    coverage_rollup_since (since) {
+        since -> Date,
+    }
+}
+
+diesel::table! {
+    coverage_rollup (since, unit_id, establishment_type) {
+        since -> Date,
+        unit_id -> Text,
+        establishment_type -> Text,
+        open_since -> Integer,
+        inspected_since -> Integer,
+        open_now -> Integer,
+        inspected_now -> Integer,
+        last_opened_on -> Nullable<Date>,
+        last_closed_on -> Nullable<Date>,
+        last_inspected_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     visit_revisions (visit_id, revision) {
         visit_id -> Text,
         revision -> Integer,
@@ -306,6 +335,7 @@ diesel::joinable!(visits -> assignments (assignment_id));
 diesel::joinable!(visits -> users (submitted_by));
 diesel::joinable!(visits -> checklist_templates (template_id));
 diesel::joinable!(inspection_days -> establishments (establishment_id));
+diesel::joinable!(establishment_visit_summary -> establishments (establishment_id));
 diesel::joinable!(visit_revisions -> visits (visit_id));
 diesel::joinable!(visit_revisions -> users (submitted_by));
 diesel::joinable!(visit_violations -> visits (visit_id));
@@ -329,6 +359,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     tips,
     visits,
     inspection_days,
+    establishment_visit_summary,
+    coverage_rollup_since,
+    coverage_rollup,
     visit_revisions,
     visit_violations,
     photos,

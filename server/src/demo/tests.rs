@@ -250,3 +250,193 @@ fn generates_a_small_demo_into_sqlite() {
     drop(c);
     ensure_loaded(&db, &NoStore, &args).unwrap();
 }
+
+/// Every window the coverage API asks for, counted through the rollup, equals the exact count
+/// over the establishments; also after the writes that move establishments between rollup
+/// groups (another commune, another type), close them mid-year, and reject a visit.
+#[test]
+fn coverage_rollup_equals_the_exact_count() {
+    use crate::db::coverage::{exact_tallies, refresh_rollup_groups, tallies, Area, Window};
+    use chrono::{Datelike, NaiveDate};
+    use doi178_shared::establishment::EstablishmentType;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path().join("demo.sqlite").to_str().unwrap(), 2).unwrap();
+    db.migrate().unwrap();
+    let args = DemoArgs {
+        establishments: 300,
+        visits: 900,
+        seed: 7,
+    };
+    let hash = crate::auth::passwords::hash_password(DEMO_PASSWORD).unwrap();
+    generate_with_hash(&db, &NoStore, &args, &hash).unwrap();
+    let mut c = db.conn().unwrap();
+    let types: Vec<EstablishmentType> = Kind::ALL
+        .iter()
+        .map(|k| EstablishmentType::parse(k.code()).unwrap())
+        .collect();
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let (start, _end) = programmes::table
+        .select((programmes::period_start, programmes::period_end))
+        .first::<(NaiveDate, NaiveDate)>(&mut *c)
+        .unwrap();
+    let mut windows = Vec::new();
+    for as_of in [
+        d(2025, 3, 31),
+        d(2025, 12, 31),
+        d(2026, 6, 30),
+        d(2026, 11, 15),
+        d(2026, 11, 18),
+        d(2026, 12, 31),
+        d(2027, 6, 1),
+    ] {
+        let jan1 = d(as_of.year(), 1, 1).max(start);
+        windows.push(Window {
+            operating_from: jan1,
+            operating_to: as_of,
+            inspected_from: jan1,
+            inspected_to: as_of,
+        });
+        windows.push(Window {
+            operating_from: as_of,
+            operating_to: as_of,
+            inspected_from: start,
+            inspected_to: as_of,
+        });
+    }
+    let areas = [
+        Area::National,
+        Area::Province("2025:46".into()),
+        Area::Province("2025:44".into()),
+    ];
+    let check = |c: &mut crate::db::AnyConnection, what: &str| {
+        let mut fast_used = 0;
+        for w in &windows {
+            for area in &areas {
+                for ts in [types.clone(), types[..2].to_vec()] {
+                    let fast = tallies(c, area, &ts, w).unwrap();
+                    let exact = exact_tallies(c, area, &ts, w, None).unwrap();
+                    assert_eq!(fast, exact, "{what}: {area:?} {w:?}");
+                    if let Some((_, unsettled)) =
+                        crate::db::coverage::rollup_tallies(c, area, &ts, w).unwrap()
+                    {
+                        if unsettled.is_empty() {
+                            fast_used += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Windows ending after the last visit are answered by the rollup alone.
+        assert!(fast_used > 0, "{what}: the rollup was never used");
+    };
+    check(&mut c, "after the bulk load");
+
+    // Moves, type changes and closures, each followed by the refresh the routes run.
+    let rows: Vec<(String, String, String)> = establishments::table
+        .filter(establishments::unit_id.like("2025:%"))
+        .order(establishments::id)
+        .select((
+            establishments::id,
+            establishments::unit_id,
+            establishments::establishment_type,
+        ))
+        .limit(40)
+        .load(&mut *c)
+        .unwrap();
+    let other_unit = rows[0].1.clone();
+    for (i, (id, unit, kind)) in rows.iter().enumerate() {
+        let mut groups = BTreeSet::from([(unit.clone(), kind.clone())]);
+        let target = establishments::table.filter(establishments::id.eq(id));
+        match i % 4 {
+            0 => {
+                diesel::update(target)
+                    .set(establishments::unit_id.eq(&other_unit))
+                    .execute(&mut *c)
+                    .unwrap();
+                groups.insert((other_unit.clone(), kind.clone()));
+            }
+            1 => {
+                let new_kind = types[(i / 4) % types.len()].as_str().to_string();
+                diesel::update(target)
+                    .set(establishments::establishment_type.eq(&new_kind))
+                    .execute(&mut *c)
+                    .unwrap();
+                groups.insert((unit.clone(), new_kind));
+            }
+            2 => {
+                diesel::update(target)
+                    .set(establishments::closed_on.eq(Some(d(2026, 7, 1))))
+                    .execute(&mut *c)
+                    .unwrap();
+            }
+            _ => {
+                diesel::update(target)
+                    .set((
+                        establishments::opened_on.eq(Some(d(2026, 2, 1))),
+                        establishments::closed_on.eq(Some(d(2026, 12, 1))),
+                    ))
+                    .execute(&mut *c)
+                    .unwrap();
+            }
+        }
+        refresh_rollup_groups(&mut c, &groups).unwrap();
+    }
+    check(&mut c, "after moves, type changes and closures");
+
+    // Rejected visits stop counting once their establishment is refreshed.
+    let counted = doi178_shared::coverage::DEFAULT_COUNTED_OUTCOMES;
+    let hit: Vec<(String, String)> = visits::table
+        .filter(visits::outcome.eq("no_violation"))
+        .order(visits::id)
+        .select((visits::id, visits::establishment_id))
+        .limit(30)
+        .load(&mut *c)
+        .unwrap();
+    for (visit, est) in &hit {
+        diesel::update(visits::table.filter(visits::id.eq(visit)))
+            .set(visits::review_status.eq("rejected"))
+            .execute(&mut *c)
+            .unwrap();
+        crate::db::coverage::refresh_establishment(&mut c, est, counted).unwrap();
+    }
+    check(&mut c, "after rejected visits");
+
+    // A full rebuild gives the same rows as the incremental upkeep.
+    let snapshot =
+        |c: &mut crate::db::AnyConnection| -> Vec<(String, String, NaiveDate, i32, i32)> {
+            use crate::db::schema::coverage_rollup as r;
+            r::table
+                .order((r::since, r::unit_id, r::establishment_type))
+                .select((
+                    r::unit_id,
+                    r::establishment_type,
+                    r::since,
+                    r::open_since,
+                    r::inspected_now,
+                ))
+                .load(c)
+                .unwrap()
+        };
+    let incremental = snapshot(&mut c);
+    crate::db::coverage::rebuild_rollup(&mut c).unwrap();
+    assert_eq!(snapshot(&mut c), incremental);
+
+    // So does the planner's per-establishment summary of the visits.
+    let summary = |c: &mut crate::db::AnyConnection| -> Vec<(String, Option<NaiveDate>, i64)> {
+        use crate::db::schema::establishment_visit_summary as v;
+        v::table
+            .order(v::establishment_id)
+            .select((
+                v::establishment_id,
+                v::last_inspected_on,
+                v::prior_violations,
+            ))
+            .load(c)
+            .unwrap()
+    };
+    let incremental = summary(&mut c);
+    assert!(incremental.iter().any(|r| r.2 > 0) && incremental.iter().any(|r| r.1.is_some()));
+    crate::db::coverage::rebuild_visit_summary(&mut c).unwrap();
+    assert_eq!(summary(&mut c), incremental);
+}

@@ -495,6 +495,19 @@ pub fn apply(conn: &mut AnyConnection, plan: &mut Plan, bar: &ProgressBar) -> Qu
     for (seq, row) in (first..).zip(rows) {
         row.seq = seq;
     }
+    // Coverage rollup groups to recompute: the ones the rows are in, and the ones updated rows
+    // leave.
+    let mut groups: BTreeSet<(String, String)> = plan
+        .inserts
+        .iter()
+        .chain(plan.updates.iter())
+        .map(|r| (r.unit_id.clone(), r.establishment_type.clone()))
+        .collect();
+    for row in &plan.updates {
+        if let Some(old) = crate::db::coverage::group_of(conn, &row.id)? {
+            groups.insert(old);
+        }
+    }
     for chunk in plan.inserts.chunks(200) {
         establishments::insert_many(conn, chunk)?;
         bar.inc(chunk.len() as u64);
@@ -503,5 +516,6 @@ pub fn apply(conn: &mut AnyConnection, plan: &mut Plan, bar: &ProgressBar) -> Qu
         establishments::update(conn, row)?;
         bar.inc(1);
     }
+    crate::db::coverage::refresh_rollup_groups(conn, &groups)?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use doi178_shared::coverage::{
     annual_window, cumulative_window, project, year_window, Projection, Tally,
 };
 use doi178_shared::establishment::EstablishmentType;
-use doi178_shared::programme::{Programme, ProgrammeInput, ShareBp};
+use doi178_shared::programme::ShareBp;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
@@ -94,14 +94,16 @@ fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
 }
 
 /// Checked query parameters.
-struct Params {
-    unit: String,
-    year: i32,
-    as_of: NaiveDate,
-    establishment_type: Option<EstablishmentType>,
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub unit: String,
+    pub year: i32,
+    pub as_of: NaiveDate,
+    pub establishment_type: Option<EstablishmentType>,
 }
 
-fn parse_params(q: CoverageQuery, today: NaiveDate) -> ApiResult<Params> {
+/// Checks the query parameters (`today`: the default `as_of`).
+pub fn parse_params(q: CoverageQuery, today: NaiveDate) -> ApiResult<Params> {
     let unit = q
         .unit
         .map(|u| u.trim().to_string())
@@ -168,28 +170,6 @@ fn programme_for(
     })
 }
 
-/// The validated programme of a stored row.
-fn parse_programme(row: &ProgrammeRow) -> ApiResult<Programme> {
-    let bp = |v: i32| u32::try_from(v).unwrap_or(u32::MAX);
-    let types: Vec<EstablishmentType> = serde_json::from_str::<Vec<String>>(&row.types_in_scope)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| EstablishmentType::parse(t).ok())
-        .collect();
-    Programme::parse(ProgrammeInput {
-        name: row.name.clone(),
-        period_start: row.period_start,
-        period_end: row.period_end,
-        annual_min_share_bp: bp(row.annual_min_share_bp),
-        end_share_bp: bp(row.end_share_bp),
-        types_in_scope: types,
-    })
-    .map_err(|e| {
-        tracing::error!(programme = %row.id, error = %e.message, "stored programme is invalid");
-        ApiError::internal()
-    })
-}
-
 fn measure(
     tally: Tally,
     target: ShareBp,
@@ -224,120 +204,121 @@ pub async fn get(
     let today = doi178_shared::time::vietnam_date(Utc::now());
     let p = parse_params(query.into_inner(), today)?;
     let db = state.db.clone();
-    let out = web::block(move || {
-        db.read(|c| -> ApiResult<Coverage> {
-            let (unit, area, children): (UnitRow, Area, Vec<UnitRow>) = if p.unit == NATIONAL {
-                if !actor.is_admin() {
-                    return Err(ApiError::not_found("unit"));
-                }
-                let provinces: Vec<UnitRow> = db::units::children(c, &actor, None)?
-                    .into_iter()
-                    .filter(|u| u.level == "province" && u.valid_to.is_none())
-                    .collect();
-                (national_unit(), Area::National, provinces)
-            } else {
-                let unit = db::units::get(c, &actor, &p.unit)?
-                    .ok_or_else(|| ApiError::not_found("unit"))?;
-                if unit.level == "commune" {
-                    let area = Area::Commune(unit.id.clone());
-                    (unit, area, Vec::new())
-                } else {
-                    let children = db::units::children(c, &actor, Some(&unit.id))?;
-                    let area = Area::Province(unit.id.clone());
-                    (unit, area, children)
-                }
-            };
-            let row = programme_for(db::programmes::list(c)?, p.year, p.as_of)?;
-            let programme = parse_programme(&row)?;
-            year_window(p.year, p.as_of).ok_or_else(|| {
-                invalid(
-                    "as_of",
-                    format!("as_of must not be before the start of {}", p.year),
-                )
-            })?;
-            let types: Vec<EstablishmentType> = match p.establishment_type {
-                Some(t) if programme.covers_type(t) => vec![t],
-                Some(t) => {
-                    return Err(invalid(
-                        "type",
-                        format!("{} is not in the programme's scope", t.as_str()),
-                    ))
-                }
-                None => programme.types_in_scope().to_vec(),
-            };
-            let (annual_from, annual_to) = annual_window(&programme, p.year, p.as_of)
-                .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
-            // Programme start to as_of, never past the end of the period.
-            let (cum_from, cum_to) = cumulative_window(&programme, p.as_of)
-                .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
-            let annual = db::coverage::tallies(
-                c,
-                &area,
-                &types,
-                &Window {
-                    operating_from: annual_from,
-                    operating_to: annual_to,
-                    inspected_from: annual_from,
-                    inspected_to: annual_to,
-                },
-            )?;
-            let cumulative = db::coverage::tallies(
-                c,
-                &area,
-                &types,
-                &Window {
-                    operating_from: cum_to,
-                    operating_to: cum_to,
-                    inspected_from: cum_from,
-                    inspected_to: cum_to,
-                },
-            )?;
-            let annual_share = programme.annual_min_share();
-            let end_share = programme.end_share();
-            let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31)
-                .unwrap_or(annual_to)
-                .min(programme.period_end());
-            let row_of = |unit_id: String, name: String, a: Tally, cu: Tally| CoverageRow {
-                unit_id,
-                name,
-                annual: measure(a, annual_share, annual_from, annual_to, year_end),
-                cumulative: measure(cu, end_share, cum_from, cum_to, programme.period_end()),
-            };
-            let annual_children = annual.by_child(&area);
-            let cumulative_children = cumulative.by_child(&area);
-            let children_rows: Vec<CoverageRow> = children
-                .into_iter()
-                .map(|u| {
-                    let a = annual_children.get(&u.id).copied().unwrap_or(EMPTY);
-                    let cu = cumulative_children.get(&u.id).copied().unwrap_or(EMPTY);
-                    row_of(u.id, u.name, a, cu)
-                })
-                .collect();
-            let total = row_of(
-                unit.id.clone(),
-                unit.name.clone(),
-                annual.total(),
-                cumulative.total(),
-            );
-            Ok(Coverage {
-                unit: unit.id,
-                year: p.year,
-                as_of: p.as_of,
-                programme: CoverageProgramme {
-                    id: row.id.clone(),
-                    name: row.name.clone(),
-                    annual_min_share: annual_share.as_fraction(),
-                    end_share: end_share.as_fraction(),
-                    period_start: programme.period_start(),
-                    period_end: programme.period_end(),
-                },
-                total,
-                children: children_rows,
-            })
-        })
-    })
-    .await??;
+    let out = web::block(move || db.read(|c| compute(c, &actor, &p))).await??;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The coverage answer for checked parameters, as `actor` sees it (what `GET /api/v1/coverage`
+/// returns; also what `doi178-server bench` measures).
+pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResult<Coverage> {
+    let (unit, area, children): (UnitRow, Area, Vec<UnitRow>) = if p.unit == NATIONAL {
+        if !actor.is_admin() {
+            return Err(ApiError::not_found("unit"));
+        }
+        let provinces: Vec<UnitRow> = db::units::children(c, actor, None)?
+            .into_iter()
+            .filter(|u| u.level == "province" && u.valid_to.is_none())
+            .collect();
+        (national_unit(), Area::National, provinces)
+    } else {
+        let unit = db::units::get(c, actor, &p.unit)?.ok_or_else(|| ApiError::not_found("unit"))?;
+        if unit.level == "commune" {
+            let area = Area::Commune(unit.id.clone());
+            (unit, area, Vec::new())
+        } else {
+            let children = db::units::children(c, actor, Some(&unit.id))?;
+            let area = Area::Province(unit.id.clone());
+            (unit, area, children)
+        }
+    };
+    let row = programme_for(db::programmes::list(c)?, p.year, p.as_of)?;
+    // A province's own targets (per-province overrides) apply to it and its communes.
+    let programme = crate::routes::reports::effective_programme(&row, &unit)?;
+    year_window(p.year, p.as_of).ok_or_else(|| {
+        invalid(
+            "as_of",
+            format!("as_of must not be before the start of {}", p.year),
+        )
+    })?;
+    let types: Vec<EstablishmentType> = match p.establishment_type {
+        Some(t) if programme.covers_type(t) => vec![t],
+        Some(t) => {
+            return Err(invalid(
+                "type",
+                format!("{} is not in the programme's scope", t.as_str()),
+            ))
+        }
+        None => programme.types_in_scope().to_vec(),
+    };
+    let (annual_from, annual_to) = annual_window(&programme, p.year, p.as_of)
+        .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
+    // Programme start to as_of, never past the end of the period.
+    let (cum_from, cum_to) = cumulative_window(&programme, p.as_of)
+        .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
+    let annual = db::coverage::tallies(
+        c,
+        &area,
+        &types,
+        &Window {
+            operating_from: annual_from,
+            operating_to: annual_to,
+            inspected_from: annual_from,
+            inspected_to: annual_to,
+        },
+    )?;
+    let cumulative = db::coverage::tallies(
+        c,
+        &area,
+        &types,
+        &Window {
+            operating_from: cum_to,
+            operating_to: cum_to,
+            inspected_from: cum_from,
+            inspected_to: cum_to,
+        },
+    )?;
+    let annual_share = programme.annual_min_share();
+    let end_share = programme.end_share();
+    let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31)
+        .unwrap_or(annual_to)
+        .min(programme.period_end());
+    let row_of = |unit_id: String, name: String, a: Tally, cu: Tally| CoverageRow {
+        unit_id,
+        name,
+        annual: measure(a, annual_share, annual_from, annual_to, year_end),
+        cumulative: measure(cu, end_share, cum_from, cum_to, programme.period_end()),
+    };
+    let annual_children = annual.by_child(&area);
+    let cumulative_children = cumulative.by_child(&area);
+    let children_rows: Vec<CoverageRow> = children
+        .into_iter()
+        .map(|u| {
+            let a = annual_children.get(&u.id).copied().unwrap_or(EMPTY);
+            let cu = cumulative_children.get(&u.id).copied().unwrap_or(EMPTY);
+            row_of(u.id, u.name, a, cu)
+        })
+        .collect();
+    let total = row_of(
+        unit.id.clone(),
+        unit.name.clone(),
+        annual.total(),
+        cumulative.total(),
+    );
+    Ok(Coverage {
+        unit: unit.id,
+        year: p.year,
+        as_of: p.as_of,
+        programme: CoverageProgramme {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            annual_min_share: annual_share.as_fraction(),
+            end_share: end_share.as_fraction(),
+            period_start: programme.period_start(),
+            period_end: programme.period_end(),
+        },
+        total,
+        children: children_rows,
+    })
 }
 
 fn national_unit() -> UnitRow {

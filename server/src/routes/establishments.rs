@@ -240,6 +240,13 @@ pub async fn create(
             let row =
                 EstablishmentRow::from_draft(&draft, Uuid::new_v4().to_string(), now(), now(), seq);
             db::establishments::insert(c, &row)?;
+            db::coverage::refresh_rollup_groups(
+                c,
+                &std::collections::BTreeSet::from([(
+                    row.unit_id.clone(),
+                    row.establishment_type.clone(),
+                )]),
+            )?;
             Ok(row)
         })
     })
@@ -275,6 +282,17 @@ pub async fn update(
                 seq,
             );
             db::establishments::update(c, &row)?;
+            // Coverage: the group it left and the one it is in now.
+            db::coverage::refresh_rollup_groups(
+                c,
+                &std::collections::BTreeSet::from([
+                    (
+                        existing.unit_id.clone(),
+                        existing.establishment_type.clone(),
+                    ),
+                    (row.unit_id.clone(), row.establishment_type.clone()),
+                ]),
+            )?;
             Ok(row)
         })
     })

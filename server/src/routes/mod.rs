@@ -7,6 +7,7 @@ pub mod establishments;
 pub mod photos;
 pub mod planner;
 pub mod reference;
+pub mod reports;
 pub mod sync;
 pub mod teams;
 pub mod tips;
@@ -64,6 +65,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(reference::update_programme),
                 )
                 .route("/coverage", web::get().to(coverage::get))
+                .route("/coverage/series", web::get().to(reports::series))
+                .route(
+                    "/coverage/never-inspected",
+                    web::get().to(reports::never_inspected),
+                )
+                .route("/coverage/follow-ups", web::get().to(reports::follow_ups))
+                .route("/coverage/summary", web::get().to(reports::summary))
                 .route("/planner", web::get().to(planner::propose))
                 .route(
                     "/checklist-templates",

@@ -84,6 +84,10 @@ pub struct ProgrammeRef {
     pub name: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// The annual target in the team's province (its override, if any; 0.2 = 20 %).
+    pub annual_min_share: f64,
+    /// The end-of-period target in the team's province.
+    pub end_share: f64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -163,6 +167,13 @@ pub async fn propose(
                         "no programme covers this date; ask an administrator to configure one",
                     )
                 })?;
+            let team_unit = db::units::get(c, &actor, &team.unit_id)?;
+            let targets = crate::routes::reports::programme_in(
+                &programme,
+                team_unit
+                    .as_ref()
+                    .and_then(crate::routes::reports::province_of),
+            )?;
             let mut types: Vec<String> = serde_json::from_str(&programme.types_in_scope)
                 .map_err(|_| ApiError::internal())?;
             if let Some(t) = only_type {
@@ -250,6 +261,8 @@ pub async fn propose(
                     name: programme.name,
                     period_start: programme.period_start,
                     period_end: programme.period_end,
+                    annual_min_share: targets.annual_min_share().as_fraction(),
+                    end_share: targets.end_share().as_fraction(),
                 },
                 candidates_considered: considered,
                 groups,

@@ -43,6 +43,9 @@ pub struct ProgrammeView {
     pub end_share: f64,
     pub types_in_scope: Vec<String>,
     pub counted_outcomes: Vec<String>,
+    /// Province unit id → its own targets in basis points, replacing the programme's there.
+    #[schema(value_type = Object)]
+    pub province_overrides: db::reports::ProvinceOverrides,
 }
 
 impl From<ProgrammeRow> for ProgrammeView {
@@ -56,6 +59,7 @@ impl From<ProgrammeRow> for ProgrammeView {
             end_share: f64::from(p.end_share_bp) / 10_000.0,
             types_in_scope: serde_json::from_str(&p.types_in_scope).unwrap_or_default(),
             counted_outcomes: serde_json::from_str(&p.counted_outcomes).unwrap_or_default(),
+            province_overrides: db::reports::parse_overrides(&p.province_overrides),
         }
     }
 }
@@ -74,6 +78,55 @@ pub async fn programmes(state: web::Data<AppState>, _actor: Actor) -> ApiResult<
     Ok(HttpResponse::Ok().json(ProgrammeList {
         items: items.into_iter().map(ProgrammeView::from).collect(),
     }))
+}
+
+/// A programme as an administrator sends it: [`ProgrammeInput`] and, optionally, per-province
+/// targets (`{"2025:46": {"annual_min_share_bp": 3000, "end_share_bp": 10000}}`; a missing share
+/// keeps the programme's). On update, leaving `province_overrides` out keeps the stored ones.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeBody {
+    pub name: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub annual_min_share_bp: u32,
+    pub end_share_bp: u32,
+    pub types_in_scope: Vec<EstablishmentType>,
+    #[serde(default)]
+    pub province_overrides: Option<db::reports::ProvinceOverrides>,
+}
+
+impl ProgrammeBody {
+    /// The validated programme and overrides (their JSON), each error naming its field.
+    fn parse(self) -> ApiResult<(Programme, Option<db::reports::ProvinceOverrides>)> {
+        let programme = Programme::parse(ProgrammeInput {
+            name: self.name,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            annual_min_share_bp: self.annual_min_share_bp,
+            end_share_bp: self.end_share_bp,
+            types_in_scope: self.types_in_scope,
+        })?;
+        if let Some(o) = &self.province_overrides {
+            db::reports::validate_overrides(o)?;
+        }
+        Ok((programme, self.province_overrides))
+    }
+}
+
+/// The stored JSON of overrides, after checking that every key is a province.
+fn overrides_json(
+    c: &mut db::AnyConnection,
+    overrides: &db::reports::ProvinceOverrides,
+) -> ApiResult<String> {
+    if let Some(unknown) = db::reports::unknown_provinces(c, overrides)?.first() {
+        return Err(ApiError::unprocessable(
+            "invalid",
+            &format!("province_overrides.{unknown}"),
+            format!("{unknown} is not a province; overrides are per province"),
+        ));
+    }
+    serde_json::to_string(overrides).map_err(|_| ApiError::internal())
 }
 
 /// The stored row of a validated programme (counted outcomes and overrides are kept as given).
@@ -108,29 +161,33 @@ fn programme_row(
     })
 }
 
-/// Creates a programme (administrators). Its counted outcomes are the default ones.
+/// Creates a programme (administrators). Its counted outcomes are the default ones; optional
+/// `province_overrides` give provinces their own targets.
 #[utoipa::path(post, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_programme(
     state: web::Data<AppState>,
     actor: Actor,
-    body: ApiJson<ProgrammeInput>,
+    body: ApiJson<ProgrammeBody>,
 ) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin], "configure programmes")?;
-    let programme = Programme::parse(body.0)?;
+    let (programme, overrides) = body.0.parse()?;
     let counted = serde_json::to_string(&doi178_shared::coverage::DEFAULT_COUNTED_OUTCOMES)
         .map_err(|_| ApiError::internal())?;
-    let row = programme_row(
-        Uuid::new_v4().to_string(),
-        &programme,
-        counted,
-        "{}".to_string(),
-        now(),
-    )?;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<ProgrammeRow> {
+            let overrides = overrides_json(c, &overrides.unwrap_or_default())?;
+            let row = programme_row(
+                Uuid::new_v4().to_string(),
+                &programme,
+                counted,
+                overrides,
+                now(),
+            )?;
             db::programmes::insert(c, &row)?;
+            // The coverage rollup keeps the window starts of every programme.
+            db::coverage::rebuild_rollup(c)?;
             Ok(row)
         })
     })
@@ -138,31 +195,38 @@ pub async fn create_programme(
     Ok(HttpResponse::Created().json(ProgrammeView::from(row)))
 }
 
-/// Replaces a programme's period, targets and types in scope (administrators).
+/// Replaces a programme's period, targets and types in scope (administrators), and its
+/// `province_overrides` when given (left out: kept as they are).
 #[utoipa::path(put, path = "/api/v1/programmes/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = Object,
     responses((status = 200, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_programme(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    body: ApiJson<ProgrammeInput>,
+    body: ApiJson<ProgrammeBody>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "programme")?.to_string();
     actor.require(&[Role::Admin], "configure programmes")?;
-    let programme = Programme::parse(body.0)?;
+    let (programme, overrides) = body.0.parse()?;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<ProgrammeRow> {
             let existing =
                 db::coverage::programme(c, &id)?.ok_or_else(|| ApiError::not_found("programme"))?;
+            let overrides = match &overrides {
+                Some(o) => overrides_json(c, o)?,
+                None => existing.province_overrides,
+            };
             let row = programme_row(
                 existing.id,
                 &programme,
                 existing.counted_outcomes,
-                existing.province_overrides,
+                overrides,
                 existing.created_at,
             )?;
             db::coverage::update_programme(c, &row)?;
+            // The coverage rollup keeps the window starts of every programme.
+            db::coverage::rebuild_rollup(c)?;
             Ok(row)
         })
     })
