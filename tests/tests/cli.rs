@@ -64,6 +64,40 @@ fn migrate_creates_the_database_under_the_data_dir_once() {
         text(&o)
     );
     assert!(data.join("doi178.sqlite").is_file());
+    // A new database starts with the standard programmes (20 % a year, 100 % by the end).
+    {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            period_start: String,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            annual_min_share_bp: i32,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            end_share_bp: i32,
+        }
+        let path = data.join("doi178.sqlite");
+        let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let rows: Vec<P> = diesel::sql_query(
+            "SELECT period_start, annual_min_share_bp, end_share_bp FROM programmes ORDER BY period_start",
+        )
+        .load(&mut c)
+        .unwrap();
+        let got: Vec<(&str, i32, i32)> = rows
+            .iter()
+            .map(|p| {
+                (
+                    p.period_start.as_str(),
+                    p.annual_min_share_bp,
+                    p.end_share_bp,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("2021-01-01", 2000, 10000), ("2026-01-01", 2000, 10000)]
+        );
+    }
     let again = run(
         &["--data-dir", data.to_str().unwrap(), "migrate"],
         &[],

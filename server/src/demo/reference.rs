@@ -3,6 +3,7 @@
 //! of violations the demo visits record.
 
 use anyhow::Context;
+use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -144,7 +145,15 @@ pub fn build(seed: u64) -> anyhow::Result<Reference> {
 }
 
 pub fn insert(conn: &mut AnyConnection, reference: &Reference) -> anyhow::Result<()> {
-    for p in &reference.programmes {
+    // The migrations seed the standard programmes; the demo adds its own only where they are missing.
+    let existing: Vec<chrono::NaiveDate> = crate::db::schema::programmes::table
+        .select(crate::db::schema::programmes::period_start)
+        .load(conn)?;
+    for p in reference
+        .programmes
+        .iter()
+        .filter(|p| !existing.contains(&p.period_start))
+    {
         crate::db::programmes::insert(conn, p)?;
     }
     let first = reserve_seq(conn, reference.templates.len())?;
