@@ -52,6 +52,16 @@ fn leaders_get_ranked_grouped_proposals_and_turn_them_into_a_draft() {
     assert!(!all.is_empty(), "no proposals: {plan}");
     assert!(all.len() <= 40);
     assert!(plan["candidates_considered"].as_u64().unwrap() >= all.len() as u64);
+    // The gap to close is the coverage of the team's unit, as the coverage API reports it.
+    let cov = s.get_ok(
+        &format!("/api/v1/coverage?unit={HUE}&year=2026&as_of=2026-11-20"),
+        &leader,
+    );
+    assert_eq!(plan["gap"]["annual"], cov["total"]["annual"], "{plan}");
+    assert_eq!(
+        plan["gap"]["cumulative"]["needed"],
+        cov["total"]["cumulative"]["needed"]
+    );
 
     // Every proposal: in the team's province, operating, scored as the sum of its five parts.
     let open_ids: HashSet<String> = s.get_ok(&format!("/api/v1/assignments?team={team}"), &leader)

@@ -96,6 +96,9 @@ pub struct PlannerResponse {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub programme: ProgrammeRef,
+    /// How far the team's unit is from the targets (coverage of its unit in the year of `from`,
+    /// as of `from` or today, whichever is earlier): `needed` says how many to plan for.
+    pub gap: Option<crate::routes::coverage::CoverageRow>,
     /// Operating establishments in scope that are not already in an open assignment of the team.
     pub candidates_considered: usize,
     /// Highest score first; each group is one outing.
@@ -252,10 +255,21 @@ pub async fn propose(
                 })
                 .filter(|o| !o.establishments.is_empty())
                 .collect();
+            let today = doi178_shared::time::vietnam_date(Utc::now());
+            let params = crate::routes::coverage::Params {
+                unit: team.unit_id.clone(),
+                year: chrono::Datelike::year(&from),
+                as_of: from.min(today),
+                establishment_type: only_type,
+            };
+            let gap = crate::routes::coverage::compute(c, &actor, &params)
+                .ok()
+                .map(|cov| cov.total);
             Ok(PlannerResponse {
                 team_id,
                 from,
                 to,
+                gap,
                 programme: ProgrammeRef {
                     id: programme.id,
                     name: programme.name,
