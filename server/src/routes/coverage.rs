@@ -146,11 +146,12 @@ pub fn parse_params(q: CoverageQuery, today: NaiveDate) -> ApiResult<Params> {
 }
 
 /// The programme that covers `year`: the one whose period contains `as_of` when several do,
-/// else the latest.
-fn programme_for(
+/// else the latest. When none does, the error names `field`.
+pub fn programme_for(
     programmes: Vec<ProgrammeRow>,
     year: i32,
     as_of: NaiveDate,
+    field: &str,
 ) -> ApiResult<ProgrammeRow> {
     let mut covering: Vec<ProgrammeRow> = programmes
         .into_iter()
@@ -164,7 +165,7 @@ fn programme_for(
     });
     covering.pop().ok_or_else(|| {
         invalid(
-            "year",
+            field,
             format!("no programme covers {year}; see GET /api/v1/programmes"),
         )
     })
@@ -246,7 +247,7 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
             (unit, area, children)
         }
     };
-    let row = programme_for(db::programmes::list(c)?, p.year, p.as_of)?;
+    let row = programme_for(db::programmes::list(c)?, p.year, p.as_of, "year")?;
     // A province's own targets (per-province overrides) apply to it and its communes.
     let programme = crate::routes::reports::effective_programme(&row, &unit)?;
     year_window(p.year, p.as_of).ok_or_else(|| {

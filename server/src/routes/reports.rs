@@ -144,32 +144,6 @@ fn resolve(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult<Sc
     })
 }
 
-/// The programme that covers `year`: the one whose period contains `as_of` when several do,
-/// else the latest (the rule of `GET /api/v1/coverage`).
-fn programme_for(
-    programmes: Vec<ProgrammeRow>,
-    year: i32,
-    as_of: NaiveDate,
-    field: &str,
-) -> ApiResult<ProgrammeRow> {
-    let mut covering: Vec<ProgrammeRow> = programmes
-        .into_iter()
-        .filter(|p| p.period_start.year() <= year && year <= p.period_end.year())
-        .collect();
-    covering.sort_by_key(|p| {
-        (
-            p.period_start <= as_of && as_of <= p.period_end,
-            p.period_start,
-        )
-    });
-    covering.pop().ok_or_else(|| {
-        invalid(
-            field,
-            format!("no programme covers {year}; see GET /api/v1/programmes"),
-        )
-    })
-}
-
 /// Types to count: the programme's, or the one asked for if it is in scope (field `type`).
 fn types_for(
     programme: &Programme,
@@ -216,21 +190,6 @@ fn report_programme(row: &ProgrammeRow, p: &Programme, province: Option<&str>) -
 // Monthly series
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesQuery {
-    /// Unit id (`2025:46`), or `VN` for the whole country (administrators).
-    pub unit: Option<String>,
-    /// Calendar year (default: the year of `as_of`).
-    pub year: Option<String>,
-    /// Only establishments of this type (e.g. `karaoke`).
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub establishment_type: Option<String>,
-    /// Count up to this date (`YYYY-MM-DD`, default: today in Vietnam).
-    pub as_of: Option<String>,
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SeriesMonth {
     /// 1–12.
@@ -264,32 +223,31 @@ pub struct Series {
 /// Month by month through the year: establishments in scope inspected at least once since
 /// 1 January, against a straight line to the annual target on 31 December. Each month's numbers
 /// equal `GET /api/v1/coverage` with `as_of` at the end of that month.
-#[utoipa::path(get, path = "/api/v1/coverage/series", tag = "coverage", params(SeriesQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/coverage/series", tag = "coverage", params(crate::routes::coverage::CoverageQuery), security(("bearer" = [])),
     responses((status = 200, body = Series), (status = 400, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn series(
     state: web::Data<AppState>,
     actor: Actor,
-    query: ApiQuery<SeriesQuery>,
+    query: ApiQuery<crate::routes::coverage::CoverageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    let unit = required_unit(q.unit)?;
-    let as_of = parse_date("as_of", q.as_of.as_deref())?.unwrap_or_else(today);
-    let year = match q.year.as_deref().map(str::trim) {
-        None | Some("") => as_of.year(),
-        Some(s) => s.parse::<i32>().map_err(|_| {
-            ApiError::bad_request("invalid", "year", "year must be a number such as 2026")
-        })?,
-    };
-    if year < MIN_YEAR {
-        return Err(invalid("year", format!("year must be {MIN_YEAR} or later")));
-    }
-    let only = parse_type(q.establishment_type.as_deref())?;
+    // The same parameters, defaults and checks as `GET /api/v1/coverage`.
+    let crate::routes::coverage::Params {
+        unit,
+        year,
+        as_of,
+        establishment_type: only,
+    } = crate::routes::coverage::parse_params(query.into_inner(), today())?;
     let db = state.db.clone();
     let out = web::block(move || {
         db.read(|c| -> ApiResult<Series> {
             let scope = resolve(c, &actor, &unit)?;
-            let row = programme_for(db::programmes::list(c)?, year, as_of, "year")?;
+            let row = crate::routes::coverage::programme_for(
+                db::programmes::list(c)?,
+                year,
+                as_of,
+                "year",
+            )?;
             let programme = programme_in(&row, scope.province.as_deref())?;
             let (_, last) = year_window(year, as_of).ok_or_else(|| {
                 invalid(
@@ -433,7 +391,12 @@ pub async fn never_inspected(
     let page = web::block(move || {
         db.read(|c| -> ApiResult<NeverInspectedPage> {
             let scope = resolve(c, &actor, &unit)?;
-            let row = programme_for(db::programmes::list(c)?, as_of.year(), as_of, "unit")?;
+            let row = crate::routes::coverage::programme_for(
+                db::programmes::list(c)?,
+                as_of.year(),
+                as_of,
+                "unit",
+            )?;
             let programme = programme_in(&row, scope.province.as_deref())?;
             let types = types_for(&programme, only)?;
             let (since, on) = cumulative_window(&programme, as_of)
