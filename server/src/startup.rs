@@ -80,6 +80,8 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
                 })
             })
             .configure(crate::routes::configure)
+            .configure(crate::dashboard::configure)
+            .default_service(web::to(crate::dashboard::page::not_found))
     })
     .workers(workers)
     .listen(listener)?

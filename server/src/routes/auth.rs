@@ -1,6 +1,7 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, and "who am I".
 
 use actix_web::{web, HttpResponse};
+use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -61,33 +62,42 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    if req.username.len() > 64 || req.password.len() > 256 {
-        return Err(ApiError::unauthorized("wrong username or password"));
-    }
     let st = state.clone();
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
-        let user = st.db.read(|c| {
-            db::users::find_by_username(c, &req.username.trim().to_lowercase())
-                .map_err(ApiError::from)
-        })?;
-        // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-        let hash = user
-            .as_ref()
-            .map(|u| u.password_hash.as_str())
-            .unwrap_or(dummy_hash());
-        let ok = verify_password(&req.password, hash);
-        let user = match user {
-            Some(u) if ok && u.active => u,
-            _ => {
-                return Err(ApiError::unauthorized("wrong username or password")
-                    .with_code("invalid_credentials"))
-            }
-        };
-        let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
-        issue(&st, user_id, &user.role, Uuid::new_v4())
+        let (user_id, role) = authenticate(&st, &req.username, &req.password)?;
+        issue(&st, user_id, role.as_str(), Uuid::new_v4())
     })
     .await??;
     Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// Checks a username and password (the same rules for the API and the dashboard's form): the
+/// account's id and role, or 401 without saying which of the two was wrong.
+pub fn authenticate(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
+    let wrong =
+        || ApiError::unauthorized("wrong username or password").with_code("invalid_credentials");
+    if username.len() > 64 || password.len() > 256 {
+        return Err(wrong());
+    }
+    let user = state.db.read(|c| {
+        db::users::find_by_username(c, &username.trim().to_lowercase()).map_err(ApiError::from)
+    })?;
+    // Verify against a dummy hash for unknown users so timing does not reveal who exists.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(dummy_hash());
+    let ok = verify_password(password, hash);
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        _ => return Err(wrong()),
+    };
+    let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
+    let role = user
+        .role
+        .parse::<Role>()
+        .map_err(|_| ApiError::internal())?;
+    Ok((user_id, role))
 }
 
 fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<TokenResponse> {

@@ -1,0 +1,5 @@
+//! Dashboard area `coverage` (see `dashboard/mod.rs`).
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
