@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod import;
 pub mod openapi;

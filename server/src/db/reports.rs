@@ -393,6 +393,11 @@ pub struct VisitTotalsRow {
 pub struct ViolationCodeRow {
     #[diesel(sql_type = Text)]
     pub code: String,
+    /// One of the descriptions recorded with the code (they come from the same reference text).
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Text)]
+    pub legal_basis: String,
     #[diesel(sql_type = BigInt)]
     pub count: i64,
     #[diesel(sql_type = BigInt)]
@@ -479,6 +484,8 @@ pub fn window_facts(
         conn,
         &format!(
             "SELECT x.code AS code, COUNT(*) AS count, \
+             COALESCE(MIN(x.description), '') AS description, \
+             COALESCE(MIN(x.legal_basis), '') AS legal_basis, \
              CAST(COALESCE(SUM(x.proposed_fine_vnd), 0) AS BIGINT) AS proposed_fines_vnd \
              FROM visit_violations x JOIN visits v ON v.id = x.visit_id \
              JOIN establishments e ON e.id = v.establishment_id \

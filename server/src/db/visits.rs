@@ -122,6 +122,92 @@ pub fn list(
     query.load(conn)
 }
 
+/// Filter of [`export_page`]: the visits of a list export.
+#[derive(Debug, Default, Clone)]
+pub struct ExportFilter {
+    /// Establishments in these units only (a checked unit's subtree).
+    pub unit_ids: Option<Vec<String>>,
+    pub establishment_type: Option<String>,
+    /// `started_at` in `[from, to)` (UTC instants).
+    pub started: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// Keyset position: (started_at, id) of the last row of the previous page (oldest first).
+    pub after: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// One visit of an export, with its establishment.
+#[derive(Debug, Clone, Queryable)]
+pub struct ExportRow {
+    pub id: String,
+    pub started_at: NaiveDateTime,
+    pub team_id: String,
+    pub outcome: String,
+    pub minutes_no: Option<String>,
+    pub follow_up_on: Option<NaiveDate>,
+    pub violation_count: i32,
+    pub total_fine_vnd: i64,
+    pub review_status: String,
+    pub establishment_id: String,
+    pub establishment_name: String,
+    pub establishment_type: String,
+    pub unit_id: String,
+    pub address: String,
+}
+
+/// A page of visits the caller may see (the same scoping as [`list`]), oldest first.
+pub fn export_page(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    filter: &ExportFilter,
+) -> QueryResult<Vec<ExportRow>> {
+    let mut query = visits::table
+        .inner_join(establishments::table)
+        .select((
+            visits::id,
+            visits::started_at,
+            visits::team_id,
+            visits::outcome,
+            visits::minutes_no,
+            visits::follow_up_on,
+            visits::violation_count,
+            visits::total_fine_vnd,
+            visits::review_status,
+            establishments::id,
+            establishments::name,
+            establishments::establishment_type,
+            establishments::unit_id,
+            establishments::address,
+        ))
+        .order((visits::started_at.asc(), visits::id.asc()))
+        .limit(filter.limit)
+        .into_boxed();
+    match actor.role {
+        Role::Inspector => query = query.filter(visits::team_id.eq_any(actor.team_ids())),
+        _ => {
+            if let Some(units) = actor.unit_ids() {
+                query = query.filter(establishments::unit_id.eq_any(units));
+            }
+        }
+    }
+    if let Some(units) = &filter.unit_ids {
+        query = query.filter(establishments::unit_id.eq_any(units.clone()));
+    }
+    if let Some(t) = &filter.establishment_type {
+        query = query.filter(establishments::establishment_type.eq(t.clone()));
+    }
+    if let Some((from, to)) = filter.started {
+        query = query.filter(visits::started_at.ge(from).and(visits::started_at.lt(to)));
+    }
+    if let Some((at, id)) = &filter.after {
+        query = query.filter(
+            visits::started_at
+                .gt(*at)
+                .or(visits::started_at.eq(*at).and(visits::id.gt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
 pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<VisitRow>> {
     let row: Option<(VisitRow, String)> = visits::table
         .inner_join(establishments::table)

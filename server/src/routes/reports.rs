@@ -562,6 +562,10 @@ pub struct VisitSummary {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ViolationCode {
     pub code: String,
+    /// What the violation is, as recorded with it (the reference text of its code).
+    pub description: String,
+    /// The legal provision it breaches, as recorded with it.
+    pub legal_basis: String,
     pub count: i64,
     pub proposed_fines_vnd: i64,
 }
@@ -633,6 +637,16 @@ pub async fn summary(
     let to = parse_date("to", q.to.as_deref())?.ok_or_else(|| {
         ApiError::bad_request("required", "to", "give the last day: to=YYYY-MM-DD")
     })?;
+    check_window(from, to)?;
+    let today = today();
+    let db = state.db.clone();
+    let out = web::block(move || db.read(|c| compute_summary(c, &actor, &unit, from, to, today)))
+        .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The checks `GET /api/v1/coverage/summary` makes on its window (fields `from`, `to`).
+pub fn check_window(from: NaiveDate, to: NaiveDate) -> ApiResult<()> {
     if to < from {
         return Err(invalid("to", "to must be on or after from"));
     }
@@ -642,49 +656,57 @@ pub async fn summary(
             format!("from must be in {MIN_YEAR} or later"),
         ));
     }
-    let today = today();
-    let db = state.db.clone();
-    let out = web::block(move || {
-        db.read(|c| -> ApiResult<Summary> {
-            let scope = resolve(c, &actor, &unit)?;
-            let facts = db::reports::window_facts(c, &scope.area, from, to)?;
-            let by_code: Vec<ViolationCode> = facts
-                .violations
-                .into_iter()
-                .map(|v| ViolationCode {
-                    code: v.code,
-                    count: v.count,
-                    proposed_fines_vnd: v.proposed_fines_vnd,
-                })
-                .collect();
-            let tips = (actor.role != Role::Inspector).then(|| tip_summary(&facts.tips, today));
-            Ok(Summary {
-                unit: scope.unit_id,
-                name: scope.name,
-                from,
-                to,
-                visits: VisitSummary {
-                    visits: facts.visits.visits,
-                    counted_inspections: facts.counted.counted_visits,
-                    establishments_inspected: facts.counted.establishments,
-                    with_violations: facts.visits.with_violations,
-                },
-                violations: ViolationSummary {
-                    count: by_code.iter().map(|v| v.count).sum(),
-                    proposed_fines_vnd: by_code.iter().map(|v| v.proposed_fines_vnd).sum(),
-                    by_code,
-                },
-                follow_ups: FollowUpSummary {
-                    due: facts.follow_ups.due,
-                    done: facts.follow_ups.done,
-                    not_done: facts.follow_ups.due - facts.follow_ups.done,
-                },
-                tips,
-            })
+    Ok(())
+}
+
+/// The totals of the window `from..=to` for `unit` as `actor` sees them: what
+/// `GET /api/v1/coverage/summary` returns (also the dashboard's printable report and its XLSX).
+/// `today` decides which unhandled tips are overdue.
+pub fn compute_summary(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> ApiResult<Summary> {
+    let scope = resolve(c, actor, unit)?;
+    let facts = db::reports::window_facts(c, &scope.area, from, to)?;
+    let by_code: Vec<ViolationCode> = facts
+        .violations
+        .into_iter()
+        .map(|v| ViolationCode {
+            code: v.code,
+            description: v.description,
+            legal_basis: v.legal_basis,
+            count: v.count,
+            proposed_fines_vnd: v.proposed_fines_vnd,
         })
+        .collect();
+    let tips = (actor.role != Role::Inspector).then(|| tip_summary(&facts.tips, today));
+    Ok(Summary {
+        unit: scope.unit_id,
+        name: scope.name,
+        from,
+        to,
+        visits: VisitSummary {
+            visits: facts.visits.visits,
+            counted_inspections: facts.counted.counted_visits,
+            establishments_inspected: facts.counted.establishments,
+            with_violations: facts.visits.with_violations,
+        },
+        violations: ViolationSummary {
+            count: by_code.iter().map(|v| v.count).sum(),
+            proposed_fines_vnd: by_code.iter().map(|v| v.proposed_fines_vnd).sum(),
+            by_code,
+        },
+        follow_ups: FollowUpSummary {
+            due: facts.follow_ups.due,
+            done: facts.follow_ups.done,
+            not_done: facts.follow_ups.due - facts.follow_ups.done,
+        },
+        tips,
     })
-    .await??;
-    Ok(HttpResponse::Ok().json(out))
 }
 
 fn tip_summary(tips: &[db::reports::TipFactsRow], today: NaiveDate) -> TipSummary {
