@@ -51,6 +51,8 @@ pub enum Cell {
     Empty,
     Text(String),
     Int(i64),
+    /// An amount in đồng.
+    Vnd(i64),
     Share(f64),
     Date(NaiveDate),
 }
@@ -167,8 +169,11 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
                     }
                     Cell::Int(n) => {
                         let f = if col.kind == Kind::Vnd { &vnd } else { &count };
-                        // Amounts stay far below 2^53: exact as an Excel number.
+                        // Counts and amounts stay far below 2^53: exact as Excel numbers.
                         ws.write_number_with_format(r, c, *n as f64, f)?;
+                    }
+                    Cell::Vnd(n) => {
+                        ws.write_number_with_format(r, c, *n as f64, &vnd)?;
                     }
                     Cell::Share(x) => {
                         ws.write_number_with_format(r, c, *x, &share)?;
@@ -191,7 +196,7 @@ fn csv_value(cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Text(s) => s.clone(),
-        Cell::Int(n) => n.to_string(),
+        Cell::Int(n) | Cell::Vnd(n) => n.to_string(),
         Cell::Share(x) => format!("{:.1}", x * 100.0),
         Cell::Date(d) => d.format("%d/%m/%Y").to_string(),
     }
@@ -252,9 +257,11 @@ mod tests {
         );
         t.rows.push(vec![
             Cell::text("ND282-15.4.a"),
-            Cell::text("Kinh doanh khi chưa được cấp Giấy chứng nhận đủ điều kiện về an ninh, trật tự"),
+            Cell::text(
+                "Kinh doanh khi chưa được cấp Giấy chứng nhận đủ điều kiện về an ninh, trật tự",
+            ),
             Cell::int(3),
-            Cell::int(45_000_000),
+            Cell::Vnd(45_000_000),
             Cell::Share(0.25),
             Cell::Date(d("2026-05-31")),
         ]);
@@ -284,12 +291,16 @@ mod tests {
             ],
         );
         summary.preamble = vec![
-            ("Báo cáo".into(), "Kết quả kiểm tra 6 tháng đầu năm 2026".into()),
+            (
+                "Báo cáo".into(),
+                "Kết quả kiểm tra 6 tháng đầu năm 2026".into(),
+            ),
             ("Đơn vị".into(), "Thành phố Huế".into()),
         ];
-        summary
-            .rows
-            .push(vec![Cell::text("Cơ sở thuộc diện kiểm tra"), Cell::int(1234)]);
+        summary.rows.push(vec![
+            Cell::text("Cơ sở thuộc diện kiểm tra"),
+            Cell::int(1234),
+        ]);
         let bytes = xlsx(&[summary.clone(), sample()]).unwrap();
         assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip file");
 
