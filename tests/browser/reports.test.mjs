@@ -256,6 +256,11 @@ test("bad input is answered with the form and a message naming the field", async
   const future = await page.goto(`/reports?unit=${encodeURIComponent(HUE)}&period=h1&year=2099`);
   assert.equal(future.status(), 422);
   assert.match(await page.locator("[data-testid=report-error]").textContent(), /^Năm: /);
+  const early = await page.goto(`/reports?unit=${encodeURIComponent(HUE)}&period=year&year=2005`);
+  assert.equal(early.status(), 422);
+  assert.match(await page.locator("[data-testid=report-error]").textContent(), /^Năm: chưa có chương trình .* 2005\.$/);
+  const years = await page.locator("[data-testid=report-year] option").evaluateAll((os) => os.map((o) => Number(o.value)));
+  assert.equal(Math.min(...years), 2021, "years start with the 2021–2025 programme");
   const period = await page.goto(`/reports?unit=${encodeURIComponent(HUE)}&period=q3`);
   assert.equal(period.status(), 422);
   assert.match(await page.locator("[data-testid=report-error]").textContent(), /^Kỳ báo cáo: /);

@@ -392,15 +392,46 @@ async fn page(
         });
     let actor = w.actor.clone();
     let db = state.db.clone();
-    let (units, outcome) = web::block(move || {
-        db.read(|c| -> ApiResult<(Vec<UnitOption>, ApiResult<Report>)> {
-            let units = unit_options(c, &actor, &selected)?;
-            let report = match parsed {
-                Ok(req) => model::build(c, &actor, &req, today),
-                Err(e) => Err(e),
-            };
-            Ok((units, report))
-        })
+    let (units, first_year, outcome) = web::block(move || {
+        db.read(
+            |c| -> ApiResult<(Vec<UnitOption>, i32, ApiResult<Report>)> {
+                let units = unit_options(c, &actor, &selected)?;
+                // Years some programme covers, up to this one.
+                let first_year = db::programmes::list(c)?
+                    .iter()
+                    .map(|p| p.period_start.year())
+                    .min()
+                    .unwrap_or(today.year())
+                    .clamp(MIN_YEAR, today.year());
+                let report = match parsed {
+                    Ok(req) => {
+                        // A year no programme covers: say so in the user's language.
+                        let (_, end) = req.period.window(req.year);
+                        match crate::routes::coverage::programme_for(
+                            db::programmes::list(c)?,
+                            req.year,
+                            end.min(today),
+                            "year",
+                        ) {
+                            Ok(_) => model::build(c, &actor, &req, today),
+                            Err(e) => Err(ApiError {
+                                detail: format!(
+                                "{} {}.",
+                                l.t(
+                                    "chưa có chương trình phòng, chống mại dâm nào áp dụng cho năm",
+                                    "no prostitution-prevention programme covers"
+                                ),
+                                req.year
+                            ),
+                                ..e
+                            }),
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                Ok((units, first_year, report))
+            },
+        )
     })
     .await??;
     let (report, error, status) = match outcome {
@@ -426,7 +457,7 @@ async fn page(
         &ReportPage {
             ctx: w.ctx(&title, "/reports"),
             units,
-            years: (MIN_YEAR.max(today.year() - 6)..=today.year())
+            years: (first_year..=today.year())
                 .rev()
                 .map(|y| (y, y == year))
                 .collect(),
