@@ -81,6 +81,7 @@ test("tinh.hue chooses Huế, the half-year and a year: the report's figures are
   assert.equal(to, `${year}-05-31`, "the half-year closes on 31/05, before the 10/06 deadline");
   assert.match(await page.locator("[data-testid=report-window]").textContent(), new RegExp(`01/01/${year}.*31/05/${year}`));
   assert.match(await page.locator("h1.report-title").textContent(), /6 tháng đầu năm/);
+  assert.match(await page.locator("[data-testid=issued-line]").textContent(), /^Huế, ngày \d\d tháng \d\d năm \d{4}$/);
 
   const { cov, sum, values } = await expected(HUE, year, from, to);
   assert.ok(values.in_scope > 0 && values.visits > 0, "the demo has work to report in the window");
@@ -266,6 +267,28 @@ test("bad input is answered with the form and a message naming the field", async
   assert.match(await page.locator("[data-testid=report-error]").textContent(), /^Kỳ báo cáo: /);
   const bad = await page.request.get("/reports/export/establishments.csv?type=casino");
   assert.equal(bad.status(), 422);
+});
+
+test("a commune team's leader gets the commune's report, without a breakdown by area", async () => {
+  const page = await newPage(browser, server);
+  await signIn(page, "doitruong.phuxuan");
+  await page.goto("/reports");
+  const report = page.locator("[data-testid=report]");
+  const unit = await report.getAttribute("data-unit");
+  const units = await page.locator("[data-testid=report-unit] option").evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(units, [unit], "only the team's commune");
+  const leader = await apiToken(server, "doitruong.phuxuan");
+  const from = await report.getAttribute("data-from");
+  const to = await report.getAttribute("data-to");
+  const year = await report.getAttribute("data-year");
+  const cov = await apiGet(server, leader, `/api/v1/coverage?unit=${unit}&year=${year}&as_of=${to}`);
+  const sum = await apiGet(server, leader, `/api/v1/coverage/summary?unit=${unit}&from=${from}&to=${to}`);
+  const got = await indicators(page);
+  assert.equal(got.in_scope, cov.total.annual.in_scope);
+  assert.equal(got.visits, sum.visits.visits);
+  assert.equal(got.tips_received, sum.tips.received);
+  assert.equal(await page.locator("[data-testid=children]").count(), 0);
+  assertNoProblems(page, assert);
 });
 
 test("an inspector has no reports: absent from the navigation and 403 by URL", async () => {

@@ -235,6 +235,8 @@ pub struct ReportView {
     pub period_end: NaiveDate,
     pub deadline: NaiveDate,
     pub issued_on: NaiveDate,
+    /// `Huế, ngày 25 tháng 11 năm 2026` (place and date of an official document).
+    pub issued_line: String,
     pub in_progress: bool,
     pub programme: String,
     pub indicators: Vec<IndicatorView>,
@@ -326,6 +328,16 @@ fn report_view(r: &Report, l: Lang) -> ReportView {
         period_end: r.period_end,
         deadline: r.deadline,
         issued_on: r.issued_on,
+        issued_line: match l {
+            Lang::Vi => format!(
+                "{}, ngày {:02} tháng {:02} năm {}",
+                r.unit_name,
+                r.issued_on.day(),
+                r.issued_on.month(),
+                r.issued_on.year()
+            ),
+            Lang::En => format!("{}, {}", r.unit_name, l.date(&r.issued_on)),
+        },
         in_progress: r.in_progress(),
         programme: r.coverage.programme.name.clone(),
         indicators,
