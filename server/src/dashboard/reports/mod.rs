@@ -137,12 +137,13 @@ fn unit_options(
     c: &mut db::AnyConnection,
     actor: &Actor,
     selected: &str,
+    l: Lang,
 ) -> ApiResult<Vec<UnitOption>> {
     let mut out = Vec::new();
     if actor.is_admin() {
         out.push(UnitOption {
             id: NATIONAL.to_string(),
-            name: "Toàn quốc".to_string(),
+            name: l.t("Toàn quốc", "Whole country").to_string(),
             child: false,
             selected: selected == NATIONAL,
         });
@@ -407,7 +408,7 @@ async fn page(
     let (units, first_year, outcome) = web::block(move || {
         db.read(
             |c| -> ApiResult<(Vec<UnitOption>, i32, ApiResult<Report>)> {
-                let units = unit_options(c, &actor, &selected)?;
+                let units = unit_options(c, &actor, &selected, l)?;
                 // Years some programme covers, up to this one.
                 let first_year = db::programmes::list(c)?
                     .iter()
