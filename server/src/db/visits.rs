@@ -259,3 +259,30 @@ pub fn changed_since(
         .select(VisitRow::as_select())
         .load(conn)
 }
+
+/// Visits of `teams` waiting for their leaders' review (status `submitted`), oldest received
+/// first, within what `actor` may see (the same scope as `list`).
+pub fn awaiting_review(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    teams: &[String],
+    limit: i64,
+) -> QueryResult<Vec<VisitRow>> {
+    let mut query = visits::table
+        .inner_join(establishments::table)
+        .select(VisitRow::as_select())
+        .filter(visits::review_status.eq("submitted"))
+        .filter(visits::team_id.eq_any(teams.to_vec()))
+        .order((visits::received_at.asc(), visits::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    match actor.role {
+        Role::Inspector => query = query.filter(visits::team_id.eq_any(actor.team_ids())),
+        _ => {
+            if let Some(units) = actor.unit_ids() {
+                query = query.filter(establishments::unit_id.eq_any(units));
+            }
+        }
+    }
+    query.load(conn)
+}
