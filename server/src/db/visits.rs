@@ -260,18 +260,20 @@ pub fn changed_since(
         .load(conn)
 }
 
-/// Visits of `teams` waiting for their leaders' review (status `submitted`), oldest received
-/// first, within what `actor` may see (the same scope as `list`).
-pub fn awaiting_review(
+/// Visits of `teams` in review status `status` (`submitted`: waiting for the leaders' review;
+/// `correction_requested`: sent back to the inspectors), oldest received first, within what
+/// `actor` may see (the same scope as `list`).
+pub fn in_review_status(
     conn: &mut AnyConnection,
     actor: &Actor,
     teams: &[String],
+    status: &str,
     limit: i64,
 ) -> QueryResult<Vec<VisitRow>> {
     let mut query = visits::table
         .inner_join(establishments::table)
         .select(VisitRow::as_select())
-        .filter(visits::review_status.eq("submitted"))
+        .filter(visits::review_status.eq(status.to_string()))
         .filter(visits::team_id.eq_any(teams.to_vec()))
         .order((visits::received_at.asc(), visits::id.asc()))
         .limit(limit)

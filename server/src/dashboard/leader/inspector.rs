@@ -96,7 +96,15 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     });
                 }
             }
-            let rows = db::visits::list(
+            // What the leaders sent back, then the most recent others.
+            let mut rows = db::visits::in_review_status(
+                c,
+                &actor,
+                &actor.team_ids(),
+                "correction_requested",
+                100,
+            )?;
+            let recent = db::visits::list(
                 c,
                 &actor,
                 &db::visits::Filter {
@@ -104,6 +112,11 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     ..Default::default()
                 },
             )?;
+            rows.extend(
+                recent
+                    .into_iter()
+                    .filter(|v| v.review_status != "correction_requested"),
+            );
             let me = actor.user_id.to_string();
             let mut names: HashMap<String, String> = HashMap::new();
             let mut visits = Vec::new();
@@ -132,8 +145,6 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     by: names.get(&v.submitted_by).cloned().unwrap_or_default(),
                 });
             }
-            // What the leaders sent back comes first.
-            visits.sort_by_key(|v| v.review_code != "correction_requested");
             Ok((work, visits))
         })
     })
