@@ -409,6 +409,8 @@ pub async fn create(
     let db = state.db.clone();
     let res = web::block(move || {
         db.write(|c| -> ApiResult<TipRow> {
+            // Fields in the form's order: what the tip says comes before where it is.
+            doi178_shared::text::clean_text("content", &input.content, 5000)?;
             // The establishment's commune when no area was chosen.
             if input.unit.is_empty() {
                 if let Some(e) = est {

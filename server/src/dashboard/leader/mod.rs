@@ -160,6 +160,10 @@ fn explain(l: Lang, e: &ApiError) -> String {
             "Ghi rõ nội dung cần bổ sung, sửa chữa để kiểm tra viên thấy trên điện thoại.",
             "Say what must be corrected: the inspector sees it on the phone.",
         )),
+        ("unit", "required") => Some((
+            "Chọn địa bàn hoặc cơ sở mà tin báo phản ánh.",
+            "Choose the area or the establishment the tip is about.",
+        )),
         ("content", "required") => Some(("Nhập nội dung tin báo.", "Enter what the tip says.")),
         ("received_at", "out_of_range") => Some((
             "Thời điểm tiếp nhận không được ở tương lai.",
