@@ -16,8 +16,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::leader::{
-    date_field, field, form_error, form_pairs, html_escape, hx_redirect, hx_refresh,
-    kind_label, parse_date, parse_path_id, status_label, type_label, uuid_field, vn_datetime,
+    date_field, field, form_error, form_pairs, html_escape, hx_redirect, hx_refresh, kind_label,
+    parse_date, parse_path_id, status_label, type_label, uuid_field, vn_datetime,
 };
 use super::page::{render, Ctx, DashResult, Lang};
 use super::Web;
@@ -102,7 +102,12 @@ fn due_text(l: Lang, v: &TipView) -> String {
     }
     let days = (v.deadline - today).num_days();
     if days < 0 {
-        format!("{} {} {}", l.t("Quá hạn", "Overdue by"), -days, l.t("ngày", "days"))
+        format!(
+            "{} {} {}",
+            l.t("Quá hạn", "Overdue by"),
+            -days,
+            l.t("ngày", "days")
+        )
     } else if days == 0 {
         l.t("Hết hạn hôm nay", "Due today").to_string()
     } else {
@@ -145,7 +150,11 @@ fn place_of(
     t: &TipRow,
     units: &mut HashMap<String, String>,
 ) -> ApiResult<String> {
-    if let Some(e) = t.establishment_id.as_deref().and_then(|e| Uuid::parse_str(e).ok()) {
+    if let Some(e) = t
+        .establishment_id
+        .as_deref()
+        .and_then(|e| Uuid::parse_str(e).ok())
+    {
         if let Some(row) = db::establishments::get(c, actor, e)? {
             return Ok(row.name);
         }
@@ -316,7 +325,10 @@ pub async fn pick_establishment(
             .content_type("text/html; charset=utf-8")
             .body(format!(
                 "<p class=\"muted\">{}</p>",
-                l.t("Gõ ít nhất 2 ký tự của tên cơ sở.", "Type at least 2 letters of the name.")
+                l.t(
+                    "Gõ ít nhất 2 ký tự của tên cơ sở.",
+                    "Type at least 2 letters of the name."
+                )
             )));
     }
     let actor = web.actor.clone();
@@ -340,7 +352,10 @@ pub async fn pick_establishment(
     if rows.is_empty() {
         html.push_str(&format!(
             "<p class=\"muted\">{}</p>",
-            l.t("Không tìm thấy cơ sở nào trong địa bàn.", "No establishment found in your area.")
+            l.t(
+                "Không tìm thấy cơ sở nào trong địa bàn.",
+                "No establishment found in your area."
+            )
         ));
     }
     for e in rows {
@@ -370,9 +385,7 @@ fn received_at(raw: Option<&str>) -> Result<chrono::DateTime<Utc>, ApiError> {
                 d.and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default())
             })
         })
-        .ok_or_else(|| {
-            ApiError::unprocessable("invalid", "received_at", "not a date and time")
-        })?;
+        .ok_or_else(|| ApiError::unprocessable("invalid", "received_at", "not a date and time"))?;
     Ok(Utc.from_utc_datetime(&(local - TimeDelta::hours(7))))
 }
 
@@ -472,11 +485,19 @@ pub async fn detail(
             let unit = db::units::get(c, &actor, &tip.unit_id)?
                 .map(|u| u.full_name)
                 .unwrap_or_else(|| tip.unit_id.clone());
-            let est = match tip.establishment_id.as_deref().and_then(|e| Uuid::parse_str(e).ok()) {
+            let est = match tip
+                .establishment_id
+                .as_deref()
+                .and_then(|e| Uuid::parse_str(e).ok())
+            {
                 Some(e) => db::establishments::get(c, &actor, e)?,
                 None => None,
             };
-            let assignment = match tip.assignment_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) {
+            let assignment = match tip
+                .assignment_id
+                .as_deref()
+                .and_then(|a| Uuid::parse_str(a).ok())
+            {
                 Some(a) => db::assignments::get(c, &actor, a)?,
                 None => None,
             };
@@ -494,7 +515,10 @@ pub async fn detail(
     let steps = TipStatus::ALL
         .iter()
         .map(|s| {
-            let done = current.is_some_and(|c| TipStatus::ALL.iter().position(|x| x == s) <= TipStatus::ALL.iter().position(|x| *x == c));
+            let done = current.is_some_and(|c| {
+                TipStatus::ALL.iter().position(|x| x == s)
+                    <= TipStatus::ALL.iter().position(|x| *x == c)
+            });
             (
                 l.t(s.label_vi(), s.label_en()).to_string(),
                 done,
@@ -506,7 +530,10 @@ pub async fn detail(
     let full_content = tip.content.clone();
     let reporter_contact = tip.reporter_contact.clone().unwrap_or_default();
     let handled = tip.handled_at.as_ref().map(vn_datetime).unwrap_or_default();
-    let place = est.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| unit.clone());
+    let place = est
+        .as_ref()
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| unit.clone());
     render(&DetailPage {
         ctx: web.ctx(l.t("Tin báo", "Tip"), "/tips"),
         t: line(l, tip, place),
@@ -585,7 +612,13 @@ pub async fn make_assignment(
         let today = doi178_shared::time::vietnam_date(Utc::now());
         let start = date_field(&pairs, "window_start")?.unwrap_or(today);
         let end = date_field(&pairs, "window_end")?.unwrap_or(start + TimeDelta::days(7));
-        Ok((team_id, kind, start, end, field(&pairs, "note").map(str::to_string)))
+        Ok((
+            team_id,
+            kind,
+            start,
+            end,
+            field(&pairs, "note").map(str::to_string),
+        ))
     })();
     let (team_id, kind, window_start, window_end, note) = match parsed {
         Ok(v) => v,

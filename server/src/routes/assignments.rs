@@ -248,17 +248,20 @@ pub fn create_draft(
         let row = db::establishments::get_unscoped(c, &e.to_string())?;
         match row {
             Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
-            _ => return Err(ApiError::unprocessable(
-                "unknown_establishment",
-                &format!("establishment_ids[{i}]"),
-                "establishment does not exist or is outside the team's jurisdiction",
-            )),
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "unknown_establishment",
+                    &format!("establishment_ids[{i}]"),
+                    "establishment does not exist or is outside the team's jurisdiction",
+                ))
+            }
         }
     }
     let tip = match draft.tip_id() {
-        Some(tip) => Some(db::tips::get(c, actor, tip)?.ok_or_else(|| {
-            ApiError::unprocessable("unknown_tip", "tip_id", "tip not found")
-        })?),
+        Some(tip) => Some(
+            db::tips::get(c, actor, tip)?
+                .ok_or_else(|| ApiError::unprocessable("unknown_tip", "tip_id", "tip not found"))?,
+        ),
         None => None,
     };
     if let Some(v) = draft.follow_up_of() {

@@ -161,8 +161,7 @@ pub fn plan(
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let team_id = q.team;
-    let team =
-        db::teams::get(c, actor, team_id)?.ok_or_else(|| ApiError::not_found("team"))?;
+    let team = db::teams::get(c, actor, team_id)?.ok_or_else(|| ApiError::not_found("team"))?;
     if !actor.leads(team_id) {
         return Err(ApiError::forbidden(
             "only the leader or a deputy of the team plans its inspections",
@@ -185,16 +184,15 @@ pub fn plan(
             .as_ref()
             .and_then(crate::routes::reports::province_of),
     )?;
-    let mut types: Vec<String> = serde_json::from_str(&programme.types_in_scope)
-        .map_err(|_| ApiError::internal())?;
+    let mut types: Vec<String> =
+        serde_json::from_str(&programme.types_in_scope).map_err(|_| ApiError::internal())?;
     if let Some(t) = only_type {
         types.retain(|x| x == t.as_str());
     }
-    let units: Vec<String> =
-        db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?
-            .into_iter()
-            .filter(|u| actor.sees_unit(u))
-            .collect();
+    let units: Vec<String> = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?
+        .into_iter()
+        .filter(|u| actor.sees_unit(u))
+        .collect();
     let candidates = db::planner::candidates(c, &units, &types, &team.id)?;
     let considered = candidates.len();
     let mut scored: Vec<Proposal> = candidates

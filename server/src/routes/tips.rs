@@ -153,10 +153,9 @@ pub async fn set_status(
     let input = body.0;
     let next: TipStatus = input.status.parse()?;
     let db = state.db.clone();
-    let row = web::block(move || {
-        db.write(|c| set_tip_status(c, &actor, id, next, input.assignment_id))
-    })
-    .await??;
+    let row =
+        web::block(move || db.write(|c| set_tip_status(c, &actor, id, next, input.assignment_id)))
+            .await??;
     Ok(HttpResponse::Ok().json(TipView::from(row)))
 }
 
@@ -209,8 +208,7 @@ pub fn set_tip_status(
     assignment_id: Option<Uuid>,
 ) -> ApiResult<TipRow> {
     actor.require(HANDLERS, "handle tips")?;
-    let mut row =
-        db::tips::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
+    let mut row = db::tips::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
     let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
     let next = current.transition(next)?;
     if let Some(a) = assignment_id {

@@ -28,7 +28,11 @@ pub struct Counts {
     pub cancelled: usize,
 }
 
-pub fn counts(c: &mut AnyConnection, actor: &crate::auth::Actor, team: Option<String>) -> ApiResult<Counts> {
+pub fn counts(
+    c: &mut AnyConnection,
+    actor: &crate::auth::Actor,
+    team: Option<String>,
+) -> ApiResult<Counts> {
     let mut out = Counts::default();
     for s in AssignmentStatus::ALL {
         let n = db::assignments::list(

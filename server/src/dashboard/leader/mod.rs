@@ -23,7 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/leader", web::get().to(plan::page))
         .route("/leader/assignments", web::get().to(assignments::list))
         .route("/leader/assignments", web::post().to(plan::create))
-        .route("/leader/assignments/{id}", web::get().to(assignments::detail))
+        .route(
+            "/leader/assignments/{id}",
+            web::get().to(assignments::detail),
+        )
         .route(
             "/leader/assignments/{id}/{action}",
             web::post().to(assignments::act),
@@ -76,9 +79,9 @@ pub(crate) fn date_field(
 ) -> Result<Option<NaiveDate>, ApiError> {
     match field(pairs, key) {
         None => Ok(None),
-        Some(raw) => parse_date(raw).map(Some).ok_or_else(|| {
-            ApiError::unprocessable("invalid", key, "not a date (dd/mm/yyyy)")
-        }),
+        Some(raw) => parse_date(raw)
+            .map(Some)
+            .ok_or_else(|| ApiError::unprocessable("invalid", key, "not a date (dd/mm/yyyy)")),
     }
 }
 
@@ -307,6 +310,9 @@ mod tests {
         assert!(explain(Lang::Vi, &e).contains("kiểm tra viên"));
         let e = ApiError::unprocessable("too_long", "note", "at most 2000 characters");
         assert_eq!(explain(Lang::En, &e), "Note: at most 2000 characters");
-        assert_eq!(html_escape("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
+        assert_eq!(
+            html_escape("<a href=\"x\">"),
+            "&lt;a href=&quot;x&quot;&gt;"
+        );
     }
 }

@@ -164,7 +164,11 @@ fn views(web: &Web, res: &PlannerResponse) -> (Vec<OutingView>, Vec<Gap>) {
     if let Some(g) = &res.gap {
         gaps.push(gap_of(
             l,
-            format!("{} {}", l.t("Năm", "Year"), chrono::Datelike::year(&res.from)),
+            format!(
+                "{} {}",
+                l.t("Năm", "Year"),
+                chrono::Datelike::year(&res.from)
+            ),
             &g.annual,
             res.programme.annual_min_share,
         ));
@@ -207,7 +211,12 @@ pub async fn page(
             .ok_or_else(|| ApiError::not_found("team"))?,
     };
     let bad_date = |f: &str| ApiError::unprocessable("invalid", f, "not a date (dd/mm/yyyy)");
-    let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let opt = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let from = match opt(&q.from) {
         Some(s) => Some(parse_date(&s).ok_or_else(|| bad_date("from"))?),
         None => None,
@@ -246,7 +255,10 @@ pub async fn page(
                     if t.content.chars().count() > 70 {
                         text.push('…');
                     }
-                    (t.id, format!("{} · {}", t.received_at.format("%d/%m/%Y"), text))
+                    (
+                        t.id,
+                        format!("{} · {}", t.received_at.format("%d/%m/%Y"), text),
+                    )
                 })
                 .collect();
             // Recent visits of the team with violations (a follow-up checks them).
@@ -260,11 +272,18 @@ pub async fn page(
                 },
             )?;
             let mut follow_ups = Vec::new();
-            for v in visits.into_iter().filter(|v| v.violation_count > 0).take(40) {
+            for v in visits
+                .into_iter()
+                .filter(|v| v.violation_count > 0)
+                .take(40)
+            {
                 let name = db::establishments::get_unscoped(c, &v.establishment_id)?
                     .map(|e| e.name)
                     .unwrap_or_default();
-                follow_ups.push((v.id, format!("{} · {}", v.started_at.format("%d/%m/%Y"), name)));
+                follow_ups.push((
+                    v.id,
+                    format!("{} · {}", v.started_at.format("%d/%m/%Y"), name),
+                ));
             }
             let counts = super::assignments::counts(c, &actor, Some(team_id.to_string()))?;
             Ok((res, teams, tips, follow_ups, counts))
@@ -370,8 +389,7 @@ fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
     let kind = AssignmentKind::parse(field(pairs, "kind").unwrap_or("planned"))?;
     let today = doi178_shared::time::vietnam_date(Utc::now());
     let window_start = date_field(pairs, "window_start")?.unwrap_or(today);
-    let window_end =
-        date_field(pairs, "window_end")?.unwrap_or(window_start + TimeDelta::days(14));
+    let window_end = date_field(pairs, "window_end")?.unwrap_or(window_start + TimeDelta::days(14));
     let mut establishment_ids = Vec::new();
     for (i, (_, v)) in pairs
         .iter()
@@ -379,7 +397,11 @@ fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
         .enumerate()
     {
         establishment_ids.push(Uuid::parse_str(v.trim()).map_err(|_| {
-            ApiError::unprocessable("invalid", &format!("establishment_ids[{i}]"), "not a valid id")
+            ApiError::unprocessable(
+                "invalid",
+                &format!("establishment_ids[{i}]"),
+                "not a valid id",
+            )
         })?);
     }
     // Only the field that belongs to the chosen kind is sent on.

@@ -39,7 +39,11 @@ fn members_present(row: &VisitRow) -> Option<VisitInput> {
     serde_json::from_str::<VisitInput>(&row.body).ok()
 }
 
-fn display_name(c: &mut AnyConnection, id: &str, cache: &mut HashMap<String, String>) -> ApiResult<String> {
+fn display_name(
+    c: &mut AnyConnection,
+    id: &str,
+    cache: &mut HashMap<String, String>,
+) -> ApiResult<String> {
     if let Some(n) = cache.get(id) {
         return Ok(n.clone());
     }
@@ -69,7 +73,8 @@ pub async fn list(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
     let l = web.lang;
     let (items, counts) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let rows = db::visits::in_review_status(c, &actor, &actor.led_team_ids(), "submitted", 300)?;
+            let rows =
+                db::visits::in_review_status(c, &actor, &actor.led_team_ids(), "submitted", 300)?;
             let mut names = HashMap::new();
             let mut items = Vec::new();
             for r in rows {
