@@ -68,7 +68,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     &actor,
                     &db::assignments::Filter {
                         status: Some(status.to_string()),
-                        limit: if status == "done" { 10 } else { 100 },
+                        limit: if status == "done" { 8 } else { 100 },
                         ..Default::default()
                     },
                 )?;
@@ -108,7 +108,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                 c,
                 &actor,
                 &db::visits::Filter {
-                    limit: 40,
+                    limit: 30,
                     ..Default::default()
                 },
             )?;
