@@ -134,7 +134,7 @@ pub async fn get(
 }
 
 /// Drafts an assignment for a team the caller leads. Every establishment must be in the team's
-/// jurisdiction.
+/// jurisdiction. With `tip_id`, the tip records this draft as its assignment if it has none yet.
 #[utoipa::path(post, path = "/api/v1/assignments", tag = "assignments", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = AssignmentView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
