@@ -345,3 +345,32 @@ pub fn changed_since(
         .select(VisitRow::as_select())
         .load(conn)
 }
+
+/// Visits of `teams` in review status `status` (`submitted`: waiting for the leaders' review;
+/// `correction_requested`: sent back to the inspectors), oldest received first, within what
+/// `actor` may see (the same scope as `list`).
+pub fn in_review_status(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    teams: &[String],
+    status: &str,
+    limit: i64,
+) -> QueryResult<Vec<VisitRow>> {
+    let mut query = visits::table
+        .inner_join(establishments::table)
+        .select(VisitRow::as_select())
+        .filter(visits::review_status.eq(status.to_string()))
+        .filter(visits::team_id.eq_any(teams.to_vec()))
+        .order((visits::received_at.asc(), visits::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    match actor.role {
+        Role::Inspector => query = query.filter(visits::team_id.eq_any(actor.team_ids())),
+        _ => {
+            if let Some(units) = actor.unit_ids() {
+                query = query.filter(establishments::unit_id.eq_any(units));
+            }
+        }
+    }
+    query.load(conn)
+}

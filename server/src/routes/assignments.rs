@@ -134,7 +134,7 @@ pub async fn get(
 }
 
 /// Drafts an assignment for a team the caller leads. Every establishment must be in the team's
-/// jurisdiction.
+/// jurisdiction. With `tip_id`, the tip records this draft as its assignment if it has none yet.
 #[utoipa::path(post, path = "/api/v1/assignments", tag = "assignments", security(("bearer" = [])), request_body = Object,
     responses((status = 201, body = AssignmentView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
@@ -143,64 +143,8 @@ pub async fn create(
     body: ApiJson<AssignmentInput>,
 ) -> ApiResult<HttpResponse> {
     let draft = AssignmentDraft::parse(body.0)?;
-    if !actor.leads(draft.team_id()) {
-        return Err(ApiError::forbidden(
-            "only the leader or a deputy of the team may plan its assignments",
-        )
-        .field("team_id"));
-    }
     let db = state.db.clone();
-    let a =
-        web::block(move || {
-            db.write(|c| -> ApiResult<AssignmentView> {
-                let team = db::teams::get_unscoped(c, &draft.team_id().to_string())?
-                    .ok_or_else(|| ApiError::not_found("team"))?;
-                let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
-                let mut ids = Vec::new();
-                for (i, e) in draft.establishment_ids().iter().enumerate() {
-                    let row = db::establishments::get_unscoped(c, &e.to_string())?;
-                    match row {
-                        Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
-                        _ => return Err(ApiError::unprocessable(
-                            "unknown_establishment",
-                            &format!("establishment_ids[{i}]"),
-                            "establishment does not exist or is outside the team's jurisdiction",
-                        )),
-                    }
-                }
-                if let Some(tip) = draft.tip_id() {
-                    db::tips::get(c, &actor, tip)?.ok_or_else(|| {
-                        ApiError::unprocessable("unknown_tip", "tip_id", "tip not found")
-                    })?;
-                }
-                if let Some(v) = draft.follow_up_of() {
-                    db::visits::get(c, &actor, v)?.ok_or_else(|| {
-                        ApiError::unprocessable("unknown_visit", "follow_up_of", "visit not found")
-                    })?;
-                }
-                let seq = db::next_seq(c)?;
-                let row = AssignmentRow {
-                    id: Uuid::new_v4().to_string(),
-                    team_id: team.id,
-                    kind: draft.kind().as_str().to_string(),
-                    status: AssignmentStatus::Draft.as_str().to_string(),
-                    window_start: draft.window_start(),
-                    window_end: draft.window_end(),
-                    note: draft.note().map(str::to_string),
-                    tip_id: draft.tip_id().map(|t| t.to_string()),
-                    follow_up_of: draft.follow_up_of().map(|v| v.to_string()),
-                    created_by: actor.user_id.to_string(),
-                    created_at: now(),
-                    released_at: None,
-                    closed_at: None,
-                    updated_at: now(),
-                    seq,
-                };
-                db::assignments::insert(c, &row, &ids)?;
-                view(c, row)
-            })
-        })
-        .await??;
+    let a = web::block(move || db.write(|c| create_draft(c, &actor, &draft))).await??;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -212,35 +156,41 @@ async fn transition(
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "assignment")?;
     let db = state.db.clone();
-    let a = web::block(move || {
-        db.write(|c| -> ApiResult<AssignmentView> {
-            let mut row = db::assignments::get(c, &actor, id)?
-                .ok_or_else(|| ApiError::not_found("assignment"))?;
-            let team = Uuid::parse_str(&row.team_id).map_err(|_| ApiError::internal())?;
-            if !actor.leads(team) {
-                return Err(ApiError::forbidden(
-                    "only the leader or a deputy of the team may change its assignments",
-                ));
-            }
-            let current: AssignmentStatus = row.status.parse().map_err(|_| ApiError::internal())?;
-            let next = current.transition(next).map_err(|e| {
-                ApiError::conflict("invalid_transition", format!("{}: {}", e.field, e.message))
-                    .field("status")
-            })?;
-            row.status = next.as_str().to_string();
-            match next {
-                AssignmentStatus::Released => row.released_at = Some(now()),
-                AssignmentStatus::Done | AssignmentStatus::Cancelled => row.closed_at = Some(now()),
-                AssignmentStatus::Draft => {}
-            }
-            row.updated_at = now();
-            row.seq = db::next_seq(c)?;
-            db::assignments::update(c, &row)?;
-            view(c, row)
-        })
-    })
-    .await??;
+    let a = web::block(move || db.write(|c| change_status(c, &actor, id, next))).await??;
     Ok(HttpResponse::Ok().json(a))
+}
+
+/// Moves an assignment of a team `actor` leads to `next` if its life cycle allows (release,
+/// cancel, complete): shared by the API and the leader's page, in a write transaction.
+pub fn change_status(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+    next: AssignmentStatus,
+) -> ApiResult<AssignmentView> {
+    let mut row =
+        db::assignments::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("assignment"))?;
+    let team = Uuid::parse_str(&row.team_id).map_err(|_| ApiError::internal())?;
+    if !actor.leads(team) {
+        return Err(ApiError::forbidden(
+            "only the leader or a deputy of the team may change its assignments",
+        ));
+    }
+    let current: AssignmentStatus = row.status.parse().map_err(|_| ApiError::internal())?;
+    let next = current.transition(next).map_err(|e| {
+        ApiError::conflict("invalid_transition", format!("{}: {}", e.field, e.message))
+            .field("status")
+    })?;
+    row.status = next.as_str().to_string();
+    match next {
+        AssignmentStatus::Released => row.released_at = Some(now()),
+        AssignmentStatus::Done | AssignmentStatus::Cancelled => row.closed_at = Some(now()),
+        AssignmentStatus::Draft => {}
+    }
+    row.updated_at = now();
+    row.seq = db::next_seq(c)?;
+    db::assignments::update(c, &row)?;
+    view(c, row)
 }
 
 /// Releases a draft to the team: from now on its members see it on their phones.
@@ -274,4 +224,74 @@ pub async fn complete(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     transition(state, actor, id.into_inner(), AssignmentStatus::Done).await
+}
+
+/// Stores a validated draft for a team `actor` leads (the API handler and the leader's page both
+/// call it, in a write transaction). A tip-driven draft is linked to its tip when the tip has no
+/// assignment yet, so the tip shows the assignment that resulted from it.
+pub fn create_draft(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    draft: &AssignmentDraft,
+) -> ApiResult<AssignmentView> {
+    if !actor.leads(draft.team_id()) {
+        return Err(ApiError::forbidden(
+            "only the leader or a deputy of the team may plan its assignments",
+        )
+        .field("team_id"));
+    }
+    let team = db::teams::get_unscoped(c, &draft.team_id().to_string())?
+        .ok_or_else(|| ApiError::not_found("team"))?;
+    let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
+    let mut ids = Vec::new();
+    for (i, e) in draft.establishment_ids().iter().enumerate() {
+        let row = db::establishments::get_unscoped(c, &e.to_string())?;
+        match row {
+            Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "unknown_establishment",
+                    &format!("establishment_ids[{i}]"),
+                    "establishment does not exist or is outside the team's jurisdiction",
+                ))
+            }
+        }
+    }
+    let tip = match draft.tip_id() {
+        Some(tip) => Some(
+            db::tips::get(c, actor, tip)?
+                .ok_or_else(|| ApiError::unprocessable("unknown_tip", "tip_id", "tip not found"))?,
+        ),
+        None => None,
+    };
+    if let Some(v) = draft.follow_up_of() {
+        db::visits::get(c, actor, v)?.ok_or_else(|| {
+            ApiError::unprocessable("unknown_visit", "follow_up_of", "visit not found")
+        })?;
+    }
+    let seq = db::next_seq(c)?;
+    let row = AssignmentRow {
+        id: Uuid::new_v4().to_string(),
+        team_id: team.id,
+        kind: draft.kind().as_str().to_string(),
+        status: AssignmentStatus::Draft.as_str().to_string(),
+        window_start: draft.window_start(),
+        window_end: draft.window_end(),
+        note: draft.note().map(str::to_string),
+        tip_id: draft.tip_id().map(|t| t.to_string()),
+        follow_up_of: draft.follow_up_of().map(|v| v.to_string()),
+        created_by: actor.user_id.to_string(),
+        created_at: now(),
+        released_at: None,
+        closed_at: None,
+        updated_at: now(),
+        seq,
+    };
+    db::assignments::insert(c, &row, &ids)?;
+    if let Some(mut tip) = tip.filter(|t| t.assignment_id.is_none()) {
+        tip.assignment_id = Some(row.id.clone());
+        tip.updated_at = now();
+        db::tips::update(c, &tip)?;
+    }
+    view(c, row)
 }

@@ -121,6 +121,17 @@ pub async fn propose(
     query: ApiQuery<PlannerQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
+    let db = state.db.clone();
+    let res = web::block(move || db.read(|c| plan(c, &actor, &q))).await??;
+    Ok(HttpResponse::Ok().json(res))
+}
+
+/// The planner's answer for `q` as `actor` (the API handler and the leader's page both call it).
+pub fn plan(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    q: &PlannerQuery,
+) -> ApiResult<PlannerResponse> {
     let from = q
         .from
         .unwrap_or_else(|| doi178_shared::time::vietnam_date(Utc::now()));
@@ -150,140 +161,131 @@ pub async fn propose(
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let team_id = q.team;
-    let db = state.db.clone();
-    let res = web::block(move || {
-        db.read(|c| -> ApiResult<PlannerResponse> {
-            let team =
-                db::teams::get(c, &actor, team_id)?.ok_or_else(|| ApiError::not_found("team"))?;
-            if !actor.leads(team_id) {
-                return Err(ApiError::forbidden(
-                    "only the leader or a deputy of the team plans its inspections",
-                )
-                .field("team"));
-            }
-            let programme = db::programmes::list(c)?
-                .into_iter()
-                .find(|p| p.period_start <= from && from <= p.period_end)
-                .ok_or_else(|| {
-                    bad(
-                        "from",
-                        "no programme covers this date; ask an administrator to configure one",
-                    )
-                })?;
-            let team_unit = db::units::get(c, &actor, &team.unit_id)?;
-            let targets = crate::routes::reports::programme_in(
-                &programme,
-                team_unit
-                    .as_ref()
-                    .and_then(crate::routes::reports::province_of),
-            )?;
-            let mut types: Vec<String> = serde_json::from_str(&programme.types_in_scope)
-                .map_err(|_| ApiError::internal())?;
-            if let Some(t) = only_type {
-                types.retain(|x| x == t.as_str());
-            }
-            let units: Vec<String> =
-                db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?
-                    .into_iter()
-                    .filter(|u| actor.sees_unit(u))
-                    .collect();
-            let candidates = db::planner::candidates(c, &units, &types, &team.id)?;
-            let considered = candidates.len();
-            let mut scored: Vec<Proposal> = candidates
-                .into_iter()
-                .map(|cand| {
-                    let e = cand.establishment;
-                    let factors = PlanFactors {
-                        never_inspected_in_period: cand
-                            .last_inspected_on
-                            .is_none_or(|d| d < programme.period_start),
-                        days_since_last: cand.last_inspected_on.map(|d| (from - d).num_days()),
-                        prior_violations: u32::try_from(cand.prior_violations).unwrap_or(u32::MAX),
-                        open_tips: u32::try_from(cand.open_tips).unwrap_or(u32::MAX),
-                        risk: RiskLevel::parse(&e.risk).unwrap_or(RiskLevel::Medium),
-                    };
-                    Proposal {
-                        score: plan_score(&factors),
-                        never_inspected_in_period: factors.never_inspected_in_period,
-                        last_inspected_on: cand.last_inspected_on,
-                        prior_violations: cand.prior_violations,
-                        open_tips: cand.open_tips,
-                        id: e.id,
-                        name: e.name,
-                        establishment_type: e.establishment_type,
-                        unit_id: e.unit_id,
-                        address: e.address,
-                        lat: e.lat,
-                        lon: e.lon,
-                        risk: e.risk,
-                    }
-                })
-                .collect();
-            scored.sort_by(|a, b| {
-                b.score
-                    .total
-                    .total_cmp(&a.score.total)
-                    .then_with(|| a.name.cmp(&b.name))
-            });
-            scored.truncate(limit as usize);
-            let points: Vec<(usize, f64, f64)> = scored
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (i, p.lat.unwrap_or(f64::NAN), p.lon.unwrap_or(f64::NAN)))
-                .collect();
-            let body = |ids: Vec<String>| AssignmentBody {
-                team_id,
-                kind: "planned",
-                window_start: from,
-                window_end: to,
-                establishment_ids: ids,
+    let team = db::teams::get(c, actor, team_id)?.ok_or_else(|| ApiError::not_found("team"))?;
+    if !actor.leads(team_id) {
+        return Err(ApiError::forbidden(
+            "only the leader or a deputy of the team plans its inspections",
+        )
+        .field("team"));
+    }
+    let programme = db::programmes::list(c)?
+        .into_iter()
+        .find(|p| p.period_start <= from && from <= p.period_end)
+        .ok_or_else(|| {
+            bad(
+                "from",
+                "no programme covers this date; ask an administrator to configure one",
+            )
+        })?;
+    let team_unit = db::units::get(c, actor, &team.unit_id)?;
+    let targets = crate::routes::reports::programme_in(
+        &programme,
+        team_unit
+            .as_ref()
+            .and_then(crate::routes::reports::province_of),
+    )?;
+    let mut types: Vec<String> =
+        serde_json::from_str(&programme.types_in_scope).map_err(|_| ApiError::internal())?;
+    if let Some(t) = only_type {
+        types.retain(|x| x == t.as_str());
+    }
+    let units: Vec<String> = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?
+        .into_iter()
+        .filter(|u| actor.sees_unit(u))
+        .collect();
+    let candidates = db::planner::candidates(c, &units, &types, &team.id)?;
+    let considered = candidates.len();
+    let mut scored: Vec<Proposal> = candidates
+        .into_iter()
+        .map(|cand| {
+            let e = cand.establishment;
+            let factors = PlanFactors {
+                never_inspected_in_period: cand
+                    .last_inspected_on
+                    .is_none_or(|d| d < programme.period_start),
+                days_since_last: cand.last_inspected_on.map(|d| (from - d).num_days()),
+                prior_violations: u32::try_from(cand.prior_violations).unwrap_or(u32::MAX),
+                open_tips: u32::try_from(cand.open_tips).unwrap_or(u32::MAX),
+                risk: RiskLevel::parse(&e.risk).unwrap_or(RiskLevel::Medium),
             };
-            let all_ids: Vec<String> = scored.iter().map(|p| p.id.clone()).collect();
-            let mut slots: Vec<Option<Proposal>> = scored.into_iter().map(Some).collect();
-            let groups = group_nearby(&points, radius_m, group_size as usize)
-                .into_iter()
-                .map(|members| {
-                    let establishments: Vec<Proposal> = members
-                        .into_iter()
-                        .filter_map(|i| slots[i].take())
-                        .collect();
-                    let ids = establishments.iter().map(|p| p.id.clone()).collect();
-                    Outing {
-                        establishments,
-                        assignment: body(ids),
-                    }
-                })
-                .filter(|o| !o.establishments.is_empty())
-                .collect();
-            let today = doi178_shared::time::vietnam_date(Utc::now());
-            let params = crate::routes::coverage::Params {
-                unit: team.unit_id.clone(),
-                year: chrono::Datelike::year(&from),
-                as_of: from.min(today),
-                establishment_type: only_type,
-            };
-            let gap = crate::routes::coverage::compute(c, &actor, &params)
-                .ok()
-                .map(|cov| cov.total);
-            Ok(PlannerResponse {
-                team_id,
-                from,
-                to,
-                gap,
-                programme: ProgrammeRef {
-                    id: programme.id,
-                    name: programme.name,
-                    period_start: programme.period_start,
-                    period_end: programme.period_end,
-                    annual_min_share: targets.annual_min_share().as_fraction(),
-                    end_share: targets.end_share().as_fraction(),
-                },
-                candidates_considered: considered,
-                groups,
-                assignment: body(all_ids),
-            })
+            Proposal {
+                score: plan_score(&factors),
+                never_inspected_in_period: factors.never_inspected_in_period,
+                last_inspected_on: cand.last_inspected_on,
+                prior_violations: cand.prior_violations,
+                open_tips: cand.open_tips,
+                id: e.id,
+                name: e.name,
+                establishment_type: e.establishment_type,
+                unit_id: e.unit_id,
+                address: e.address,
+                lat: e.lat,
+                lon: e.lon,
+                risk: e.risk,
+            }
         })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.score
+            .total
+            .total_cmp(&a.score.total)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    scored.truncate(limit as usize);
+    let points: Vec<(usize, f64, f64)> = scored
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.lat.unwrap_or(f64::NAN), p.lon.unwrap_or(f64::NAN)))
+        .collect();
+    let body = |ids: Vec<String>| AssignmentBody {
+        team_id,
+        kind: "planned",
+        window_start: from,
+        window_end: to,
+        establishment_ids: ids,
+    };
+    let all_ids: Vec<String> = scored.iter().map(|p| p.id.clone()).collect();
+    let mut slots: Vec<Option<Proposal>> = scored.into_iter().map(Some).collect();
+    let groups = group_nearby(&points, radius_m, group_size as usize)
+        .into_iter()
+        .map(|members| {
+            let establishments: Vec<Proposal> = members
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .collect();
+            let ids = establishments.iter().map(|p| p.id.clone()).collect();
+            Outing {
+                establishments,
+                assignment: body(ids),
+            }
+        })
+        .filter(|o| !o.establishments.is_empty())
+        .collect();
+    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let params = crate::routes::coverage::Params {
+        unit: team.unit_id.clone(),
+        year: chrono::Datelike::year(&from),
+        as_of: from.min(today),
+        establishment_type: only_type,
+    };
+    let gap = crate::routes::coverage::compute(c, actor, &params)
+        .ok()
+        .map(|cov| cov.total);
+    Ok(PlannerResponse {
+        team_id,
+        from,
+        to,
+        gap,
+        programme: ProgrammeRef {
+            id: programme.id,
+            name: programme.name,
+            period_start: programme.period_start,
+            period_end: programme.period_end,
+            annual_min_share: targets.annual_min_share().as_fraction(),
+            end_share: targets.end_share().as_fraction(),
+        },
+        candidates_considered: considered,
+        groups,
+        assignment: body(all_ids),
     })
-    .await??;
-    Ok(HttpResponse::Ok().json(res))
 }

@@ -126,46 +126,7 @@ pub async fn create(
     actor.require(HANDLERS, "record tips")?;
     let draft = TipDraft::parse(body.0, Utc::now())?;
     let db = state.db.clone();
-    let row = web::block(move || {
-        db.write(|c| -> ApiResult<TipRow> {
-            let unit = draft.unit().to_string();
-            if db::units::get(c, &actor, &unit)?.is_none() {
-                return Err(ApiError::unprocessable(
-                    "unknown_unit",
-                    "unit",
-                    "unit does not exist or is outside your jurisdiction",
-                ));
-            }
-            if let Some(e) = draft.establishment_id() {
-                if db::establishments::get(c, &actor, e)?.is_none() {
-                    return Err(ApiError::unprocessable(
-                        "unknown_establishment",
-                        "establishment_id",
-                        "establishment does not exist or is outside your jurisdiction",
-                    ));
-                }
-            }
-            let row = TipRow {
-                id: Uuid::new_v4().to_string(),
-                channel: draft.channel().as_str().to_string(),
-                received_at: draft.received_at().naive_utc(),
-                content: draft.content().to_string(),
-                unit_id: unit,
-                establishment_id: draft.establishment_id().map(|e| e.to_string()),
-                reporter_contact: draft.reporter_contact().map(str::to_string),
-                deadline: draft.deadline(),
-                status: TipStatus::Received.as_str().to_string(),
-                handled_at: None,
-                assignment_id: None,
-                created_by: actor.user_id.to_string(),
-                created_at: now(),
-                updated_at: now(),
-            };
-            db::tips::insert(c, &row)?;
-            Ok(row)
-        })
-    })
-    .await??;
+    let row = web::block(move || db.write(|c| create_tip(c, &actor, &draft))).await??;
     Ok(HttpResponse::Created().json(TipView::from(row)))
 }
 
@@ -192,31 +153,79 @@ pub async fn set_status(
     let input = body.0;
     let next: TipStatus = input.status.parse()?;
     let db = state.db.clone();
-    let row = web::block(move || {
-        db.write(|c| -> ApiResult<TipRow> {
-            let mut row =
-                db::tips::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
-            let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
-            let next = current.transition(next)?;
-            if let Some(a) = input.assignment_id {
-                db::assignments::get(c, &actor, a)?.ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "unknown_assignment",
-                        "assignment_id",
-                        "assignment not found",
-                    )
-                })?;
-                row.assignment_id = Some(a.to_string());
-            }
-            row.status = next.as_str().to_string();
-            if next == TipStatus::Handled {
-                row.handled_at = Some(now());
-            }
-            row.updated_at = now();
-            db::tips::update(c, &row)?;
-            Ok(row)
-        })
-    })
-    .await??;
+    let row =
+        web::block(move || db.write(|c| set_tip_status(c, &actor, id, next, input.assignment_id)))
+            .await??;
     Ok(HttpResponse::Ok().json(TipView::from(row)))
+}
+
+/// Records a validated tip (the API handler and the tips page both call it).
+pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) -> ApiResult<TipRow> {
+    actor.require(HANDLERS, "record tips")?;
+    let unit = draft.unit().to_string();
+    if db::units::get(c, actor, &unit)?.is_none() {
+        return Err(ApiError::unprocessable(
+            "unknown_unit",
+            "unit",
+            "unit does not exist or is outside your jurisdiction",
+        ));
+    }
+    if let Some(e) = draft.establishment_id() {
+        if db::establishments::get(c, actor, e)?.is_none() {
+            return Err(ApiError::unprocessable(
+                "unknown_establishment",
+                "establishment_id",
+                "establishment does not exist or is outside your jurisdiction",
+            ));
+        }
+    }
+    let row = TipRow {
+        id: Uuid::new_v4().to_string(),
+        channel: draft.channel().as_str().to_string(),
+        received_at: draft.received_at().naive_utc(),
+        content: draft.content().to_string(),
+        unit_id: unit,
+        establishment_id: draft.establishment_id().map(|e| e.to_string()),
+        reporter_contact: draft.reporter_contact().map(str::to_string),
+        deadline: draft.deadline(),
+        status: TipStatus::Received.as_str().to_string(),
+        handled_at: None,
+        assignment_id: None,
+        created_by: actor.user_id.to_string(),
+        created_at: now(),
+        updated_at: now(),
+    };
+    db::tips::insert(c, &row)?;
+    Ok(row)
+}
+
+/// Moves a tip one step forward, optionally linking an assignment (API and tips page).
+pub fn set_tip_status(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+    next: TipStatus,
+    assignment_id: Option<Uuid>,
+) -> ApiResult<TipRow> {
+    actor.require(HANDLERS, "handle tips")?;
+    let mut row = db::tips::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
+    let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
+    let next = current.transition(next)?;
+    if let Some(a) = assignment_id {
+        db::assignments::get(c, actor, a)?.ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_assignment",
+                "assignment_id",
+                "assignment not found",
+            )
+        })?;
+        row.assignment_id = Some(a.to_string());
+    }
+    row.status = next.as_str().to_string();
+    if next == TipStatus::Handled {
+        row.handled_at = Some(now());
+    }
+    row.updated_at = now();
+    db::tips::update(c, &row)?;
+    Ok(row)
 }

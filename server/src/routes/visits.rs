@@ -452,48 +452,69 @@ pub async fn review(
     body: ApiJson<ReviewInput>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "visit")?;
-    let input = body.0;
-    if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
-        return Err(ApiError::unprocessable(
-            "invalid",
-            "decision",
-            "decision must be accepted, correction_requested or rejected",
-        ));
-    }
-    let comment =
-        doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
-    if input.decision != "accepted" && comment.is_none() {
-        return Err(ApiError::unprocessable(
-            "required",
-            "comment",
-            "say what must be corrected",
-        ));
-    }
+    let review = Review::parse(body.0)?;
     let db = state.db.clone();
-    let v = web::block(move || {
-        db.write(|c| -> ApiResult<Value> {
-            let existing =
-                db::visits::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
-            let team = Uuid::parse_str(&existing.team_id).map_err(|_| ApiError::internal())?;
-            if !actor.leads(team) {
-                return Err(ApiError::forbidden(
-                    "only the team's leaders review its visits",
-                ));
-            }
-            let seq = db::next_seq(c)?;
-            db::visits::set_review(
-                c,
-                &existing.id,
-                &input.decision,
-                comment.as_deref(),
-                seq,
-                now(),
-            )?;
-            refresh_coverage(c, &existing.establishment_id)?;
-            let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
-            view(c, &row)
-        })
-    })
-    .await??;
+    let v = web::block(move || db.write(|c| apply_review(c, &actor, id, &review))).await??;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// A checked review decision: a comment is required unless the visit is accepted.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub decision: String,
+    pub comment: Option<String>,
+}
+
+impl Review {
+    pub fn parse(input: ReviewInput) -> ApiResult<Review> {
+        if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
+            return Err(ApiError::unprocessable(
+                "invalid",
+                "decision",
+                "decision must be accepted, correction_requested or rejected",
+            ));
+        }
+        let comment =
+            doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
+        if input.decision != "accepted" && comment.is_none() {
+            return Err(ApiError::unprocessable(
+                "required",
+                "comment",
+                "say what must be corrected",
+            ));
+        }
+        Ok(Review {
+            decision: input.decision,
+            comment,
+        })
+    }
+}
+
+/// Records a team leader's review of a visit (the API handler and the leader's page both call
+/// it, in a write transaction); the comment reaches the phone through the visit and sync.
+pub fn apply_review(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+    review: &Review,
+) -> ApiResult<Value> {
+    let existing = db::visits::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("visit"))?;
+    let team = Uuid::parse_str(&existing.team_id).map_err(|_| ApiError::internal())?;
+    if !actor.leads(team) {
+        return Err(ApiError::forbidden(
+            "only the team's leaders review its visits",
+        ));
+    }
+    let seq = db::next_seq(c)?;
+    db::visits::set_review(
+        c,
+        &existing.id,
+        &review.decision,
+        review.comment.as_deref(),
+        seq,
+        now(),
+    )?;
+    refresh_coverage(c, &existing.establishment_id)?;
+    let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
+    view(c, &row)
 }

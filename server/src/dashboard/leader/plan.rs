@@ -1,0 +1,426 @@
+//! `/leader`: the planner's proposals for one of the leader's teams (exactly the API's
+//! `GET /api/v1/planner`), selected with checkboxes into a draft assignment
+//! (`POST /leader/assignments`, the API's `create_draft`).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{TimeDelta, Utc};
+use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
+use doi178_shared::establishment::EstablishmentType;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    date_field, field, form_error, form_pairs, hx_redirect, parse_date, require_leader, type_label,
+    uuid_field,
+};
+use crate::dashboard::page::{render, Ctx, DashResult};
+use crate::dashboard::Web;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::planner::{plan, PlannerQuery, PlannerResponse};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct PlanQuery {
+    team: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(rename = "type")]
+    establishment_type: Option<String>,
+    tip: Option<String>,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct Part {
+    pub label: String,
+    pub points: String,
+}
+
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub type_label: String,
+    pub address: String,
+    pub risk: String,
+    pub risk_class: &'static str,
+    pub score: String,
+    pub parts: Vec<Part>,
+    pub last: String,
+    pub never: bool,
+    pub violations: i64,
+    pub tips: i64,
+}
+
+pub struct OutingView {
+    pub n: usize,
+    pub rows: Vec<Row>,
+}
+
+pub struct Gap {
+    pub label: String,
+    pub in_scope: String,
+    pub inspected: String,
+    pub share: String,
+    pub target: String,
+    pub needed: i64,
+    pub needed_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "leader/plan.html")]
+struct PlanPage {
+    ctx: Ctx,
+    teams: Vec<Choice>,
+    team_id: String,
+    team_name: String,
+    from: String,
+    to: String,
+    types: Vec<Choice>,
+    kinds: Vec<Choice>,
+    tips: Vec<Choice>,
+    follow_ups: Vec<Choice>,
+    programme: String,
+    considered: String,
+    gaps: Vec<Gap>,
+    outings: Vec<OutingView>,
+    counts: super::assignments::Counts,
+}
+
+fn pct(l: crate::dashboard::Lang, share: f64) -> String {
+    l.pct_bp((share * 10_000.0).round() as i64)
+}
+
+fn gap_of(
+    l: crate::dashboard::Lang,
+    label: String,
+    m: &crate::routes::coverage::Measure,
+    target: f64,
+) -> Gap {
+    Gap {
+        label,
+        in_scope: l.num(m.in_scope as i64),
+        inspected: l.num(m.inspected as i64),
+        share: m.share.map(|s| pct(l, s)).unwrap_or_else(|| "—".into()),
+        target: pct(l, target),
+        needed: m.needed as i64,
+        needed_text: l.num(m.needed as i64),
+    }
+}
+
+fn views(web: &Web, res: &PlannerResponse) -> (Vec<OutingView>, Vec<Gap>) {
+    let l = web.lang;
+    let outings = res
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, o)| OutingView {
+            n: i + 1,
+            rows: o
+                .establishments
+                .iter()
+                .map(|p| {
+                    let risk = doi178_shared::establishment::RiskLevel::parse(&p.risk).ok();
+                    Row {
+                        id: p.id.clone(),
+                        name: p.name.clone(),
+                        type_label: type_label(l, &p.establishment_type),
+                        address: p.address.clone(),
+                        risk: risk.map(|r| l.label(&r).to_string()).unwrap_or_default(),
+                        risk_class: match p.risk.as_str() {
+                            "high" => "bad",
+                            "medium" => "warn",
+                            _ => "",
+                        },
+                        score: l.num(p.score.total.round() as i64),
+                        parts: p
+                            .score
+                            .parts
+                            .iter()
+                            .filter(|part| part.points > 0.0)
+                            .map(|part| Part {
+                                label: part_label(l, &part.factor, &part.label_vi),
+                                points: l.num(part.points.round() as i64),
+                            })
+                            .collect(),
+                        last: p
+                            .last_inspected_on
+                            .map(|d| l.date(&d))
+                            .unwrap_or_else(|| l.t("Chưa từng", "Never").to_string()),
+                        never: p.never_inspected_in_period,
+                        violations: p.prior_violations,
+                        tips: p.open_tips,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let mut gaps = Vec::new();
+    if let Some(g) = &res.gap {
+        gaps.push(gap_of(
+            l,
+            format!(
+                "{} {}",
+                l.t("Năm", "Year"),
+                chrono::Datelike::year(&res.from)
+            ),
+            &g.annual,
+            res.programme.annual_min_share,
+        ));
+        gaps.push(gap_of(
+            l,
+            l.t("Cả giai đoạn", "Whole period").to_string(),
+            &g.cumulative,
+            res.programme.end_share,
+        ));
+    }
+    (outings, gaps)
+}
+
+fn part_label(l: crate::dashboard::Lang, factor: &str, vi: &str) -> String {
+    let en = match factor {
+        "never_inspected" => "Never inspected this period",
+        "days_since_last" => "Days since the last inspection",
+        "prior_violations" => "Earlier violations",
+        "open_tips" => "Open tips",
+        "risk" => "Risk",
+        _ => factor,
+    };
+    l.t(vi, en).to_string()
+}
+
+/// `GET /leader`: proposals, gap, and the form that drafts an assignment.
+pub async fn page(
+    web: Web,
+    state: web::Data<AppState>,
+    query: web::Query<PlanQuery>,
+) -> DashResult<HttpResponse> {
+    require_leader(&web)?;
+    let q = query.into_inner();
+    let led = web.actor.led_team_ids();
+    let team_id = match q.team.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Uuid::parse_str(t).map_err(|_| ApiError::not_found("team"))?,
+        None => led
+            .first()
+            .and_then(|t| Uuid::parse_str(t).ok())
+            .ok_or_else(|| ApiError::not_found("team"))?,
+    };
+    let bad_date = |f: &str| ApiError::unprocessable("invalid", f, "not a date (dd/mm/yyyy)");
+    let opt = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let from = match opt(&q.from) {
+        Some(s) => Some(parse_date(&s).ok_or_else(|| bad_date("from"))?),
+        None => None,
+    };
+    let to = match opt(&q.to) {
+        Some(s) => Some(parse_date(&s).ok_or_else(|| bad_date("to"))?),
+        None => None,
+    };
+    let only_type = opt(&q.establishment_type);
+    let tip_pre = opt(&q.tip);
+    let planner_q = PlannerQuery {
+        team: team_id,
+        from,
+        to,
+        establishment_type: only_type.clone(),
+        limit: None,
+        radius_m: None,
+        group_size: None,
+    };
+    let actor = web.actor.clone();
+    let db = state.db.clone();
+    let (res, teams, tips, follow_ups, counts) = web::block(move || {
+        db.read(|c| -> ApiResult<_> {
+            let res = plan(c, &actor, &planner_q)?;
+            let teams: Vec<(String, String)> = db::teams::list(c, &actor)?
+                .into_iter()
+                .filter(|t| actor.led_team_ids().contains(&t.id))
+                .map(|t| (t.id, t.name))
+                .collect();
+            // Open tips of the area (a tip-driven draft answers one).
+            let tips: Vec<(String, String)> = db::tips::list(c, &actor, None, 300)?
+                .into_iter()
+                .filter(|t| t.status != "handled")
+                .map(|t| {
+                    let mut text: String = t.content.chars().take(70).collect();
+                    if t.content.chars().count() > 70 {
+                        text.push('…');
+                    }
+                    (
+                        t.id,
+                        format!("{} · {}", t.received_at.format("%d/%m/%Y"), text),
+                    )
+                })
+                .collect();
+            // Recent visits of the team with violations (a follow-up checks them).
+            let visits = db::visits::list(
+                c,
+                &actor,
+                &db::visits::Filter {
+                    team_id: Some(team_id.to_string()),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )?;
+            let mut follow_ups = Vec::new();
+            for v in visits
+                .into_iter()
+                .filter(|v| v.violation_count > 0)
+                .take(40)
+            {
+                let name = db::establishments::get_unscoped(c, &v.establishment_id)?
+                    .map(|e| e.name)
+                    .unwrap_or_default();
+                follow_ups.push((
+                    v.id,
+                    format!("{} · {}", v.started_at.format("%d/%m/%Y"), name),
+                ));
+            }
+            let counts = super::assignments::counts(c, &actor, Some(team_id.to_string()))?;
+            Ok((res, teams, tips, follow_ups, counts))
+        })
+    })
+    .await??;
+    let l = web.lang;
+    let (outings, gaps) = views(&web, &res);
+    let team_name = teams
+        .iter()
+        .find(|(id, _)| *id == team_id.to_string())
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default();
+    let kind_pre = if tip_pre.is_some() { "tip" } else { "planned" };
+    let ctx = web.ctx(l.t("Kế hoạch kiểm tra", "Inspection planning"), "/leader");
+    render(&PlanPage {
+        teams: teams
+            .iter()
+            .map(|(id, name)| Choice {
+                value: id.clone(),
+                label: name.clone(),
+                selected: *id == team_id.to_string(),
+            })
+            .collect(),
+        team_id: team_id.to_string(),
+        team_name,
+        from: res.from.format("%Y-%m-%d").to_string(),
+        to: res.to.format("%Y-%m-%d").to_string(),
+        types: EstablishmentType::ALL
+            .iter()
+            .map(|t| Choice {
+                value: t.as_str().to_string(),
+                label: l.label(t).to_string(),
+                selected: only_type.as_deref() == Some(t.as_str()),
+            })
+            .collect(),
+        kinds: AssignmentKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().to_string(),
+                label: l.t(k.label_vi(), k.label_en()).to_string(),
+                selected: k.as_str() == kind_pre,
+            })
+            .collect(),
+        tips: tips
+            .into_iter()
+            .map(|(id, label)| Choice {
+                selected: tip_pre.as_deref() == Some(id.as_str()),
+                value: id,
+                label,
+            })
+            .collect(),
+        follow_ups: follow_ups
+            .into_iter()
+            .map(|(value, label)| Choice {
+                value,
+                label,
+                selected: false,
+            })
+            .collect(),
+        programme: res.programme.name.clone(),
+        considered: l.num(res.candidates_considered as i64),
+        gaps,
+        outings,
+        counts,
+        ctx,
+    })
+}
+
+/// `POST /leader/assignments` (htmx): drafts an assignment from the selected proposals.
+pub async fn create(
+    web: Web,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> DashResult<HttpResponse> {
+    require_leader(&web)?;
+    let l = web.lang;
+    let pairs = form_pairs(&body);
+    let input = match input_of(&pairs) {
+        Ok(i) => i,
+        Err(e) => return form_error(l, e),
+    };
+    let draft = match AssignmentDraft::parse(input) {
+        Ok(d) => d,
+        Err(e) => return form_error(l, e.into()),
+    };
+    let actor = web.actor.clone();
+    let db = state.db.clone();
+    let res = web::block(move || {
+        db.write(|c| crate::routes::assignments::create_draft(c, &actor, &draft))
+    })
+    .await?;
+    match res {
+        Ok(a) => Ok(hx_redirect(&format!("/leader/assignments/{}", a.id))),
+        Err(e) => form_error(l, e),
+    }
+}
+
+/// The API's input from the form's fields (the same validation follows).
+fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
+    let team_id = uuid_field(pairs, "team_id")?
+        .ok_or_else(|| ApiError::unprocessable("required", "team_id", "choose the team"))?;
+    let kind = AssignmentKind::parse(field(pairs, "kind").unwrap_or("planned"))?;
+    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let window_start = date_field(pairs, "window_start")?.unwrap_or(today);
+    let window_end = date_field(pairs, "window_end")?.unwrap_or(window_start + TimeDelta::days(14));
+    let mut establishment_ids = Vec::new();
+    for (i, (_, v)) in pairs
+        .iter()
+        .filter(|(k, _)| k == "establishment_ids")
+        .enumerate()
+    {
+        establishment_ids.push(Uuid::parse_str(v.trim()).map_err(|_| {
+            ApiError::unprocessable(
+                "invalid",
+                &format!("establishment_ids[{i}]"),
+                "not a valid id",
+            )
+        })?);
+    }
+    // Only the field that belongs to the chosen kind is sent on.
+    let tip_id = match kind {
+        AssignmentKind::Tip | AssignmentKind::Unannounced => uuid_field(pairs, "tip_id")?,
+        _ => None,
+    };
+    let follow_up_of = match kind {
+        AssignmentKind::FollowUp => uuid_field(pairs, "follow_up_of")?,
+        _ => None,
+    };
+    Ok(AssignmentInput {
+        team_id,
+        kind,
+        window_start,
+        window_end,
+        establishment_ids,
+        note: field(pairs, "note").map(str::to_string),
+        tip_id,
+        follow_up_of,
+    })
+}
