@@ -2,12 +2,16 @@
 # The one command that runs every test of doi178:
 #   formatting, clippy (warnings are errors), unit tests and the black-box suite on SQLite,
 #   then the black-box suite again on a throwaway PostgreSQL cluster started here.
-# Needs only the Rust toolchain; installs PostgreSQL from Debian's packages when it is missing
-# (as root, or through sudo). CI runs exactly this (.ci/run).
+# then the dashboard in Debian's headless Chromium (Playwright) against the real server binary.
+# Needs only the Rust toolchain; installs PostgreSQL, Chromium and Node.js from Debian's packages
+# when they are missing (as root, or through sudo), and the browser tests' npm packages from
+# tests/browser/package-lock.json. CI runs exactly this (.ci/run).
 #
 # Environment:
 #   CARGO_TARGET_DIR         build directory (default: $HOME/.cache/doi178/target, kept between runs)
 #   DOI178_SKIP_POSTGRES=1   skip the PostgreSQL pass (local quick runs only; CI never sets it)
+#   DOI178_SKIP_BROWSER=1    skip the browser tests (local quick runs only; CI never sets it)
+#   DOI178_BENCH=1           browser tests also record timings (see BENCHMARKS.md)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,6 +24,25 @@ unset DOI178_CONFIG DOI178_DATABASE_URL DOI178_DATA_DIR DOI178_JWT_SECRET DOI178
     DOI178_TEST_DATABASE_URL || true
 
 SCRIPT_START=$SECONDS
+
+# Installs Debian packages (as root, or through sudo); the package index is refreshed once.
+APT_UPDATED=0
+apt_install() {
+    local sudo=""
+    if [[ "$(id -u)" != "0" ]]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo="sudo"
+        else
+            echo "error: $* missing and this is not root (no sudo either): apt-get install $*" >&2
+            return 1
+        fi
+    fi
+    if [[ "$APT_UPDATED" == "0" ]]; then
+        $sudo apt-get update
+        APT_UPDATED=1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
 section() {
     printf '\n==== %s  [%ds]\n' "$*" "$((SECONDS - SCRIPT_START))"
 }
@@ -55,6 +78,42 @@ summary() {
 section "cargo test: unit tests + black-box suite on SQLite"
 run_tests cargo test --workspace --no-fail-fast || FAILED+=("unit tests / black-box suite on SQLite")
 
+# The dashboard in a real browser: Debian's Chromium driven by playwright-core (node:test), against
+# the server binary built above, serving the demo data on SQLite.
+browser_tests() {
+    local need=()
+    [[ -x /usr/bin/chromium ]] || need+=(chromium)
+    command -v node >/dev/null 2>&1 || need+=(nodejs)
+    command -v npm >/dev/null 2>&1 || need+=(npm)
+    if [[ "${#need[@]}" -gt 0 ]]; then
+        echo "installing Debian's ${need[*]}"
+        apt_install "${need[@]}" || return 1
+    fi
+    echo "$(/usr/bin/chromium --version 2>/dev/null || echo chromium), node $(node --version)"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    local tap
+    tap="$(mktemp /tmp/doi178-browser.XXXXXX)"
+    local rc=0
+    (cd tests/browser && DOI178_SERVER_BIN="$CARGO_TARGET_DIR/debug/doi178-server" \
+        node --test --test-reporter=tap --test-concurrency=2 --test-timeout=300000) >"$tap" 2>&1 || rc=$?
+    # Failures in full, passes as one line each.
+    grep -E '^(not )?ok |^# (tests|pass|fail)' "$tap" || true
+    if [[ "$rc" != "0" ]]; then
+        echo "---- browser test output ----"
+        cat "$tap"
+    fi
+    awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { printf "test result: browser. %d passed; %d failed\n", p, f }' "$tap" | tee -a "$TEST_LOG"
+    rm -f "$tap"
+    return "$rc"
+}
+
+if [[ "${DOI178_SKIP_BROWSER:-}" == "1" && "${CI:-}" != "true" ]]; then
+    section "browser tests skipped (DOI178_SKIP_BROWSER=1)"
+else
+    section "browser tests: the dashboard in headless Chromium"
+    browser_tests || FAILED+=("browser tests")
+fi
+
 if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
     if [[ "${#FAILED[@]}" -gt 0 ]]; then
@@ -86,18 +145,7 @@ find_pg_bin() {
 
 if ! PG_BIN="$(find_pg_bin)"; then
     echo "PostgreSQL is not installed: installing Debian's package"
-    SUDO=""
-    if [[ "$(id -u)" != "0" ]]; then
-        if command -v sudo >/dev/null 2>&1; then
-            SUDO="sudo"
-        else
-            echo "error: PostgreSQL is missing and this is not root (no sudo either)." >&2
-            echo "       install it: apt-get install postgresql" >&2
-            exit 1
-        fi
-    fi
-    $SUDO apt-get update
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
+    apt_install postgresql
     PG_BIN="$(find_pg_bin)" || { echo "error: PostgreSQL binaries not found after installing" >&2; exit 1; }
 fi
 echo "using $PG_BIN ($("$PG_BIN/postgres" --version))"
