@@ -98,7 +98,11 @@ pub fn close_addresses(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     let long_words: BTreeSet<&str> = long.split(' ').collect();
     let numbers_agree = short
         .split(' ')
@@ -117,12 +121,15 @@ fn paper_key(s: &str) -> String {
 }
 
 fn numbers_of(record: &Record) -> Vec<&str> {
-    [record.licence_no.as_deref(), record.business_reg_no.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect()
+    [
+        record.licence_no.as_deref(),
+        record.business_reg_no.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|n| !n.is_empty())
+    .collect()
 }
 
 /// Likely duplicates of the rows that would register a new establishment (or that are invalid, so

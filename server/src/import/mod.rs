@@ -197,6 +197,8 @@ struct Parsed {
     records: Vec<Record>,
     /// Errors in the cells themselves (format, required values).
     cell_errors: Vec<RowError>,
+    /// Each record's cells as written, by field (for showing a value that could not be read).
+    raw: Vec<BTreeMap<Field, String>>,
 }
 
 fn parse(raw: table::RawTable, progress: bool) -> Result<Parsed, ImportError> {
@@ -225,11 +227,21 @@ fn parse(raw: table::RawTable, progress: bool) -> Result<Parsed, ImportError> {
         })
         .collect();
     bar.finish_and_clear();
+    let texts = data
+        .iter()
+        .map(|row| {
+            cols.found
+                .iter()
+                .map(|(f, (i, _))| (*f, row.cell(*i).to_text()))
+                .collect()
+        })
+        .collect();
     Ok(Parsed {
         source: raw.source,
         cols,
         records,
         cell_errors,
+        raw: texts,
     })
 }
 
@@ -258,6 +270,7 @@ pub fn import_file(
         cols,
         records,
         cell_errors,
+        ..
     } = parsed;
     let rows = records.len();
 
@@ -312,6 +325,8 @@ pub fn import_file(
 #[derive(Debug, Clone)]
 pub struct PreviewRow {
     pub record: Record,
+    /// The cells as written in the file, by field.
+    pub raw: BTreeMap<Field, String>,
     /// The current commune (id, name) the row's code resolves to.
     pub unit: Option<(String, String)>,
     /// Empty when the row can be imported.
@@ -398,7 +413,8 @@ pub fn preview(db: &Db, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Previ
     let rows: Vec<PreviewRow> = parsed
         .records
         .iter()
-        .map(|r| {
+        .zip(&parsed.raw)
+        .map(|(r, raw)| {
             let errors = by_row.remove(&r.row).unwrap_or_default();
             PreviewRow {
                 unit: plan.units.get(&r.row).map(|u| {
@@ -415,6 +431,7 @@ pub fn preview(db: &Db, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Previ
                 duplicates: dups.remove(&r.row).unwrap_or_default(),
                 errors,
                 record: r.clone(),
+                raw: raw.clone(),
             }
         })
         .collect();

@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::columns::{Columns, Field};
 use super::records::{Record, RowError};
+use crate::auth::Actor;
 use crate::db::establishments::{self, EstablishmentRow};
 use crate::db::schema::{admin_units, sync_counter, unit_lineage};
-use crate::auth::Actor;
 use crate::db::AnyConnection;
 
 /// What the import will do (or did).

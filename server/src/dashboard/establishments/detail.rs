@@ -342,15 +342,36 @@ pub async fn page(
             facts.push(Fact { label, value: v });
         }
     };
-    fact(l.t("Số đăng ký kinh doanh", "Business registration no."), e.business_reg_no.clone());
+    fact(
+        l.t("Số đăng ký kinh doanh", "Business registration no."),
+        e.business_reg_no.clone(),
+    );
     fact(l.t("Số giấy phép", "Licence no."), e.licence_no.clone());
-    fact(l.t("Ngày cấp giấy phép", "Licence issued"), e.licence_issued_on.map(|d| l.date(&d)));
-    fact(l.t("Ngày hết hạn giấy phép", "Licence expires"), e.licence_expires_on.map(|d| l.date(&d)));
-    fact(l.t("Số GCN đủ điều kiện ANTT", "Security (ANTT) certificate no."), e.antt_cert_no.clone());
+    fact(
+        l.t("Ngày cấp giấy phép", "Licence issued"),
+        e.licence_issued_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t("Ngày hết hạn giấy phép", "Licence expires"),
+        e.licence_expires_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t(
+            "Số GCN đủ điều kiện ANTT",
+            "Security (ANTT) certificate no.",
+        ),
+        e.antt_cert_no.clone(),
+    );
     fact(l.t("Chủ cơ sở", "Owner"), e.owner_name.clone());
     fact(l.t("Điện thoại", "Phone"), e.phone.clone());
-    fact(l.t("Ngày hoạt động", "Opened"), e.opened_on.map(|d| l.date(&d)));
-    fact(l.t("Ngày đóng cửa", "Closed"), e.closed_on.map(|d| l.date(&d)));
+    fact(
+        l.t("Ngày hoạt động", "Opened"),
+        e.opened_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t("Ngày đóng cửa", "Closed"),
+        e.closed_on.map(|d| l.date(&d)),
+    );
     let commitment = if e.commitment_signed {
         match e.commitment_signed_on {
             Some(d) => format!("{} ({})", yes_no(true), l.date(&d)),
@@ -375,7 +396,10 @@ pub async fn page(
             .as_ref()
             .map(|u| unit_name(l, u))
             .unwrap_or_else(|| e.unit_id.clone()),
-        geo_url: unit.as_ref().map(|u| geo_url_for(&u.path)).unwrap_or_default(),
+        geo_url: unit
+            .as_ref()
+            .map(|u| geo_url_for(&u.path))
+            .unwrap_or_default(),
         has_location: e.location.is_some(),
         lat,
         lon,

@@ -54,10 +54,7 @@ fn keep(upload: Upload) -> String {
     let mut map = uploads().lock().unwrap_or_else(|e| e.into_inner());
     map.retain(|_, u| u.at.elapsed() < KEEP_FOR);
     while map.len() >= KEEP_AT_MOST {
-        let oldest = map
-            .iter()
-            .min_by_key(|(_, u)| u.at)
-            .map(|(k, _)| k.clone());
+        let oldest = map.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone());
         match oldest {
             Some(k) => map.remove(&k),
             None => break,
@@ -188,7 +185,14 @@ fn cell(l: Lang, r: &PreviewRow, field: Field) -> String {
             .unwrap_or_default(),
         Field::CommitmentSigned => rec
             .commitment_signed
-            .map(|b| if b { l.t("Có", "Yes") } else { l.t("Không", "No") }.to_string())
+            .map(|b| {
+                if b {
+                    l.t("Có", "Yes")
+                } else {
+                    l.t("Không", "No")
+                }
+                .to_string()
+            })
             .unwrap_or_default(),
         Field::CommitmentSignedOn => d(&rec.commitment_signed_on),
     }
@@ -231,6 +235,7 @@ fn preview_view(l: Lang, token: String, file_name: String, p: import::Preview) -
     let headers: Vec<String> = p.columns.iter().map(|(_, h)| h.clone()).collect();
     let mut duplicates = 0;
     let mut importable = 0;
+    let mut new_rows = 0;
     let rows: Vec<RowView> = p
         .rows
         .iter()
@@ -243,7 +248,16 @@ fn preview_view(l: Lang, token: String, file_name: String, p: import::Preview) -
             let cells = p
                 .columns
                 .iter()
-                .map(|(f, h)| (cell(l, r, *f), bad_columns.contains(h.as_str())))
+                .map(|(f, h)| {
+                    let bad = bad_columns.contains(h.as_str());
+                    // A value that could not be read is shown as written.
+                    let shown = if bad {
+                        r.raw.get(f).cloned().unwrap_or_default()
+                    } else {
+                        cell(l, r, *f)
+                    };
+                    (shown, bad)
+                })
                 .collect();
             let errors = r
                 .errors
@@ -275,7 +289,10 @@ fn preview_view(l: Lang, token: String, file_name: String, p: import::Preview) -
                         "",
                         Some((id.clone(), name.clone())),
                     ),
-                    _ => (l.t("Thêm mới", "New"), "ok", None),
+                    _ => {
+                        new_rows += 1;
+                        (l.t("Thêm mới", "New"), "ok", None)
+                    }
                 }
             };
             if valid && !dups.is_empty() {
@@ -303,7 +320,7 @@ fn preview_view(l: Lang, token: String, file_name: String, p: import::Preview) -
         headers,
         ignored: p.ignored_columns.join(", "),
         rows,
-        inserts: p.inserts,
+        inserts: new_rows,
         updates: p.updates,
         unchanged: p.unchanged,
         invalid: p.invalid,
