@@ -117,6 +117,16 @@ test("the list works at 360 px without sideways scrolling", async () => {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 360, `page width ${width}`);
   await screenshot(page, "est-list-phone");
+  // The detail page too.
+  const { est } = await visitWithPhoto();
+  await page.goto(`/establishments/${est.id}`);
+  const detailWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(detailWidth <= 360, `detail page width ${detailWidth}`);
+  await screenshot(page, "est-detail-phone");
+  // In English.
+  await Promise.all([page.waitForNavigation(), page.click("a.lang")]);
+  assert.match(await page.textContent("#h-visits"), /Inspection history/);
+  assert.match(await page.textContent(".est-date"), /^\d{2}\/\d{2}\/\d{4}$/);
   assertNoProblems(page, assert);
 });
 
