@@ -6,7 +6,7 @@
 //! The file is parsed and checked by the importer itself (`import::preview`,
 //! `import::import_valid_rows`, the same code as the `import` command). Between the preview and the
 //! confirmation the uploaded bytes wait in memory under a random token bound to the user, for an
-//! hour at most.
+//! hour at most (one pending preview per user: a newer upload replaces it).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, OnceLock};
@@ -32,8 +32,8 @@ use crate::state::AppState;
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// How long an uploaded file waits for its confirmation.
 const KEEP_FOR: Duration = Duration::from_secs(3600);
-/// Uploads kept at most (the oldest go first).
-const KEEP_AT_MOST: usize = 32;
+/// Uploads kept at most (the oldest go first); each user has one pending preview at a time.
+const KEEP_AT_MOST: usize = 16;
 
 const IMPORTERS: &[Role] = &[Role::Admin, Role::ProvincialStaff];
 
@@ -52,7 +52,7 @@ fn uploads() -> &'static Mutex<HashMap<String, Upload>> {
 fn keep(upload: Upload) -> String {
     let token = Uuid::new_v4().to_string();
     let mut map = uploads().lock().unwrap_or_else(|e| e.into_inner());
-    map.retain(|_, u| u.at.elapsed() < KEEP_FOR);
+    map.retain(|_, u| u.at.elapsed() < KEEP_FOR && u.user != upload.user);
     while map.len() >= KEEP_AT_MOST {
         let oldest = map.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone());
         match oldest {
