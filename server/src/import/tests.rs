@@ -444,3 +444,29 @@ fn uploaded_spreadsheets_are_read_from_bytes() {
     let e = err("list.pdf", b"%PDF");
     assert!(e.contains(".pdf"), "{e}");
 }
+
+#[test]
+fn an_uploaded_xlsx_is_previewed_like_a_csv() {
+    let (_dir, db) = setup();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        ["Tên cơ sở", "Loại hình", "Mã xã", "Địa chỉ"],
+        ["Karaoke Sóng Xanh", "Karaoke", "19753", "4 Lê Lợi"],
+        ["Nhà nghỉ Khác Tỉnh", "Nhà nghỉ", "19754", "2 Hùng Vương"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let p = preview(&db, &staff_of_19753(), "danh-sach.xlsx", &bytes).unwrap();
+    assert!(p.source.starts_with("worksheet"), "{}", p.source);
+    assert_eq!(p.rows.len(), 2);
+    assert_eq!(p.rows[0].action, Some(RowAction::Insert));
+    assert_eq!(p.rows[1].record.row, 3);
+    assert!(p.rows[1].errors[0]
+        .message
+        .contains("outside your jurisdiction"));
+}
