@@ -10,20 +10,27 @@
 //! everything is written in one transaction.
 
 mod columns;
+pub mod duplicates;
 mod plan;
 mod records;
 mod table;
 mod values;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub use records::RowError;
+pub use columns::Field;
+pub use duplicates::Duplicate;
+pub use plan::RowAction;
+pub use records::{Record, RowError};
 
+use crate::auth::Actor;
 use crate::db::{Db, DbError};
 
 const AFTER_HELP: &str = "\
@@ -183,6 +190,61 @@ fn print_report(file: &Path, r: &Report) {
     }
 }
 
+/// A file read and split into typed rows, before any database check.
+struct Parsed {
+    source: String,
+    cols: columns::Columns,
+    records: Vec<Record>,
+    /// Errors in the cells themselves (format, required values).
+    cell_errors: Vec<RowError>,
+    /// Each record's cells as written, by field (for showing a value that could not be read).
+    raw: Vec<BTreeMap<Field, String>>,
+}
+
+fn parse(raw: table::RawTable, progress: bool) -> Result<Parsed, ImportError> {
+    let Some(header_at) = columns::find_header(&raw.rows) else {
+        return Err(ImportError::File(anyhow::anyhow!("the file is empty")));
+    };
+    let cols =
+        columns::Columns::from_header_row(&raw.rows[header_at]).map_err(ImportError::File)?;
+    let data: Vec<&table::SheetRow> = raw.rows[header_at + 1..]
+        .iter()
+        .filter(|r| !r.is_blank())
+        .collect();
+    if data.is_empty() {
+        return Err(ImportError::File(anyhow::anyhow!(
+            "the file has a header (row {}) but no establishments below it",
+            raw.rows[header_at].number
+        )));
+    }
+    let bar = progress_bar(progress, data.len() as u64, "checking rows");
+    let mut cell_errors = Vec::new();
+    let records: Vec<Record> = data
+        .iter()
+        .map(|row| {
+            bar.inc(1);
+            records::read_record(row, &cols, &mut cell_errors)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let texts = data
+        .iter()
+        .map(|row| {
+            cols.found
+                .iter()
+                .map(|(f, (i, _))| (*f, row.cell(*i).to_text()))
+                .collect()
+        })
+        .collect();
+    Ok(Parsed {
+        source: raw.source,
+        cols,
+        records,
+        cell_errors,
+        raw: texts,
+    })
+}
+
 /// Reads, validates and (unless `dry_run`) writes a file. `progress` shows bars on stderr when it
 /// is a terminal.
 pub fn import_file(
@@ -202,40 +264,22 @@ pub fn import_file(
     let raw = table::read(path);
     spinner.finish_and_clear();
     let raw = raw.map_err(ImportError::File)?;
-
-    let Some(header_at) = columns::find_header(&raw.rows) else {
-        return Err(ImportError::File(anyhow::anyhow!("the file is empty")));
-    };
-    let cols =
-        columns::Columns::from_header_row(&raw.rows[header_at]).map_err(ImportError::File)?;
-    let data: Vec<&table::SheetRow> = raw.rows[header_at + 1..]
-        .iter()
-        .filter(|r| !r.is_blank())
-        .collect();
-    if data.is_empty() {
-        return Err(ImportError::File(anyhow::anyhow!(
-            "the file has a header (row {}) but no establishments below it",
-            raw.rows[header_at].number
-        )));
-    }
-
-    let bar = progress_bar(progress, data.len() as u64, "checking rows");
-    let mut errors = Vec::new();
-    let records: Vec<records::Record> = data
-        .iter()
-        .map(|row| {
-            bar.inc(1);
-            records::read_record(row, &cols, &mut errors)
-        })
-        .collect();
-    bar.finish_and_clear();
+    let parsed = parse(raw, progress)?;
+    let Parsed {
+        source,
+        cols,
+        records,
+        cell_errors,
+        ..
+    } = parsed;
+    let rows = records.len();
 
     let now = crate::routes::now();
     let check = progress_bar(progress, records.len() as u64, "checking database");
-    let mut cell_errors = errors;
+    let mut cell_errors = cell_errors;
     let work = |conn: &mut crate::db::AnyConnection| -> Result<plan::Plan, TxError> {
         let mut errors = std::mem::take(&mut cell_errors);
-        let mut plan = plan::plan(conn, &cols, &records, now, &check, &mut errors)?;
+        let mut plan = plan::plan(conn, &cols, &records, now, &check, &mut errors, None)?;
         check.finish_and_clear();
         if !errors.is_empty() {
             return Err(TxError::Rows(errors));
@@ -260,22 +304,245 @@ pub fn import_file(
         Ok(plan) => plan,
         Err(TxError::Rows(mut errors)) => {
             errors.sort_by_key(|e| e.row);
-            return Err(ImportError::Rows {
-                errors,
-                rows: data.len(),
-            });
+            return Err(ImportError::Rows { errors, rows });
         }
         Err(TxError::Db(e)) => return Err(ImportError::Db(e)),
     };
     Ok(Report {
-        source: raw.source,
-        rows: data.len(),
+        source,
+        rows,
         inserted: plan.inserts.len(),
         updated: plan.updates.len(),
         unchanged: plan.unchanged,
         remapped: plan.remapped,
         ignored_columns: cols.ignored.clone(),
         dry_run,
+    })
+}
+
+/// One row of a preview: the values read, the commune they resolve to, what the import would do,
+/// and every problem.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub record: Record,
+    /// The cells as written in the file, by field.
+    pub raw: BTreeMap<Field, String>,
+    /// The current commune (id, name) the row's code resolves to.
+    pub unit: Option<(String, String)>,
+    /// Empty when the row can be imported.
+    pub errors: Vec<RowError>,
+    /// `None` for an invalid row.
+    pub action: Option<RowAction>,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// What importing a file would do, row by row, without saving anything.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub source: String,
+    /// The recognised columns in the file's order, with the header as written.
+    pub columns: Vec<(Field, String)>,
+    pub ignored_columns: Vec<String>,
+    pub rows: Vec<PreviewRow>,
+    pub inserts: usize,
+    pub updates: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+    pub remapped: usize,
+}
+
+impl Preview {
+    pub fn has_column(&self, field: Field) -> bool {
+        self.columns.iter().any(|(f, _)| *f == field)
+    }
+}
+
+fn unit_names(
+    conn: &mut crate::db::AnyConnection,
+    ids: &BTreeSet<String>,
+) -> QueryResult<BTreeMap<String, String>> {
+    use crate::db::schema::admin_units;
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    let mut out = BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = admin_units::table
+            .filter(admin_units::id.eq_any(chunk.to_vec()))
+            .select((admin_units::id, admin_units::name))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Checks an uploaded file (`name` gives its format) for `actor` as an import would, without
+/// saving: every row with its values, errors (a commune outside the actor's jurisdiction is one)
+/// and likely duplicates.
+pub fn preview(db: &Db, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
+    let raw = table::read_bytes(name, bytes).map_err(ImportError::File)?;
+    let parsed = parse(raw, false)?;
+    let now = crate::routes::now();
+    let (plan, errors, dups, names) = db
+        .read(|conn| -> Result<_, TxError> {
+            let mut errors = parsed.cell_errors.clone();
+            let plan = plan::plan(
+                conn,
+                &parsed.cols,
+                &parsed.records,
+                now,
+                &ProgressBar::hidden(),
+                &mut errors,
+                Some(actor),
+            )?;
+            let dups = duplicates::find(conn, actor, &parsed.records, &plan)?;
+            let ids: BTreeSet<String> = plan.units.values().cloned().collect();
+            let names = unit_names(conn, &ids)?;
+            Ok((plan, errors, dups, names))
+        })
+        .map_err(|e| match e {
+            TxError::Db(e) => ImportError::Db(e),
+            TxError::Rows(errors) => ImportError::Rows {
+                rows: parsed.records.len(),
+                errors,
+            },
+        })?;
+    let mut by_row: BTreeMap<usize, Vec<RowError>> = BTreeMap::new();
+    for e in errors {
+        by_row.entry(e.row).or_default().push(e);
+    }
+    let mut dups = dups;
+    let rows: Vec<PreviewRow> = parsed
+        .records
+        .iter()
+        .zip(&parsed.raw)
+        .map(|(r, raw)| {
+            let errors = by_row.remove(&r.row).unwrap_or_default();
+            PreviewRow {
+                unit: plan.units.get(&r.row).map(|u| {
+                    (
+                        u.clone(),
+                        names.get(u).cloned().unwrap_or_else(|| u.clone()),
+                    )
+                }),
+                action: if errors.is_empty() {
+                    plan.actions.get(&r.row).cloned()
+                } else {
+                    None
+                },
+                duplicates: dups.remove(&r.row).unwrap_or_default(),
+                errors,
+                record: r.clone(),
+                raw: raw.clone(),
+            }
+        })
+        .collect();
+    let mut columns: Vec<(usize, Field, String)> = parsed
+        .cols
+        .found
+        .iter()
+        .map(|(f, (i, h))| (*i, *f, h.clone()))
+        .collect();
+    columns.sort();
+    Ok(Preview {
+        source: parsed.source,
+        columns: columns.into_iter().map(|(_, f, h)| (f, h)).collect(),
+        ignored_columns: parsed.cols.ignored.clone(),
+        invalid: rows.iter().filter(|r| !r.errors.is_empty()).count(),
+        inserts: plan.inserts.len(),
+        updates: plan.updates.len(),
+        unchanged: plan.unchanged,
+        remapped: plan.remapped,
+        rows,
+    })
+}
+
+/// What [`import_valid_rows`] did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: Report,
+    /// Rows not imported because they are invalid.
+    pub skipped_invalid: Vec<usize>,
+    /// Rows not imported because the person chose so (likely duplicates).
+    pub skipped_chosen: Vec<usize>,
+}
+
+/// Imports the valid rows of an uploaded file for `actor`, leaving out the rows in `skip` (by
+/// row number) and every invalid row, in one transaction: either all those rows are saved or none.
+pub fn import_valid_rows(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    bytes: &[u8],
+    skip: &BTreeSet<usize>,
+) -> Result<Outcome, ImportError> {
+    let raw = table::read_bytes(name, bytes).map_err(ImportError::File)?;
+    let parsed = parse(raw, false)?;
+    let now = crate::routes::now();
+    let hidden = ProgressBar::hidden();
+    let result = db.write(|conn| -> Result<_, TxError> {
+        let mut errors = parsed.cell_errors.clone();
+        plan::plan(
+            conn,
+            &parsed.cols,
+            &parsed.records,
+            now,
+            &hidden,
+            &mut errors,
+            Some(actor),
+        )?;
+        let invalid: BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+        let chosen: Vec<usize> = parsed
+            .records
+            .iter()
+            .map(|r| r.row)
+            .filter(|r| skip.contains(r) && !invalid.contains(r))
+            .collect();
+        let kept: Vec<Record> = parsed
+            .records
+            .iter()
+            .filter(|r| !invalid.contains(&r.row) && !skip.contains(&r.row))
+            .cloned()
+            .collect();
+        let mut errors = Vec::new();
+        let mut plan = plan::plan(
+            conn,
+            &parsed.cols,
+            &kept,
+            now,
+            &hidden,
+            &mut errors,
+            Some(actor),
+        )?;
+        if !errors.is_empty() {
+            // The rows left conflict among themselves; save nothing.
+            return Err(TxError::Rows(errors));
+        }
+        plan::apply(conn, &mut plan, &hidden)?;
+        Ok((plan, invalid.into_iter().collect::<Vec<_>>(), chosen))
+    });
+    let (plan, skipped_invalid, skipped_chosen) = match result {
+        Ok(v) => v,
+        Err(TxError::Rows(mut errors)) => {
+            errors.sort_by_key(|e| e.row);
+            return Err(ImportError::Rows {
+                errors,
+                rows: parsed.records.len(),
+            });
+        }
+        Err(TxError::Db(e)) => return Err(ImportError::Db(e)),
+    };
+    Ok(Outcome {
+        report: Report {
+            source: parsed.source,
+            rows: parsed.records.len(),
+            inserted: plan.inserts.len(),
+            updated: plan.updates.len(),
+            unchanged: plan.unchanged,
+            remapped: plan.remapped,
+            ignored_columns: parsed.cols.ignored.clone(),
+            dry_run: false,
+        },
+        skipped_invalid,
+        skipped_chosen,
     })
 }
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::columns::{Columns, Field};
 use super::records::{Record, RowError};
+use crate::auth::Actor;
 use crate::db::establishments::{self, EstablishmentRow};
 use crate::db::schema::{admin_units, sync_counter, unit_lineage};
 use crate::db::AnyConnection;
@@ -29,6 +30,21 @@ pub struct Plan {
     pub unchanged: usize,
     /// Rows that gave a pre-2025 code, filed under the current commune.
     pub remapped: usize,
+    /// The current commune each row's code resolved to (rows whose code could be resolved).
+    pub units: BTreeMap<usize, String>,
+    /// What each valid row does, by row number.
+    pub actions: BTreeMap<usize, RowAction>,
+}
+
+/// What a valid row of the file does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowAction {
+    /// Registers a new establishment.
+    Insert,
+    /// Updates the registered establishment (id, name) with the same number in the commune.
+    Update { id: String, name: String },
+    /// Matches a registered establishment (id, name) and changes nothing.
+    Unchanged { id: String, name: String },
 }
 
 /// The administrative units, to check and resolve the codes of a file in memory.
@@ -147,7 +163,9 @@ fn paper_key(s: &str) -> String {
 }
 
 /// Checks every record against the database and decides what to write. Problems are added to
-/// `errors`; the plan is meaningful only when none were added.
+/// `errors`; the plan is meaningful only when none were added. With a `scope`, a commune outside
+/// the actor's jurisdiction is a row error (the command line imports with no scope).
+#[allow(clippy::too_many_arguments)]
 pub fn plan(
     conn: &mut AnyConnection,
     columns: &Columns,
@@ -155,9 +173,11 @@ pub fn plan(
     now: NaiveDateTime,
     bar: &ProgressBar,
     errors: &mut Vec<RowError>,
+    scope: Option<&Actor>,
 ) -> QueryResult<Plan> {
     let units = Units::load(conn)?;
     let mut resolved: Vec<Option<(String, bool)>> = Vec::with_capacity(records.len());
+    let mut plan = Plan::default();
     for record in records {
         let Some(raw) = record.unit.as_deref() else {
             // A blank or unreadable cell, reported already.
@@ -165,7 +185,21 @@ pub fn plan(
             continue;
         };
         match units.resolve(raw) {
-            Ok(r) => resolved.push(Some(r)),
+            Ok((unit, _)) if scope.is_some_and(|a| !a.sees_unit(&unit)) => {
+                errors.push(RowError {
+                    row: record.row,
+                    column: Some(columns.name(Field::Unit)),
+                    message: format!(
+                        "the commune {raw} ({unit}) is outside your jurisdiction; import only \
+                         establishments of the communes you manage"
+                    ),
+                });
+                resolved.push(None);
+            }
+            Ok(r) => {
+                plan.units.insert(record.row, r.0.clone());
+                resolved.push(Some(r));
+            }
             Err(message) => {
                 errors.push(RowError {
                     row: record.row,
@@ -207,7 +241,6 @@ pub fn plan(
         }
     }
 
-    let mut plan = Plan::default();
     let mut file_reg_no: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut file_licence: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut claimed: BTreeMap<usize, usize> = BTreeMap::new();
@@ -333,13 +366,16 @@ pub fn plan(
             plan.remapped += 1;
         }
         match old {
-            None => plan.inserts.push(EstablishmentRow::from_draft(
-                &draft,
-                Uuid::new_v4().to_string(),
-                now,
-                now,
-                0,
-            )),
+            None => {
+                plan.actions.insert(record.row, RowAction::Insert);
+                plan.inserts.push(EstablishmentRow::from_draft(
+                    &draft,
+                    Uuid::new_v4().to_string(),
+                    now,
+                    now,
+                    0,
+                ))
+            }
             Some(old) => {
                 let new = EstablishmentRow::from_draft(
                     &draft,
@@ -348,9 +384,14 @@ pub fn plan(
                     old.updated_at,
                     old.seq,
                 );
+                let (id, name) = (old.id.clone(), old.name.clone());
                 if new == *old {
                     plan.unchanged += 1;
+                    plan.actions
+                        .insert(record.row, RowAction::Unchanged { id, name });
                 } else {
+                    plan.actions
+                        .insert(record.row, RowAction::Update { id, name });
                     plan.updates.push(EstablishmentRow {
                         updated_at: now,
                         ..new

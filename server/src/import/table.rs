@@ -121,6 +121,29 @@ pub fn read(path: &Path) -> anyhow::Result<RawTable> {
     }
 }
 
+/// Like [`read`], for a file received as bytes (an upload); `name` gives the format by its
+/// extension.
+pub fn read_bytes(name: &str, bytes: &[u8]) -> anyhow::Result<RawTable> {
+    match FileKind::of(Path::new(name))? {
+        FileKind::Csv => Ok(RawTable {
+            rows: parse_csv(bytes)?,
+            source: "CSV".to_string(),
+        }),
+        FileKind::Spreadsheet => {
+            if bytes.is_empty() {
+                bail!("the file is empty");
+            }
+            let workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+                .map_err(|e| {
+                    anyhow!(
+                        "cannot open {name} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx"
+                    )
+                })?;
+            read_workbook(workbook)
+        }
+    }
+}
+
 /// Decodes and splits CSV bytes. Accepts UTF-8 with or without a byte-order mark; the separator
 /// (`,`, `;` or tab) is taken from the header line.
 pub fn parse_csv(bytes: &[u8]) -> anyhow::Result<Vec<SheetRow>> {
@@ -239,12 +262,18 @@ fn read_spreadsheet(path: &Path) -> anyhow::Result<RawTable> {
     if !path.exists() {
         bail!("cannot read {}: no such file", path.display());
     }
-    let mut workbook = open_workbook_auto(path).map_err(|e| {
+    let workbook = open_workbook_auto(path).map_err(|e| {
         anyhow!(
             "cannot open {} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx",
             path.display()
         )
     })?;
+    read_workbook(workbook)
+}
+
+fn read_workbook<RS: std::io::Read + std::io::Seek>(
+    mut workbook: calamine::Sheets<RS>,
+) -> anyhow::Result<RawTable> {
     let names = workbook.sheet_names();
     let Some(first) = names.first().cloned() else {
         bail!("the workbook has no worksheets");

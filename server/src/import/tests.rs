@@ -346,3 +346,127 @@ fn a_unit_database_without_units_says_so() {
     let errors = row_errors(import_file(&db, &path, false, false));
     assert!(errors[0].contains("no administrative units"), "{errors:#?}");
 }
+
+/// Provincial staff whose jurisdiction holds ward 19753 but not 19754.
+fn staff_of_19753() -> crate::auth::Actor {
+    crate::auth::Actor {
+        user_id: uuid::Uuid::new_v4(),
+        username: "tinh.test".into(),
+        display_name: "Tinh Test".into(),
+        role: doi178_shared::Role::ProvincialStaff,
+        unit_id: Some("2025:46".into()),
+        teams: Vec::new(),
+        jurisdiction: crate::auth::actor::Jurisdiction::Units(
+            ["2025:46", "2025:19753"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        session: uuid::Uuid::new_v4(),
+    }
+}
+
+const MIXED: &str = "Tên cơ sở,Loại hình,Mã xã,Địa chỉ,Số ĐKKD,Ngày cấp
+Quán bar Gió,Quán bar,19753,5 Trần Phú,,
+Karaoke Hoa Mai (đổi tên),Karaoke,19753,12 Lê Lợi,3300123456-001,
+KARAOKE HOA MAI.,Karaoke,19753,\"12 Le Loi, phuong 19753\",,
+Khách sạn Xa,Khách sạn,19754,1 Lý Thường Kiệt,,
+Cơ sở sai ngày,Karaoke,19753,9 Lê Lợi,,31/02/2024
+Quán bar Gió 2,Quán bar,19753,5 Tran Phu,,
+";
+
+#[test]
+fn preview_shows_every_row_with_errors_duplicates_and_updates() {
+    let (dir, db) = setup();
+    import_file(&db, &write(&dir, "a.csv", GOOD.as_bytes()), false, false).unwrap();
+    let before = all(&db);
+    let actor = staff_of_19753();
+    let p = preview(&db, &actor, "mixed.csv", MIXED.as_bytes()).unwrap();
+    assert_eq!(all(&db), before, "a preview writes nothing");
+    assert_eq!(p.rows.len(), 6);
+    let row = |n: usize| p.rows.iter().find(|r| r.record.row == n).unwrap();
+    assert_eq!(row(2).action, Some(RowAction::Insert));
+    assert!(row(2).duplicates.is_empty() && row(2).errors.is_empty());
+    assert_eq!(row(2).unit.as_ref().unwrap().0, "2025:19753");
+    assert!(
+        matches!(row(3).action, Some(RowAction::Update { ref name, .. }) if name == "Karaoke Hoa Mai")
+    );
+    // Close name and address of a registered establishment, no number: a likely duplicate.
+    let d = &row(4).duplicates;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].reason, duplicates::Reason::CloseNameAddress);
+    assert!(
+        matches!(&d[0].other, duplicates::Other::Registered { name, .. } if name == "Karaoke Hoa Mai")
+    );
+    // Outside the jurisdiction: an error naming the column.
+    let e = &row(5).errors;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].column.as_deref(), Some("Mã xã"));
+    assert!(e[0].message.contains("outside your jurisdiction"), "{e:?}");
+    assert_eq!(row(5).action, None);
+    assert_eq!(row(6).errors[0].column.as_deref(), Some("Ngày cấp"));
+    assert_eq!(
+        row(6).raw.get(&Field::LicenceIssuedOn).map(String::as_str),
+        Some("31/02/2024")
+    );
+    // A close twin of an earlier row of the file.
+    assert_eq!(row(7).duplicates[0].other, duplicates::Other::Row(2));
+    assert_eq!((p.inserts, p.updates, p.invalid), (3, 1, 2));
+}
+
+#[test]
+fn importing_valid_rows_skips_the_invalid_and_the_chosen() {
+    let (dir, db) = setup();
+    import_file(&db, &write(&dir, "a.csv", GOOD.as_bytes()), false, false).unwrap();
+    let actor = staff_of_19753();
+    let skip = std::collections::BTreeSet::from([4, 7]);
+    let o = import_valid_rows(&db, &actor, "mixed.csv", MIXED.as_bytes(), &skip).unwrap();
+    assert_eq!((o.report.inserted, o.report.updated), (1, 1));
+    assert_eq!(o.skipped_invalid, vec![5, 6]);
+    assert_eq!(o.skipped_chosen, vec![4, 7]);
+    let names: Vec<String> = all(&db).into_iter().map(|r| r.name).collect();
+    assert!(names.contains(&"Quán bar Gió".to_string()));
+    assert!(names.contains(&"Karaoke Hoa Mai (đổi tên)".to_string()));
+    assert!(!names
+        .iter()
+        .any(|n| n == "KARAOKE HOA MAI." || n == "Khách sạn Xa"));
+    assert_eq!(names.len(), 4);
+}
+
+#[test]
+fn uploaded_spreadsheets_are_read_from_bytes() {
+    let err = |name: &str, bytes: &[u8]| match table::read_bytes(name, bytes) {
+        Ok(_) => panic!("{name} should not be readable"),
+        Err(e) => e.to_string(),
+    };
+    let e = err("list.xlsx", b"not a zip");
+    assert!(e.contains("spreadsheet"), "{e}");
+    let e = err("list.pdf", b"%PDF");
+    assert!(e.contains(".pdf"), "{e}");
+}
+
+#[test]
+fn an_uploaded_xlsx_is_previewed_like_a_csv() {
+    let (_dir, db) = setup();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        ["Tên cơ sở", "Loại hình", "Mã xã", "Địa chỉ"],
+        ["Karaoke Sóng Xanh", "Karaoke", "19753", "4 Lê Lợi"],
+        ["Nhà nghỉ Khác Tỉnh", "Nhà nghỉ", "19754", "2 Hùng Vương"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let p = preview(&db, &staff_of_19753(), "danh-sach.xlsx", &bytes).unwrap();
+    assert!(p.source.starts_with("worksheet"), "{}", p.source);
+    assert_eq!(p.rows.len(), 2);
+    assert_eq!(p.rows[0].action, Some(RowAction::Insert));
+    assert_eq!(p.rows[1].record.row, 3);
+    assert!(p.rows[1].errors[0]
+        .message
+        .contains("outside your jurisdiction"));
+}

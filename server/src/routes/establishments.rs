@@ -106,16 +106,21 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
-/// Establishments in the caller's jurisdiction, ordered by name.
-#[utoipa::path(get, path = "/api/v1/establishments", tag = "establishments", params(ListQuery),
-    security(("bearer" = [])),
-    responses((status = 200, body = EstablishmentPage), (status = 400, body = crate::error::Problem)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    actor: Actor,
-    query: ApiQuery<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
+/// A parsed and checked `ListQuery`.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub unit: Option<String>,
+    /// Type code (`karaoke`…).
+    pub establishment_type: Option<String>,
+    /// Status code (`operating`…).
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub after: Option<(String, String)>,
+    pub limit: u32,
+}
+
+/// Checks the query of `GET /establishments` (each problem names its parameter).
+pub fn parse_list_query(q: ListQuery) -> ApiResult<ListParams> {
     let limit = PageLimit::parse(q.limit)?;
     let establishment_type = q
         .establishment_type
@@ -135,49 +140,74 @@ pub async fn list(
         })
         .transpose()?;
     let after = q.cursor.as_deref().map(PageCursor::decode).transpose()?;
-    let db = state.db.clone();
-    let page = web::block(move || {
-        db.read(|c| -> ApiResult<EstablishmentPage> {
-            let unit_ids = match &q.unit {
-                Some(unit) => {
-                    if !actor.sees_unit(unit) {
-                        return Err(ApiError::not_found("unit").field("unit"));
-                    }
-                    Some(
-                        db::units::subtree_ids(c, std::slice::from_ref(unit))?
-                            .into_iter()
-                            .collect(),
-                    )
-                }
-                None => None,
-            };
-            let filter = db::establishments::Filter {
-                unit_ids,
-                establishment_type,
-                status,
-                q: q.q.clone(),
-                after: after.map(|(name, id)| (name, id.to_string())),
-                limit: i64::from(limit.get()) + 1,
-            };
-            let mut rows = db::establishments::list(c, &actor, &filter)?;
-            let more = rows.len() > limit.get() as usize;
-            rows.truncate(limit.get() as usize);
-            let next_cursor = if more {
-                rows.last().and_then(|r| {
-                    Uuid::parse_str(&r.id)
-                        .ok()
-                        .map(|id| PageCursor::encode(&r.name, id))
-                })
-            } else {
-                None
-            };
-            Ok(EstablishmentPage {
-                items: rows.into_iter().map(EstablishmentView::from).collect(),
-                next_cursor,
-            })
-        })
+    Ok(ListParams {
+        unit: q.unit,
+        establishment_type,
+        status,
+        q: q.q,
+        after: after.map(|(name, id)| (name, id.to_string())),
+        limit: limit.get(),
     })
-    .await??;
+}
+
+/// One page of the establishments `actor` may see that match `p`, ordered by name: what
+/// `GET /establishments` answers (the dashboard's list uses it too).
+pub fn list_page(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    p: &ListParams,
+) -> ApiResult<EstablishmentPage> {
+    let unit_ids = match &p.unit {
+        Some(unit) => {
+            if !actor.sees_unit(unit) {
+                return Err(ApiError::not_found("unit").field("unit"));
+            }
+            Some(
+                db::units::subtree_ids(c, std::slice::from_ref(unit))?
+                    .into_iter()
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let filter = db::establishments::Filter {
+        unit_ids,
+        establishment_type: p.establishment_type.clone(),
+        status: p.status.clone(),
+        q: p.q.clone(),
+        after: p.after.clone(),
+        limit: i64::from(p.limit) + 1,
+    };
+    let mut rows = db::establishments::list(c, actor, &filter)?;
+    let more = rows.len() > p.limit as usize;
+    rows.truncate(p.limit as usize);
+    let next_cursor = if more {
+        rows.last().and_then(|r| {
+            Uuid::parse_str(&r.id)
+                .ok()
+                .map(|id| PageCursor::encode(&r.name, id))
+        })
+    } else {
+        None
+    };
+    Ok(EstablishmentPage {
+        items: rows.into_iter().map(EstablishmentView::from).collect(),
+        next_cursor,
+    })
+}
+
+/// Establishments in the caller's jurisdiction, ordered by name.
+#[utoipa::path(get, path = "/api/v1/establishments", tag = "establishments", params(ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = EstablishmentPage), (status = 400, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let params = parse_list_query(query.into_inner())?;
+    let db = state.db.clone();
+    let page = web::block(move || db.read(|c| list_page(c, &actor, &params))).await??;
     Ok(HttpResponse::Ok().json(page))
 }
 

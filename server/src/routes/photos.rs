@@ -236,6 +236,31 @@ fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResul
     Ok(false)
 }
 
+/// The bytes of a stored photo (`variant`) if `actor` may see it (the uploader, or anyone who may
+/// see a visit listing it); otherwise "not found", the same as an unknown id. Blocking: call it
+/// from `web::block`. The API's photo routes and the dashboard's both serve through this check.
+pub fn read_photo(
+    db: &db::Db,
+    store: &dyn crate::storage::PhotoStore,
+    actor: &Actor,
+    id: Uuid,
+    variant: Variant,
+) -> ApiResult<Vec<u8>> {
+    let allowed = db.read(|c| -> ApiResult<bool> {
+        match db::photos::get(c, &id.to_string())? {
+            Some(row) => may_see(c, actor, &row),
+            None => Ok(false),
+        }
+    })?;
+    if !allowed {
+        return Err(ApiError::not_found("photo"));
+    }
+    store
+        .get(id, variant)
+        .map_err(|_| ApiError::unavailable("photo storage is not available"))?
+        .ok_or_else(|| ApiError::not_found("photo"))
+}
+
 async fn serve(
     state: web::Data<AppState>,
     actor: Actor,
@@ -245,22 +270,7 @@ async fn serve(
     let id = parse_id(&id, "photo")?;
     let db = state.db.clone();
     let store = state.photos.clone();
-    let bytes = web::block(move || -> ApiResult<Vec<u8>> {
-        let allowed = db.read(|c| -> ApiResult<bool> {
-            match db::photos::get(c, &id.to_string())? {
-                Some(row) => may_see(c, &actor, &row),
-                None => Ok(false),
-            }
-        })?;
-        if !allowed {
-            return Err(ApiError::not_found("photo"));
-        }
-        store
-            .get(id, variant)
-            .map_err(|_| ApiError::unavailable("photo storage is not available"))?
-            .ok_or_else(|| ApiError::not_found("photo"))
-    })
-    .await??;
+    let bytes = web::block(move || read_photo(&db, store.as_ref(), &actor, id, variant)).await??;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))

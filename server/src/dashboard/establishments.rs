@@ -1,5 +1,0 @@
-//! Dashboard area `establishments` (see `dashboard/mod.rs`).
-
-use actix_web::web;
-
-pub fn configure(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,452 @@
+//! `GET /establishments/{id}`: one establishment with its papers, a small map, the visits (team,
+//! outcome, violations, minutes, review, photos), follow-ups and linked tips. Outside the user's
+//! jurisdiction it is "not found", exactly like an unknown id (and like the API).
+//!
+//! Photos are served by `/establishments/photos/{id}` (and `/thumbnail`) with the session cookie,
+//! through the API's own check (`routes::photos::read_photo`): never without it.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
+use doi178_shared::tip::{TipChannel, TipStatus};
+use doi178_shared::visit::{Outcome, ReviewStatus};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::list::{risk_class, status_class};
+use super::{code_label, unit_name};
+use crate::auth::Actor;
+use crate::dashboard::assets;
+use crate::dashboard::page::{render, Ctx, DashResult, Lang};
+use crate::dashboard::Web;
+use crate::db::{self, AnyConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::establishments::EstablishmentView;
+use crate::routes::parse_id;
+use crate::state::AppState;
+use crate::storage::Variant;
+
+pub struct Violation {
+    pub code: String,
+    pub description: String,
+    pub legal_basis: String,
+    pub fine: String,
+}
+
+pub struct Visit {
+    pub id: String,
+    pub date: String,
+    pub time: String,
+    pub team: String,
+    pub members: Vec<String>,
+    pub outcome: String,
+    pub outcome_class: &'static str,
+    pub minutes_no: Option<String>,
+    pub review: String,
+    pub review_class: &'static str,
+    pub review_comment: Option<String>,
+    pub violations: Vec<Violation>,
+    pub total_fine: Option<String>,
+    pub photos: Vec<String>,
+    pub pending_photos: usize,
+    pub follow_up_on: Option<String>,
+    pub notes: Option<String>,
+    pub gps_warning: Option<String>,
+}
+
+pub struct FollowUp {
+    pub due: String,
+    pub visit_date: String,
+    pub done: bool,
+    pub overdue: bool,
+}
+
+pub struct Tip {
+    pub id: String,
+    pub received: String,
+    pub channel: String,
+    pub status: String,
+    pub content: String,
+    pub deadline: String,
+    pub overdue: bool,
+}
+
+/// Label/value pairs of the papers box.
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "establishments/detail.html")]
+struct DetailPage {
+    ctx: Ctx,
+    e: EstablishmentView,
+    type_label: String,
+    status_label: String,
+    status_class: &'static str,
+    risk_label: String,
+    risk_class: &'static str,
+    unit_name: String,
+    facts: Vec<Fact>,
+    lat: String,
+    lon: String,
+    has_location: bool,
+    geo_url: String,
+    visits: Vec<Visit>,
+    follow_ups: Vec<FollowUp>,
+    tips: Vec<Tip>,
+    shows_tips: bool,
+}
+
+fn outcome_class(code: &str) -> &'static str {
+    match code {
+        "no_violation" => "ok",
+        "violations_found" | "refused" => "bad",
+        _ => "warn",
+    }
+}
+
+fn review_class(code: &str) -> &'static str {
+    match code {
+        "accepted" => "ok",
+        "rejected" => "bad",
+        _ => "warn",
+    }
+}
+
+/// The boundary file of the unit's province, when one is shipped.
+fn geo_url_for(path: &str) -> String {
+    let province = path.split('/').find(|s| !s.is_empty()).unwrap_or_default();
+    let code = province.rsplit(':').next().unwrap_or_default();
+    let file = format!("geo/communes-{code}.geojson");
+    if !code.is_empty() && assets::exists(&file) {
+        format!("/static/{file}")
+    } else {
+        String::new()
+    }
+}
+
+fn vn_time(at: NaiveDateTime) -> NaiveDateTime {
+    at + Duration::hours(7)
+}
+
+fn display_name(c: &mut AnyConnection, id: &str) -> ApiResult<String> {
+    Ok(match Uuid::parse_str(id) {
+        Ok(u) => db::users::find_by_id(c, u)?
+            .map(|u| u.display_name)
+            .unwrap_or_else(|| id.to_string()),
+        Err(_) => id.to_string(),
+    })
+}
+
+struct Loaded {
+    est: db::establishments::EstablishmentRow,
+    unit: Option<db::units::UnitRow>,
+    visits: Vec<Visit>,
+    follow_ups: Vec<FollowUp>,
+    tips: Vec<Tip>,
+}
+
+fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> ApiResult<Loaded> {
+    let est = db::establishments::get(c, actor, id)?
+        .ok_or_else(|| ApiError::not_found("establishment"))?;
+    let unit = db::units::get(c, actor, &est.unit_id)?;
+    let rows = db::visits::list(
+        c,
+        actor,
+        &db::visits::Filter {
+            establishment_id: Some(est.id.clone()),
+            limit: 500,
+            ..Default::default()
+        },
+    )?;
+    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let mut visits = Vec::new();
+    let mut follow_ups = Vec::new();
+    for v in &rows {
+        let body: Value = serde_json::from_str(&v.body).unwrap_or(Value::Null);
+        let mut members = Vec::new();
+        if let Some(ids) = body.get("members_present").and_then(Value::as_array) {
+            for m in ids.iter().filter_map(Value::as_str) {
+                members.push(display_name(c, m)?);
+            }
+        }
+        let team = db::teams::get_unscoped(c, &v.team_id)?
+            .map(|t| t.name)
+            .unwrap_or_else(|| v.team_id.clone());
+        let violations = db::visits::violations(c, &v.id)?
+            .into_iter()
+            .map(|x| Violation {
+                code: x.code,
+                description: x.description,
+                legal_basis: x.legal_basis,
+                fine: l.vnd(x.proposed_fine_vnd),
+            })
+            .collect::<Vec<_>>();
+        let photos = db::visits::photo_status(c, &v.id)?;
+        let at = vn_time(v.started_at);
+        if let Some(due) = v.follow_up_on {
+            if v.review_status != "rejected" {
+                // The API's rule: done when a later visit (not rejected) followed.
+                let done = rows.iter().any(|w| {
+                    w.started_at > v.started_at && w.review_status != "rejected" && w.id != v.id
+                });
+                follow_ups.push(FollowUp {
+                    due: l.date(&due),
+                    visit_date: l.date(&at.date()),
+                    done,
+                    overdue: !done && due <= today,
+                });
+            }
+        }
+        visits.push(Visit {
+            id: v.id.clone(),
+            date: l.date(&at.date()),
+            time: at.format("%H:%M").to_string(),
+            team,
+            members,
+            outcome: code_label_outcome(l, &v.outcome),
+            outcome_class: outcome_class(&v.outcome),
+            minutes_no: v.minutes_no.clone(),
+            review: code_label_review(l, &v.review_status),
+            review_class: review_class(&v.review_status),
+            review_comment: v.review_comment.clone(),
+            total_fine: (v.total_fine_vnd > 0).then(|| l.vnd(v.total_fine_vnd)),
+            violations,
+            pending_photos: photos.iter().filter(|(_, got)| !got).count(),
+            photos: photos
+                .into_iter()
+                .filter(|(_, got)| *got)
+                .map(|(p, _)| p)
+                .collect(),
+            follow_up_on: v.follow_up_on.map(|d| l.date(&d)),
+            notes: body
+                .get("notes")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .filter(|s| !s.trim().is_empty()),
+            gps_warning: v.gps_warning.clone(),
+        });
+    }
+    // Tips linked to the establishment, each through the API's own visibility check.
+    let tip_ids: Vec<String> = {
+        use crate::db::schema::tips;
+        tips::table
+            .filter(tips::establishment_id.eq(&est.id))
+            .order(tips::received_at.desc())
+            .select(tips::id)
+            .load(c)?
+    };
+    let mut tips = Vec::new();
+    for tid in tip_ids {
+        let Ok(tid) = Uuid::parse_str(&tid) else {
+            continue;
+        };
+        if let Some(t) = db::tips::get(c, actor, tid)? {
+            let content: String = t.content.chars().take(240).collect();
+            tips.push(Tip {
+                overdue: t.handled_at.is_none() && today > t.deadline,
+                id: t.id,
+                received: l.date(&vn_time(t.received_at).date()),
+                channel: code_label_plain::<TipChannel>(l, &t.channel),
+                status: code_label_plain::<TipStatus>(l, &t.status),
+                content: if t.content.chars().count() > 240 {
+                    format!("{content}…")
+                } else {
+                    content
+                },
+                deadline: l.date(&t.deadline),
+            });
+        }
+    }
+    Ok(Loaded {
+        est,
+        unit,
+        visits,
+        follow_ups,
+        tips,
+    })
+}
+
+fn code_label_outcome(l: Lang, code: &str) -> String {
+    match Outcome::parse(code) {
+        Ok(o) => l.t(o.label_vi(), o.label_en()).to_string(),
+        Err(_) => code.to_string(),
+    }
+}
+
+fn code_label_review(l: Lang, code: &str) -> String {
+    match ReviewStatus::parse(code) {
+        Ok(o) => l.t(o.label_vi(), o.label_en()).to_string(),
+        Err(_) => code.to_string(),
+    }
+}
+
+/// Labels of enums `page::Labelled` does not cover (tips), by their own methods.
+fn code_label_plain<T: PlainLabel>(l: Lang, code: &str) -> String {
+    T::label(code, l).unwrap_or_else(|| code.to_string())
+}
+
+trait PlainLabel {
+    fn label(code: &str, l: Lang) -> Option<String>;
+}
+
+impl PlainLabel for TipChannel {
+    fn label(code: &str, l: Lang) -> Option<String> {
+        TipChannel::parse(code)
+            .ok()
+            .map(|v| l.t(v.label_vi(), v.label_en()).to_string())
+    }
+}
+
+impl PlainLabel for TipStatus {
+    fn label(code: &str, l: Lang) -> Option<String> {
+        TipStatus::parse(code)
+            .ok()
+            .map(|v| l.t(v.label_vi(), v.label_en()).to_string())
+    }
+}
+
+pub async fn page(
+    web_user: Web,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> DashResult<HttpResponse> {
+    let id = parse_id(&id, "establishment")?;
+    let l = web_user.lang;
+    let actor = web_user.actor.clone();
+    let db = state.db.clone();
+    let loaded = web::block(move || db.read(|c| load(c, &actor, id, l))).await??;
+    let Loaded {
+        est,
+        unit,
+        visits,
+        follow_ups,
+        tips,
+    } = loaded;
+    let e = EstablishmentView::from(est);
+    let yes_no = |b: bool| {
+        if b {
+            l.t("Có", "Yes").to_string()
+        } else {
+            l.t("Chưa ký", "No").to_string()
+        }
+    };
+    let mut facts = Vec::new();
+    let mut fact = |label: &'static str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            facts.push(Fact { label, value: v });
+        }
+    };
+    fact(
+        l.t("Số đăng ký kinh doanh", "Business registration no."),
+        e.business_reg_no.clone(),
+    );
+    fact(l.t("Số giấy phép", "Licence no."), e.licence_no.clone());
+    fact(
+        l.t("Ngày cấp giấy phép", "Licence issued"),
+        e.licence_issued_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t("Ngày hết hạn giấy phép", "Licence expires"),
+        e.licence_expires_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t(
+            "Số GCN đủ điều kiện ANTT",
+            "Security (ANTT) certificate no.",
+        ),
+        e.antt_cert_no.clone(),
+    );
+    fact(l.t("Chủ cơ sở", "Owner"), e.owner_name.clone());
+    fact(l.t("Điện thoại", "Phone"), e.phone.clone());
+    fact(
+        l.t("Ngày hoạt động", "Opened"),
+        e.opened_on.map(|d| l.date(&d)),
+    );
+    fact(
+        l.t("Ngày đóng cửa", "Closed"),
+        e.closed_on.map(|d| l.date(&d)),
+    );
+    let commitment = if e.commitment_signed {
+        match e.commitment_signed_on {
+            Some(d) => format!("{} ({})", yes_no(true), l.date(&d)),
+            None => yes_no(true),
+        }
+    } else {
+        yes_no(false)
+    };
+    fact(l.t("Đã ký cam kết", "Commitment signed"), Some(commitment));
+    let (lat, lon) = e
+        .location
+        .map(|p| (p.lat.to_string(), p.lon.to_string()))
+        .unwrap_or_default();
+    let ctx = web_user.ctx(&e.name, "/establishments");
+    render(&DetailPage {
+        type_label: code_label::<EstablishmentType>(l, &e.establishment_type),
+        status_label: code_label::<EstablishmentStatus>(l, &e.status),
+        status_class: status_class(&e.status),
+        risk_label: code_label::<RiskLevel>(l, &e.risk),
+        risk_class: risk_class(&e.risk),
+        unit_name: unit
+            .as_ref()
+            .map(|u| unit_name(l, u))
+            .unwrap_or_else(|| e.unit_id.clone()),
+        geo_url: unit
+            .as_ref()
+            .map(|u| geo_url_for(&u.path))
+            .unwrap_or_default(),
+        has_location: e.location.is_some(),
+        lat,
+        lon,
+        facts,
+        visits,
+        follow_ups,
+        tips,
+        shows_tips: web_user.actor.role != doi178_shared::Role::Inspector,
+        e,
+        ctx,
+    })
+}
+
+async fn serve_photo(
+    web_user: Web,
+    state: web::Data<AppState>,
+    id: String,
+    variant: Variant,
+) -> DashResult<HttpResponse> {
+    let id = parse_id(&id, "photo")?;
+    let db = state.db.clone();
+    let store = state.photos.clone();
+    let actor = web_user.actor;
+    let bytes = web::block(move || {
+        crate::routes::photos::read_photo(&db, store.as_ref(), &actor, id, variant)
+    })
+    .await??;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
+        .body(bytes))
+}
+
+/// A visit photo at full size, for a signed-in user who may see it.
+pub async fn photo(
+    web_user: Web,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> DashResult<HttpResponse> {
+    serve_photo(web_user, state, id.into_inner(), Variant::Full).await
+}
+
+/// A visit photo's thumbnail, for a signed-in user who may see it.
+pub async fn thumbnail(
+    web_user: Web,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> DashResult<HttpResponse> {
+    serve_photo(web_user, state, id.into_inner(), Variant::Thumbnail).await
+}

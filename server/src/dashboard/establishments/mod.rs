@@ -1,0 +1,59 @@
+//! Dashboard area `establishments` (see `dashboard/mod.rs`): the searchable list, the detail page
+//! (licence data, a small map, visits with violations and photos, follow-ups, tips) and the import
+//! of business-registration lists with a preview.
+//!
+//! Every read goes through the API's own functions (`routes::establishments::list_page`,
+//! `routes::photos::read_photo`, the `db` layer scoped by the `Actor`, the importer's preview), so
+//! the pages show exactly what the API would answer to the same user.
+
+mod detail;
+mod import;
+mod list;
+
+use actix_web::web;
+
+use crate::db::units::UnitRow;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/establishments", web::get().to(list::page))
+        .route("/establishments/import", web::get().to(import::page))
+        .route(
+            "/establishments/import/preview",
+            web::post().to(import::preview),
+        )
+        .route(
+            "/establishments/import/confirm",
+            web::post().to(import::confirm),
+        )
+        .route("/establishments/photos/{id}", web::get().to(detail::photo))
+        .route(
+            "/establishments/photos/{id}/thumbnail",
+            web::get().to(detail::thumbnail),
+        )
+        .route("/establishments/{id}", web::get().to(detail::page));
+}
+
+/// A unit's name in the page language.
+fn unit_name(l: crate::dashboard::Lang, u: &UnitRow) -> String {
+    match l {
+        crate::dashboard::Lang::Vi => u.name.clone(),
+        crate::dashboard::Lang::En => {
+            if u.name_en.is_empty() {
+                u.name.clone()
+            } else {
+                u.name_en.clone()
+            }
+        }
+    }
+}
+
+/// Label of a coded domain value (`"karaoke"` → "Karaoke"); the raw code if unknown.
+fn code_label<T: std::str::FromStr + crate::dashboard::page::Labelled>(
+    l: crate::dashboard::Lang,
+    code: &str,
+) -> String {
+    match code.parse::<T>() {
+        Ok(v) => l.label(&v).to_string(),
+        Err(_) => code.to_string(),
+    }
+}
