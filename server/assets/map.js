@@ -89,6 +89,19 @@
   }
   var geo = null, selected = null;
 
+  // The legend: in the map's corner on a wide screen, under the map on a phone.
+  var legendBox = document.getElementById("legend");
+  if (legendBox && window.matchMedia("(min-width: 900px)").matches) {
+    var legendControl = L.control({ position: "bottomleft" });
+    legendControl.onAdd = function () {
+      L.DomEvent.disableClickPropagation(legendBox);
+      L.DomEvent.disableScrollPropagation(legendBox);
+      legendBox.classList.add("leaflet-control");
+      return legendBox;
+    };
+    legendControl.addTo(map);
+  }
+
   function query(unit) {
     var q = new URLSearchParams({ unit: unit, year: d.year });
     if (d.type) q.set("type", d.type);

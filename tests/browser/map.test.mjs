@@ -228,9 +228,11 @@ test("establishment markers: clustered, coloured by status, and only the user's 
   for (const s of statuses) assert.ok(["never", "not_this_year", "inspected", "violation", "follow_up"].includes(s), s);
   assert.ok(statuses.has("inspected") && statuses.has("never"), [...statuses].join());
   assert.deepEqual(Object.keys(data.items[0]).sort(), ["id", "lat", "lon", "name", "status"]);
-  // Clicking clusters zooms in until single coloured markers show; one opens a popup.
-  for (let i = 0; i < 8 && (await page.locator(".leaflet-marker-icon.est").count()) === 0; i++) {
-    await page.locator(".marker-cluster").first().click();
+  // Clicking the biggest cluster zooms into it, until single coloured markers show; one opens a popup.
+  for (let i = 0; i < 8 && (i < 2 || (await page.locator(".leaflet-marker-icon.est").count()) === 0); i++) {
+    const counts = await page.$$eval(".marker-cluster", (cs) => cs.map((c) => Number(c.textContent)));
+    if (!counts.length) break;
+    await page.locator(".marker-cluster").nth(counts.indexOf(Math.max(...counts))).click();
     await page.waitForTimeout(700);
   }
   await page.waitForSelector(".leaflet-marker-icon.est", { timeout: 10_000 });

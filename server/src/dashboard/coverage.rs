@@ -507,11 +507,23 @@ const CHART_RIGHT: f64 = 624.0;
 const CHART_TOP: f64 = 16.0;
 const CHART_BOTTOM: f64 = 244.0;
 
+/// A round vertical scale for shares up to `max`: the top and the number of steps (at most 8, of
+/// 1, 2, 2.5, 5, 10, 20 or 25 %), never above 100 %.
+pub fn y_scale(max: f64) -> (f64, u32) {
+    for step in [0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25] {
+        let fit = (1.0_f64 / step).round() as u32;
+        let n = ((max * 1.05 / step - 1e-9).ceil().max(1.0) as u32).min(fit);
+        if n <= 8 {
+            return (step * f64::from(n), n);
+        }
+    }
+    (1.0, 4)
+}
+
 pub fn chart(l: Lang, s: &Series) -> Chart {
     let goal = s.programme.annual_min_share;
     let best = s.months.iter().filter_map(|m| m.share).fold(goal, f64::max);
-    // A round top: the next multiple of 5 % above the highest value.
-    let top = ((best * 1.1 * 20.0).ceil() / 20.0).clamp(0.05, 1.0);
+    let (top, steps) = y_scale(best);
     let x = |month: f64| CHART_LEFT + (CHART_RIGHT - CHART_LEFT) * month / 12.0;
     let y = |share: f64| CHART_BOTTOM - (CHART_BOTTOM - CHART_TOP) * (share / top).min(1.0);
     let mut actual = String::new();
@@ -540,7 +552,6 @@ pub fn chart(l: Lang, s: &Series) -> Chart {
         });
     }
     let target = format!("{:.1},{:.1} {:.1},{:.1}", x(0.0), y(0.0), x(12.0), y(goal));
-    let steps = 5;
     let y_ticks = (0..=steps)
         .map(|i| {
             let v = top * f64::from(i) / f64::from(steps);
@@ -812,6 +823,18 @@ mod tests {
             EstStatus::NotThisYear
         );
         assert_eq!(status_of(&row(0, None, false, false)), EstStatus::Never);
+    }
+
+    #[test]
+    fn the_chart_scale_is_round() {
+        let close = |(top, n): (f64, u32), want: (f64, u32)| {
+            assert!((top - want.0).abs() < 1e-9 && n == want.1, "{top} {n}");
+        };
+        close(y_scale(0.584), (0.7, 7));
+        close(y_scale(0.2), (0.25, 5));
+        close(y_scale(0.03), (0.04, 4));
+        close(y_scale(1.0), (1.0, 5));
+        close(y_scale(0.0), (0.01, 1));
     }
 
     #[test]
