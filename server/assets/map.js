@@ -71,12 +71,15 @@
     var r = rowFor(unitId);
     return r ? bucket(r[measure].share, target()) : "none";
   }
+  var markersOn = false;
   function style(feature) {
     var b = bucketOf(feature.properties.unit_id);
     return {
       color: b === "none" ? "#8a94a3" : "#ffffff", weight: 1.2, opacity: 1,
       dashArray: b === "none" ? "4 3" : null,
-      fillColor: COLORS[b], fillOpacity: b === "none" ? 0.75 : 0.88,
+      fillColor: COLORS[b],
+      // Lighter while the establishments are shown, so their colours stand out.
+      fillOpacity: markersOn ? 0.35 : b === "none" ? 0.75 : 0.88,
     };
   }
 
@@ -297,6 +300,8 @@
       .catch(function (e) {
         loading = null;
         toggle.checked = false;
+        markersOn = false;
+        if (geo) paint();
         status.textContent = d.tLoadError;
         throw e;
       });
@@ -304,6 +309,8 @@
   }
 
   function showMarkers(on) {
+    markersOn = on;
+    if (geo) paint();
     if (on) {
       loadMarkers().then(function (c) { if (toggle.checked) map.addLayer(c); }, function () {});
     } else if (cluster) {
