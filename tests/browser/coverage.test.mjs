@@ -65,6 +65,13 @@ test("tinh.hue's coverage table: every commune's figures are the API's, and the 
   const lastRow = await page.locator(`[data-testid="series-table"] tr[data-month="${last.month}"]`).textContent();
   assert.ok(lastRow.includes(num(last.inspected)) && lastRow.includes(pct(last.share)), lastRow);
   await screenshot(page, "coverage-table", { fullPage: true });
+  // Lowest annual share first: the communes to look at.
+  await Promise.all([page.waitForNavigation(), page.click('[data-testid="sort"] a[data-sort="annual"]')]);
+  const order = await page.$$eval('[data-testid="coverage-table"] tbody tr', (rs) => rs.map((r) => r.dataset.unit));
+  const shareOf = (u) => api.children.find((c) => c.unit_id === u).annual.share ?? Infinity;
+  for (let i = 1; i < order.length; i++) assert.ok(shareOf(order[i - 1]) <= shareOf(order[i]), `row ${i} is in order`);
+  assert.equal(order.length, api.children.length);
+  assert.equal(new URL(page.url()).searchParams.get("sort"), "annual");
   assertNoProblems(page, assert);
 });
 

@@ -39,6 +39,9 @@ pub struct PageQuery {
     pub establishment_type: Option<String>,
     /// `annual` (default) or `cumulative` (the map's colouring).
     pub measure: Option<String>,
+    /// Order of the coverage table: by name (default), or by `annual` / `cumulative` share,
+    /// lowest first.
+    pub sort: Option<String>,
 }
 
 impl PageQuery {
@@ -51,6 +54,7 @@ impl PageQuery {
                 "year" => q.year = v,
                 "type" => q.establishment_type = v,
                 "measure" => q.measure = v,
+                "sort" => q.sort = v,
                 _ => {}
             }
         }
@@ -636,6 +640,12 @@ struct CoveragePage {
     annual_counted: String,
     chart: Chart,
     map_href: String,
+    /// `name`, `annual` or `cumulative`.
+    sort: &'static str,
+    /// This page's query without the order, to build the sort links.
+    sort_base: String,
+    /// The orders offered: (key, label).
+    sorts: Vec<(&'static str, &'static str)>,
 }
 
 async fn page(
@@ -673,9 +683,26 @@ async fn page(
         annual: measure_view(l, &row.annual, at),
         cumulative: measure_view(l, &row.cumulative, et),
     };
-    let children: Vec<UnitLine> = cov
-        .children
-        .iter()
+    let sort: &'static str = match q.sort.as_deref() {
+        Some("annual") => "annual",
+        Some("cumulative") => "cumulative",
+        _ => "name",
+    };
+    let mut rows: Vec<&api::CoverageRow> = cov.children.iter().collect();
+    if sort != "name" {
+        // Lowest share first (the units to look at), units with nothing in scope last.
+        let key = |r: &api::CoverageRow| {
+            let m = if sort == "annual" {
+                &r.annual
+            } else {
+                &r.cumulative
+            };
+            m.share.unwrap_or(f64::INFINITY)
+        };
+        rows.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    }
+    let children: Vec<UnitLine> = rows
+        .into_iter()
         .map(|r| line(r, format!("/coverage?{}", query_for(&r.unit_id, &p))))
         .collect();
     let total = line(&cov.total, String::new());
@@ -734,6 +761,19 @@ async fn page(
         establishments,
         annual_counted,
         map_href: format!("/map?{}", query_for(&cov.unit, &p)),
+        sort,
+        sorts: vec![
+            ("name", l.t("theo tên", "by name")),
+            (
+                "annual",
+                l.t("tỷ lệ năm thấp trước", "lowest annual share first"),
+            ),
+            (
+                "cumulative",
+                l.t("tỷ lệ lũy kế thấp trước", "lowest cumulative share first"),
+            ),
+        ],
+        sort_base: format!("/coverage?{}", query_for(&cov.unit, &p)),
         f: filters,
     };
     render(&tpl)
