@@ -286,6 +286,16 @@ test("a commune leader's map shows the commune with its establishments; the phon
   assert.ok(await page.locator("#legend").isVisible());
   await screenshot(page, "map-hue-phone");
   await screenshot(page, "map-hue-phone-full", { fullPage: true });
+  // In English, the figures use English separators and the legend English words.
+  await Promise.all([page.waitForNavigation(), page.click("a.lang")]);
+  await waitForMap(page);
+  const api = await apiGet(server, hueToken, `/api/v1/coverage?unit=${HUE}`);
+  const total = api.total.annual;
+  assert.equal((await page.locator('#map-panel [data-field="in_scope"]').textContent()).trim(), String(total.in_scope).replace(/\B(?=(\d{3})+(?!\d))/g, ","));
+  const bp = Math.round(total.share * 10000);
+  assert.equal((await page.locator('#map-panel [data-field="share"]').textContent()).trim(), `${Math.trunc(bp / 100)}.${Math.trunc((bp % 100) / 10)}%`);
+  assert.match(await page.locator("#legend").textContent(), /Target met/);
+  await page.click("a.lang");
   assertNoProblems(page, assert);
 
   const leader = await newPage(browser, server);
