@@ -93,8 +93,9 @@
   var geo = null, selected = null;
 
   // The legend: in the map's corner on a wide screen, under the map on a phone.
-  var legendBox = document.getElementById("legend");
+  var legendBox = document.getElementById("legend"), legendInMap = false;
   if (legendBox && window.matchMedia("(min-width: 900px)").matches) {
+    legendInMap = true;
     var legendControl = L.control({ position: "bottomleft" });
     legendControl.onAdd = function () {
       L.DomEvent.disableClickPropagation(legendBox);
@@ -218,7 +219,9 @@
         },
       });
       // The view first: Leaflet creates the shapes only once the map has one.
-      if (features.length) map.fitBounds(geo.getBounds(), { padding: [12, 12] });
+      // Keep the shapes clear of the legend in the bottom-left corner.
+      var left = legendInMap ? legendBox.offsetWidth + 16 : 12;
+      if (features.length) map.fitBounds(geo.getBounds(), { paddingTopLeft: [left, 12], paddingBottomRight: [12, 12] });
       else map.setView([16.1, 107.5], 8);
       geo.addTo(map);
       geo.eachLayer(function (layer) {
