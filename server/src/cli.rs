@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// HTTP worker threads [default: number of cores].
     #[arg(long, env = "DOI178_WORKERS")]
     pub workers: Option<usize>,
+    /// Base map tiles for the dashboard map, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`
+    /// [default: none, the map shows only the shipped boundaries and works offline].
+    #[arg(long, env = "DOI178_MAP_TILES_URL")]
+    pub map_tiles_url: Option<String>,
 }
 
 pub fn main() -> ExitCode {
@@ -113,6 +117,11 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
         db_max_connections: file.db_max_connections.unwrap_or(16),
         demo: serve.is_some_and(|s| s.demo),
         public_url: file.public_url,
+        map_tiles_url: serve
+            .and_then(|s| s.map_tiles_url.clone())
+            .or(file.map_tiles_url)
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty()),
     })
 }
 

@@ -20,6 +20,7 @@ pub struct FileSettings {
     pub workers: Option<usize>,
     pub db_max_connections: Option<u32>,
     pub public_url: Option<String>,
+    pub map_tiles_url: Option<String>,
 }
 
 impl FileSettings {
@@ -48,6 +49,10 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub demo: bool,
     pub public_url: Option<String>,
+    /// Base map tiles for the dashboard's map, an `https://…/{z}/{x}/{y}.png` template (Leaflet's
+    /// `{s}` subdomains allowed). None (the default): the map shows only the shipped boundaries
+    /// and works with no internet.
+    pub map_tiles_url: Option<String>,
 }
 
 impl Settings {

@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod assignments;
 pub mod coverage;
+pub mod coverage_status;
 pub mod establishments;
 pub mod photos;
 pub mod planner;

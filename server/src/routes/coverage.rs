@@ -224,9 +224,27 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// The coverage answer for checked parameters, as `actor` sees it (what `GET /api/v1/coverage`
-/// returns; also what `doi178-server bench` measures).
-pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResult<Coverage> {
+/// Everything a coverage count needs, resolved for checked parameters as `actor` sees it: the
+/// unit (404 outside the jurisdiction), its children, the programme with the targets that apply
+/// there, the types counted and the two windows. Shared by [`compute`] and the dashboard (the
+/// map's establishment markers and the coverage drill-down), so they count the same way.
+pub struct Resolved {
+    pub unit: UnitRow,
+    pub area: Area,
+    pub children: Vec<UnitRow>,
+    pub row: ProgrammeRow,
+    pub programme: doi178_shared::programme::Programme,
+    pub types: Vec<EstablishmentType>,
+    /// The annual window (both ends included).
+    pub annual: (NaiveDate, NaiveDate),
+    /// The cumulative window: programme start to `as_of` (never past the period end).
+    pub cumulative: (NaiveDate, NaiveDate),
+    /// The deadline of the annual target: 31 December of the year, or the period end.
+    pub year_end: NaiveDate,
+}
+
+/// Resolves the unit, programme, types and windows of a coverage request (see [`Resolved`]).
+pub fn resolve(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResult<Resolved> {
     let (unit, area, children): (UnitRow, Area, Vec<UnitRow>) = if p.unit == NATIONAL {
         if !actor.is_admin() {
             return Err(ApiError::not_found("unit"));
@@ -266,11 +284,41 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
         }
         None => programme.types_in_scope().to_vec(),
     };
-    let (annual_from, annual_to) = annual_window(&programme, p.year, p.as_of)
+    let annual = annual_window(&programme, p.year, p.as_of)
         .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
     // Programme start to as_of, never past the end of the period.
-    let (cum_from, cum_to) = cumulative_window(&programme, p.as_of)
+    let cumulative = cumulative_window(&programme, p.as_of)
         .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
+    let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31)
+        .unwrap_or(annual.1)
+        .min(programme.period_end());
+    Ok(Resolved {
+        unit,
+        area,
+        children,
+        row,
+        programme,
+        types,
+        annual,
+        cumulative,
+        year_end,
+    })
+}
+
+/// The coverage answer for checked parameters, as `actor` sees it (what `GET /api/v1/coverage`
+/// returns; also what `doi178-server bench` measures).
+pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResult<Coverage> {
+    let Resolved {
+        unit,
+        area,
+        children,
+        row,
+        programme,
+        types,
+        annual: (annual_from, annual_to),
+        cumulative: (cum_from, cum_to),
+        year_end,
+    } = resolve(c, actor, p)?;
     let annual = db::coverage::tallies(
         c,
         &area,
@@ -295,9 +343,6 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
     )?;
     let annual_share = programme.annual_min_share();
     let end_share = programme.end_share();
-    let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31)
-        .unwrap_or(annual_to)
-        .min(programme.period_end());
     let row_of = |unit_id: String, name: String, a: Tally, cu: Tally| CoverageRow {
         unit_id,
         name,

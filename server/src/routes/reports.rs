@@ -232,64 +232,61 @@ pub async fn series(
     query: ApiQuery<crate::routes::coverage::CoverageQuery>,
 ) -> ApiResult<HttpResponse> {
     // The same parameters, defaults and checks as `GET /api/v1/coverage`.
-    let crate::routes::coverage::Params {
-        unit,
+    let p = crate::routes::coverage::parse_params(query.into_inner(), today())?;
+    let db = state.db.clone();
+    let out = web::block(move || db.read(|c| compute_series(c, &actor, &p))).await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The monthly series for checked parameters, as `actor` sees it (what
+/// `GET /api/v1/coverage/series` returns; also the dashboard's progress chart).
+pub fn compute_series(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    p: &crate::routes::coverage::Params,
+) -> ApiResult<Series> {
+    let (year, as_of, only) = (p.year, p.as_of, p.establishment_type);
+    let scope = resolve(c, actor, &p.unit)?;
+    let row =
+        crate::routes::coverage::programme_for(db::programmes::list(c)?, year, as_of, "year")?;
+    let programme = programme_in(&row, scope.province.as_deref())?;
+    let (_, last) = year_window(year, as_of).ok_or_else(|| {
+        invalid(
+            "as_of",
+            format!("as_of must not be before the start of {year}"),
+        )
+    })?;
+    let types = types_for(&programme, only)?;
+    let (from, to) = annual_window(&programme, year, as_of)
+        .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
+    let histories = db::reports::year_histories(c, &scope.area, &types, from, to)?;
+    let target = programme.annual_min_share().as_fraction();
+    let months = (1..=last.month())
+        .map(|month| {
+            let through = month_end(year, month).min(last);
+            let tally = month_tally(&programme, &histories, year, through);
+            let target_share = target * f64::from(month) / 12.0;
+            let line = target_share * tally.in_scope as f64;
+            SeriesMonth {
+                month,
+                through,
+                in_scope: tally.in_scope,
+                inspected: tally.inspected,
+                share: tally.share(),
+                target: line,
+                target_share,
+                on_track: tally.inspected as f64 >= line,
+            }
+        })
+        .collect();
+    Ok(Series {
+        programme: report_programme(&row, &programme, scope.province.as_deref()),
+        unit: scope.unit_id,
+        name: scope.name,
         year,
         as_of,
-        establishment_type: only,
-    } = crate::routes::coverage::parse_params(query.into_inner(), today())?;
-    let db = state.db.clone();
-    let out = web::block(move || {
-        db.read(|c| -> ApiResult<Series> {
-            let scope = resolve(c, &actor, &unit)?;
-            let row = crate::routes::coverage::programme_for(
-                db::programmes::list(c)?,
-                year,
-                as_of,
-                "year",
-            )?;
-            let programme = programme_in(&row, scope.province.as_deref())?;
-            let (_, last) = year_window(year, as_of).ok_or_else(|| {
-                invalid(
-                    "as_of",
-                    format!("as_of must not be before the start of {year}"),
-                )
-            })?;
-            let types = types_for(&programme, only)?;
-            let (from, to) = annual_window(&programme, year, as_of)
-                .ok_or_else(|| invalid("as_of", "as_of is before the programme began"))?;
-            let histories = db::reports::year_histories(c, &scope.area, &types, from, to)?;
-            let target = programme.annual_min_share().as_fraction();
-            let months = (1..=last.month())
-                .map(|month| {
-                    let through = month_end(year, month).min(last);
-                    let tally = month_tally(&programme, &histories, year, through);
-                    let target_share = target * f64::from(month) / 12.0;
-                    let line = target_share * tally.in_scope as f64;
-                    SeriesMonth {
-                        month,
-                        through,
-                        in_scope: tally.in_scope,
-                        inspected: tally.inspected,
-                        share: tally.share(),
-                        target: line,
-                        target_share,
-                        on_track: tally.inspected as f64 >= line,
-                    }
-                })
-                .collect();
-            Ok(Series {
-                programme: report_programme(&row, &programme, scope.province.as_deref()),
-                unit: scope.unit_id,
-                name: scope.name,
-                year,
-                as_of,
-                months,
-            })
-        })
+        months,
     })
-    .await??;
-    Ok(HttpResponse::Ok().json(out))
 }
 
 fn month_end(year: i32, month: u32) -> NaiveDate {
