@@ -1,6 +1,7 @@
 //! The dashboard's sessions over real HTTP, on SQLite and PostgreSQL: the sign-in form, the session
 //! cookie, anti-forgery tokens, sign-out, safe redirects, static assets and HTML errors. (What the
 //! pages show is tested in a real browser: tests/browser.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
