@@ -1,2 +1,26 @@
-//! Core of the doi178 field app. Filled in by the field-app issue; for now it re-exports the domain.
+//! Core of the doi178 field app (`doi178-field`): the phone's local store (SQLite, WAL, durable
+//! before a call returns), sign-in with refresh tokens that survive days offline, pull sync by
+//! cursor, visit capture validated with the server's own rules, and an outbox pushed with
+//! idempotent PUTs, bounded retries and backoff with full jitter. No Tauri here: the Tauri shell
+//! and the development bridge call [`commands`] (or the [`FieldCore`] methods) 1:1.
+//!
+//! Photo pipeline integration point: the `photo` module (written separately) hands processed
+//! photos to [`FieldCore::add_processed_photo`] as bytes with the SHA-256 of the original and of
+//! the processed bytes; `visit_add_photo` takes the same by path or base64.
+
 pub use doi178_shared as shared;
+
+pub mod commands;
+mod core;
+pub mod error;
+pub mod http;
+pub mod outbox;
+pub mod retry;
+pub mod store;
+pub mod types;
+
+pub use crate::core::{FieldCore, Options, ProcessedPhoto};
+pub use crate::error::{FieldError, FieldResult};
+pub use crate::outbox::{PhotoStatus, VisitStatus};
+pub use crate::retry::RetryPolicy;
+pub use crate::types::*;
