@@ -128,17 +128,30 @@ mod tests {
         // Kept in the store.
         let core = FieldCore::open(dir.path(), None).unwrap();
         assert_eq!(core.settings_get().unwrap().gps_warning_radius_m, 150.0);
-        let e = call(&core, "settings_set", serde_json::json!({"photo_quality": 5})).unwrap_err();
+        let e = call(
+            &core,
+            "settings_set",
+            serde_json::json!({"photo_quality": 5}),
+        )
+        .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("photo_quality"));
         let st = call(&core, "status", Value::Null).unwrap();
         assert_eq!(st["signed_in"], false);
-        assert_eq!(call(&core, "outbox", Value::Null).unwrap(), serde_json::json!([]));
+        assert_eq!(
+            call(&core, "outbox", Value::Null).unwrap(),
+            serde_json::json!([])
+        );
         let e = call(&core, "sync_now", Value::Null).unwrap();
         assert_eq!(e["ok"], false);
         assert_eq!(e["error"]["code"], "not_signed_in");
-        assert_eq!(call(&core, "nope", Value::Null).unwrap_err().code, "bad_command");
         assert_eq!(
-            call(&core, "status", serde_json::json!({"x": 1})).unwrap_err().code,
+            call(&core, "nope", Value::Null).unwrap_err().code,
+            "bad_command"
+        );
+        assert_eq!(
+            call(&core, "status", serde_json::json!({"x": 1}))
+                .unwrap_err()
+                .code,
             "bad_command"
         );
         let e = call(
@@ -148,7 +161,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, "not_signed_in");
-        let found = call(&core, "establishments_nearby", serde_json::json!({"query": "Huế"})).unwrap();
+        let found = call(
+            &core,
+            "establishments_nearby",
+            serde_json::json!({"query": "Huế"}),
+        )
+        .unwrap();
         assert_eq!(found, serde_json::json!([]));
     }
 }

@@ -290,7 +290,10 @@ impl FieldCore {
 
     fn require_user(&self) -> FieldResult<Session> {
         self.session()?.ok_or_else(|| {
-            FieldError::new(code::NOT_SIGNED_IN, "nobody has signed in on this phone yet")
+            FieldError::new(
+                code::NOT_SIGNED_IN,
+                "nobody has signed in on this phone yet",
+            )
         })
     }
 
@@ -300,7 +303,10 @@ impl FieldCore {
             .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
         let refresh = opt_s(tokens, "refresh_token")
             .ok_or_else(|| FieldError::new(code::SERVER, "no refresh_token in the answer"))?;
-        let ttl = tokens.get("expires_in").and_then(Value::as_i64).unwrap_or(0);
+        let ttl = tokens
+            .get("expires_in")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         let exp = Utc::now().timestamp() + ttl;
         self.tx(|c| {
             diesel::update(s::session.find(1))
@@ -407,7 +413,8 @@ impl FieldCore {
     /// the server's data, and the previous user's outbox stays on the phone unsent.
     pub fn sign_in(&self, input: SignIn) -> FieldResult<SignInResult> {
         let base = self.base_url()?;
-        let body = serde_json::to_vec(&json!({"username": input.username, "password": input.password}))?;
+        let body =
+            serde_json::to_vec(&json!({"username": input.username, "password": input.password}))?;
         let r = self.http.send(
             &base,
             &Request {
@@ -426,7 +433,12 @@ impl FieldCore {
                     "wrong username or password",
                 ))
             }
-            _ => return Err(FieldError::new(code::SERVER, format!("sign-in: {}", r.reason()))),
+            _ => {
+                return Err(FieldError::new(
+                    code::SERVER,
+                    format!("sign-in: {}", r.reason()),
+                ))
+            }
         }
         let tokens = r.json()?;
         let access = opt_s(&tokens, "access_token")
@@ -442,7 +454,10 @@ impl FieldCore {
             },
         )?;
         if me.status != 200 {
-            return Err(FieldError::new(code::SERVER, format!("/me: {}", me.reason())));
+            return Err(FieldError::new(
+                code::SERVER,
+                format!("/me: {}", me.reason()),
+            ));
         }
         let user: UserInfo = serde_json::from_slice(&me.body)
             .map_err(|e| FieldError::new(code::SERVER, format!("/me: {e}")))?;
@@ -522,7 +537,9 @@ impl FieldCore {
                 other += 1;
             }
         }
-        let needs = sess.as_ref().is_some_and(|s| s.needs_sign_in != 0 || s.refresh_token.is_none());
+        let needs = sess
+            .as_ref()
+            .is_some_and(|s| s.needs_sign_in != 0 || s.refresh_token.is_none());
         let message = if needs {
             Some(format!(
                 "sign in again to send {pending} waiting visit(s); nothing recorded is lost"
@@ -577,7 +594,11 @@ impl FieldCore {
             attempts: v.attempts,
             last_error: v.last_error.clone(),
             distance_m: v.distance_m,
-            photos: self.photos_of(c, &v.id)?.iter().map(PhotoRow::item).collect(),
+            photos: self
+                .photos_of(c, &v.id)?
+                .iter()
+                .map(PhotoRow::item)
+                .collect(),
         })
     }
 
@@ -718,7 +739,9 @@ impl FieldCore {
         ) {
             Ok(r) => r,
             Err(e) => {
-                let next = sending.next(VisitEvent::Transient).unwrap_or(VisitStatus::Queued);
+                let next = sending
+                    .next(VisitEvent::Transient)
+                    .unwrap_or(VisitStatus::Queued);
                 self.set_visit(&item.id, next, None, Some(e.message.clone()), false)?;
                 return Err(e);
             }
@@ -764,7 +787,13 @@ impl FieldCore {
                 }
                 continue;
             }
-            self.set_photo(&p.id, PhotoStatus::Sending, None, p.last_error.clone(), true)?;
+            self.set_photo(
+                &p.id,
+                PhotoStatus::Sending,
+                None,
+                p.last_error.clone(),
+                true,
+            )?;
             let bytes = match std::fs::read(self.dir.join(PHOTO_DIR).join(&p.file_name)) {
                 Ok(b) => b,
                 Err(e) => {
@@ -791,7 +820,13 @@ impl FieldCore {
             ) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.set_photo(&p.id, PhotoStatus::Queued, None, Some(e.message.clone()), false)?;
+                    self.set_photo(
+                        &p.id,
+                        PhotoStatus::Queued,
+                        None,
+                        Some(e.message.clone()),
+                        false,
+                    )?;
                     return Err(e);
                 }
             };
@@ -802,7 +837,13 @@ impl FieldCore {
                     } else {
                         report.photos_replayed += 1;
                     }
-                    self.set_photo(&p.id, PhotoStatus::Done, Some(i32::from(r.status)), None, false)?;
+                    self.set_photo(
+                        &p.id,
+                        PhotoStatus::Done,
+                        Some(i32::from(r.status)),
+                        None,
+                        false,
+                    )?;
                 }
                 409 => {
                     report.conflicts += 1;
@@ -829,7 +870,10 @@ impl FieldCore {
             use schema::visits::dsl as v;
             self.tx(|c| {
                 diesel::update(v::visits.find(visit))
-                    .set((v::status.eq(next.as_str()), v::last_error.eq(None::<String>)))
+                    .set((
+                        v::status.eq(next.as_str()),
+                        v::last_error.eq(None::<String>),
+                    ))
                     .execute(c)?;
                 Ok(())
             })?;
@@ -862,10 +906,16 @@ impl FieldCore {
                 continue;
             }
             if r.status != 200 {
-                return Err(FieldError::new(code::SERVER, format!("sync: {}", r.reason())));
+                return Err(FieldError::new(
+                    code::SERVER,
+                    format!("sync: {}", r.reason()),
+                ));
             }
             let page = r.json()?;
-            let has_more = page.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            let has_more = page
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             self.tx(|c| apply_page(c, &page, report))?;
             report.pulled_pages += 1;
             report.cursor = opt_s(&page, "cursor");
@@ -873,7 +923,10 @@ impl FieldCore {
                 return Ok(());
             }
         }
-        Err(FieldError::new(code::SERVER, "sync did not finish after 10000 pages"))
+        Err(FieldError::new(
+            code::SERVER,
+            "sync did not finish after 10000 pages",
+        ))
     }
 
     // ------------------------------------------------------------------------------------------
@@ -900,7 +953,11 @@ impl FieldCore {
                 let ids: Vec<String> = v
                     .get("establishment_ids")
                     .and_then(Value::as_array)
-                    .map(|x| x.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+                    .map(|x| {
+                        x.iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let mut ests = Vec::new();
                 for id in &ids {
@@ -959,7 +1016,11 @@ impl FieldCore {
         let words: Vec<String> = fold(q.query.as_deref().unwrap_or(""))
             .split(' ')
             .filter(|w| !w.is_empty())
-            .map(|w| w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+            .map(|w| {
+                w.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            })
             .collect();
         let bodies: Vec<String> = self.db(|c| {
             use schema::establishments::dsl as e;
@@ -990,7 +1051,11 @@ impl FieldCore {
         let body: String = self
             .db(|c| {
                 use schema::establishments::dsl as e;
-                Ok(e::establishments.find(&key).select(e::body).first(c).optional()?)
+                Ok(e::establishments
+                    .find(&key)
+                    .select(e::body)
+                    .first(c)
+                    .optional()?)
             })?
             .ok_or_else(|| FieldError::not_found("establishment"))?;
         let assignments: Vec<String> = self.db(|c| {
@@ -1028,7 +1093,9 @@ impl FieldCore {
                 .filter(v::establishment_id.eq(&key))
                 .order(v::created_at.desc())
                 .load(c)?;
-            rows.iter().map(|r| self.outbox_item(c, r)).collect::<FieldResult<Vec<_>>>()
+            rows.iter()
+                .map(|r| self.outbox_item(c, r))
+                .collect::<FieldResult<Vec<_>>>()
         })?;
         Ok(EstablishmentCard {
             establishment: serde_json::from_str(&body)?,
@@ -1089,7 +1156,11 @@ impl FieldCore {
         let raw: String = self
             .db(|c| {
                 use schema::visits::dsl as v;
-                Ok(v::visits.find(id.to_string()).select(v::draft).first(c).optional()?)
+                Ok(v::visits
+                    .find(id.to_string())
+                    .select(v::draft)
+                    .first(c)
+                    .optional()?)
             })?
             .ok_or_else(|| FieldError::not_found("visit"))?;
         Ok(serde_json::from_str(&raw)?)
@@ -1134,7 +1205,11 @@ impl FieldCore {
             let body: String = self
                 .db(|c| {
                     use schema::assignments::dsl as x;
-                    Ok(x::assignments.find(a.to_string()).select(x::body).first(c).optional()?)
+                    Ok(x::assignments
+                        .find(a.to_string())
+                        .select(x::body)
+                        .first(c)
+                        .optional()?)
                 })?
                 .ok_or_else(|| FieldError::not_found("assignment").with_field("assignment_id"))?;
             let v: Value = serde_json::from_str(&body)?;
@@ -1143,7 +1218,10 @@ impl FieldCore {
                 .and_then(Value::as_array)
                 .is_some_and(|x| x.iter().any(|i| i.as_str() == Some(est.as_str())));
             if !listed {
-                return Err(bad("assignment_id", "the establishment is not part of this assignment"));
+                return Err(bad(
+                    "assignment_id",
+                    "the establishment is not part of this assignment",
+                ));
             }
             if team.is_none() {
                 team = Uuid::parse_str(&s(&v, "team_id")).ok();
@@ -1301,7 +1379,10 @@ impl FieldCore {
             .map_err(|e| e.with_prefix("original"))?
             .to_hex();
         if p.bytes.is_empty() || p.bytes.len() > MAX_PHOTO_BYTES {
-            return Err(bad("data", format!("a photo is 1 to {MAX_PHOTO_BYTES} bytes")));
+            return Err(bad(
+                "data",
+                format!("a photo is 1 to {MAX_PHOTO_BYTES} bytes"),
+            ));
         }
         let mime = p.mime.unwrap_or_else(|| "image/jpeg".into());
         let ext = match mime.as_str() {
@@ -1310,7 +1391,10 @@ impl FieldCore {
             _ => return Err(bad("mime", "image/jpeg or image/png")),
         };
         if d.photo_ids.len() >= MAX_PHOTOS_PER_VISIT {
-            return Err(bad("photo_ids", format!("at most {MAX_PHOTOS_PER_VISIT} photos per visit")));
+            return Err(bad(
+                "photo_ids",
+                format!("at most {MAX_PHOTOS_PER_VISIT} photos per visit"),
+            ));
         }
         let id = p.id.unwrap_or_else(Uuid::now_v7);
         if d.photo_ids.contains(&id) {
@@ -1344,8 +1428,9 @@ impl FieldCore {
     /// `visit_add_photo` command: the processed photo by path or base64.
     pub fn visit_add_photo(&self, a: VisitAddPhoto) -> FieldResult<PhotoItem> {
         let bytes = match (&a.path, &a.data_base64) {
-            (Some(p), None) => std::fs::read(p)
-                .map_err(|e| bad("path", format!("cannot read the photo: {e}")))?,
+            (Some(p), None) => {
+                std::fs::read(p).map_err(|e| bad("path", format!("cannot read the photo: {e}")))?
+            }
             (None, Some(b)) => base64::engine::general_purpose::STANDARD
                 .decode(b.trim())
                 .map_err(|_| bad("data_base64", "not valid base64"))?,
@@ -1414,8 +1499,11 @@ impl FieldCore {
 
 fn validate_settings(s: &Settings) -> FieldResult<()> {
     let url = s.server_url.trim();
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(bad("server_url", "must start with https:// (or http:// for a local server)"));
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(bad(
+            "server_url",
+            "must start with https:// (or http:// for a local server)",
+        ));
     }
     if !(s.gps_warning_radius_m.is_finite() && (5.0..=10_000.0).contains(&s.gps_warning_radius_m)) {
         return Err(bad("gps_warning_radius_m", "between 5 and 10000 m"));
@@ -1435,7 +1523,10 @@ fn team_visit(v: &Value) -> TeamVisit {
         establishment_id: s(v, "establishment_id"),
         review_status: s(v, "review_status"),
         review_comment: opt_s(v, "review_comment"),
-        evidence_pending: v.get("evidence_pending").and_then(Value::as_bool).unwrap_or(false),
+        evidence_pending: v
+            .get("evidence_pending")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         started_at: opt_s(v, "started_at"),
         outcome: opt_s(v, "outcome"),
     }
@@ -1443,7 +1534,12 @@ fn team_visit(v: &Value) -> TeamVisit {
 
 /// Applies one page of `GET /sync` (one transaction, cursor included).
 fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -> FieldResult<()> {
-    let list = |k: &str| page.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |k: &str| {
+        page.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     for a in list("assignments") {
         use schema::assignments::dsl as x;
         diesel::replace_into(x::assignments)
@@ -1468,11 +1564,18 @@ fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -
     for e in list("establishments") {
         use schema::establishments::dsl as x;
         let key = fold(
-            &["name", "address", "owner_name", "licence_no", "business_reg_no", "phone"]
-                .iter()
-                .map(|k| s(&e, k))
-                .collect::<Vec<_>>()
-                .join(" "),
+            &[
+                "name",
+                "address",
+                "owner_name",
+                "licence_no",
+                "business_reg_no",
+                "phone",
+            ]
+            .iter()
+            .map(|k| s(&e, k))
+            .collect::<Vec<_>>()
+            .join(" "),
         );
         let loc = e.get("location").filter(|l| !l.is_null());
         diesel::replace_into(x::establishments)

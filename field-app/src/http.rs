@@ -99,7 +99,9 @@ impl Transport {
 
     fn once(&self, base: &str, r: &Request<'_>) -> Result<Response, String> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut req = self.client.request(r.method.clone(), format!("{base}{}", r.path));
+        let mut req = self
+            .client
+            .request(r.method.clone(), format!("{base}{}", r.path));
         if let Some(t) = r.token {
             req = req.bearer_auth(t);
         }
@@ -112,7 +114,9 @@ impl Transport {
         let res = req.send().map_err(|e| format!("{e}"))?;
         let status = res.status().as_u16();
         // Read the whole body: a connection cut mid-answer is an error, never half an answer.
-        let body = res.bytes().map_err(|e| format!("reading the answer: {e}"))?;
+        let body = res
+            .bytes()
+            .map_err(|e| format!("reading the answer: {e}"))?;
         Ok(Response {
             status,
             body: body.to_vec(),

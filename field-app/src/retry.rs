@@ -46,7 +46,9 @@ impl RetryPolicy {
 
     /// The longest total time spent waiting between the attempts of one step.
     pub fn max_total_wait(&self) -> Duration {
-        (0..self.max_attempts.max(1) - 1).map(|a| self.ceiling(a)).sum()
+        (0..self.max_attempts.max(1) - 1)
+            .map(|a| self.ceiling(a))
+            .sum()
     }
 }
 

@@ -156,7 +156,11 @@ pub fn kv_get<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-pub fn kv_set<T: serde::Serialize>(c: &mut SqliteConnection, key: &str, value: &T) -> FieldResult<()> {
+pub fn kv_set<T: serde::Serialize>(
+    c: &mut SqliteConnection,
+    key: &str,
+    value: &T,
+) -> FieldResult<()> {
     use schema::kv::dsl as k;
     let v = serde_json::to_string(value)?;
     diesel::replace_into(k::kv)
