@@ -518,3 +518,176 @@ fn expired_token_refreshes_revoked_session_needs_sign_in_and_keeps_the_outbox() 
     assert_eq!(core.status().unwrap().pending, 0);
     assert_on_server(&srv, &token, &rec2);
 }
+
+#[test]
+fn the_leaders_work_reaches_the_phone_and_revocations_remove_it() {
+    let srv = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path(), &srv.base);
+    sign_in(&core, INSPECTOR);
+    assert!(core.sync_now().unwrap().ok);
+    let today = doi178_field::shared::time::vietnam_date(Utc::now());
+    // What the phone lists for today is what the server has released for the team today.
+    let team = team_of(&core);
+    let (leader, _) = srv.login("doitruong.hue");
+    let (s, list) = srv.get(
+        &format!("/api/v1/assignments?team={team}&status=released&limit=500"),
+        &leader,
+    );
+    assert_eq!(s, 200, "{list}");
+    let mut want: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["window_start"].as_str().unwrap() <= today.to_string().as_str()
+                && a["window_end"].as_str().unwrap() >= today.to_string().as_str()
+        })
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    let mut got: Vec<String> = core
+        .assignments_today(None)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+
+    // The leader plans and releases an assignment for today.
+    let ests: Vec<EstablishmentSummary> = core
+        .establishments_nearby(NearbyQuery {
+            lat: None,
+            lon: None,
+            query: None,
+            limit: Some(500),
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|e| core.checklist(e.id.parse().unwrap()).is_ok())
+        .take(2)
+        .collect();
+    let (s, a) = srv.post(
+        "/api/v1/assignments",
+        &leader,
+        &serde_json::json!({
+            "team_id": team, "kind": "unannounced", "window_start": today, "window_end": today,
+            "establishment_ids": [ests[0].id, ests[1].id], "note": "Kiểm tra đột xuất"
+        }),
+    );
+    assert_eq!(s, 201, "{a}");
+    let aid = a["id"].as_str().unwrap().to_string();
+    let (s, _) = srv.post(
+        &format!("/api/v1/assignments/{aid}/release"),
+        &leader,
+        &Value::Null,
+    );
+    assert_eq!(s, 200);
+    let r = core.sync_now().unwrap();
+    assert!(r.ok && r.pulled_assignments >= 1, "{r:?}");
+    let card = core
+        .assignments_today(None)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == aid)
+        .expect("the released assignment is on the phone");
+    assert_eq!(card.establishments.len(), 2);
+    assert_eq!(card.note.as_deref(), Some("Kiểm tra đột xuất"));
+
+    // A visit for it, reviewed by the leader with a comment.
+    let est: Uuid = ests[0].id.parse().unwrap();
+    let d = core
+        .visit_start(VisitStart {
+            establishment_id: est,
+            assignment_id: Some(aid.parse().unwrap()),
+            team_id: None,
+            id: None,
+            started_at: Some(Utc::now() - Duration::minutes(30)),
+        })
+        .unwrap();
+    assert_eq!(d.id.get_version_num(), 7);
+    // Submitting without an outcome is refused by the shared rules, naming the field.
+    let e = core
+        .visit_submit(VisitSubmit {
+            id: d.id,
+            ended_at: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("outcome"));
+    core.visit_update(VisitUpdate {
+        id: d.id,
+        outcome: Some(Outcome::ViolationsFound),
+        violations: Some(vec![ViolationInput {
+            code: "ND282_D23_K2".into(),
+            description: "Không có danh sách nhân viên".into(),
+            legal_basis: "Khoản 2 Điều 23 Nghị định 282/2025/NĐ-CP".into(),
+            proposed_fine_vnd: 5_000_000,
+        }]),
+        ..Default::default()
+    })
+    .unwrap();
+    let e = core
+        .visit_submit(VisitSubmit {
+            id: d.id,
+            ended_at: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("minutes_no"), "{e:?}");
+    core.visit_update(VisitUpdate {
+        id: d.id,
+        minutes_no: Some("7/BB-ĐKT".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    core.visit_submit(VisitSubmit {
+        id: d.id,
+        ended_at: None,
+    })
+    .unwrap();
+    let e = core
+        .visit_update(VisitUpdate {
+            id: d.id,
+            notes: Some("late".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.code, "not_editable");
+    let visited = &core.assignments_today(None).unwrap();
+    let card = visited.iter().find(|c| c.id == aid).unwrap();
+    assert_eq!(card.visited, vec![est.to_string()]);
+    let r = core.sync_now().unwrap();
+    assert!(r.ok && r.visits_created == 1, "{r:?}");
+    let (s, v) = srv.post(
+        &format!("/api/v1/visits/{}/review", d.id),
+        &leader,
+        &serde_json::json!({"decision": "correction_requested", "comment": "Bổ sung ảnh biển hiệu"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    // The leader cancels the assignment.
+    let (s, _) = srv.post(
+        &format!("/api/v1/assignments/{aid}/cancel"),
+        &leader,
+        &Value::Null,
+    );
+    assert_eq!(s, 200);
+    let r = core.sync_now().unwrap();
+    assert!(r.ok, "{r:?}");
+    assert!(r.revoked_assignments >= 1, "{r:?}");
+    assert!(core
+        .assignments_today(None)
+        .unwrap()
+        .iter()
+        .all(|c| c.id != aid));
+    let card = core.establishment(est).unwrap();
+    let tv = card
+        .team_visits
+        .iter()
+        .find(|v| v.id == d.id.to_string())
+        .unwrap();
+    assert_eq!(tv.review_status, "correction_requested");
+    assert_eq!(tv.review_comment.as_deref(), Some("Bổ sung ảnh biển hiệu"));
+    assert!(card.assignments.is_empty());
+    assert_eq!(card.local_visits.len(), 1);
+    assert_eq!(card.local_visits[0].status, VisitStatus::Done);
+}

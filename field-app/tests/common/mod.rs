@@ -183,6 +183,23 @@ impl Server {
         )
     }
 
+    /// POST JSON as `token`: (status, JSON or Null).
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let bytes = r.bytes().unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     pub fn get_bytes(&self, path: &str, token: &str) -> (u16, Vec<u8>) {
         let r = self
             .http
