@@ -155,3 +155,89 @@ impl Transport {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A server that answers `answer` (then closes) to every connection, for `n` connections.
+    fn fake(answer: &'static [u8], n: usize) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for s in l.incoming().take(n) {
+                let mut s = s.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(answer);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    fn transport() -> Transport {
+        Transport::new(
+            RetryPolicy {
+                max_attempts: 3,
+                base_ms: 1,
+                cap_ms: 5,
+            },
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    }
+
+    fn get(path: &str) -> Request<'_> {
+        Request {
+            method: Method::GET,
+            path,
+            token: None,
+            headers: vec![],
+            body: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_cut_short_is_retried_then_offline() {
+        // Promises 1000 bytes, sends 12, closes.
+        let base = fake(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"cursor\":\"1",
+            3,
+        );
+        let t = transport();
+        let e = t.send(&base, &get("/api/v1/sync")).unwrap_err();
+        assert_eq!(e.code, code::OFFLINE, "{e:?}");
+        assert_eq!(t.requests(), 3, "bounded: max_attempts requests");
+    }
+
+    #[test]
+    fn a_connection_closed_before_any_byte_and_5xx_are_transient() {
+        let base = fake(b"", 3);
+        let t = transport();
+        assert_eq!(t.send(&base, &get("/x")).unwrap_err().code, code::OFFLINE);
+        let base = fake(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+            3,
+        );
+        let t = transport();
+        assert_eq!(t.send(&base, &get("/x")).unwrap_err().code, code::OFFLINE);
+        assert_eq!(t.requests(), 3);
+    }
+
+    #[test]
+    fn a_4xx_is_returned_at_once() {
+        let base = fake(
+            b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: 45\r\n\r\n{\"code\":\"invalid\",\"field\":\"x\",\"message\":\"no\"}",
+            1,
+        );
+        let t = transport();
+        let r = t.send(&base, &get("/x")).unwrap();
+        assert_eq!(r.status, 422);
+        assert_eq!(r.problem_code().as_deref(), Some("invalid"));
+        assert!(r.reason().contains("field=x"), "{}", r.reason());
+        assert_eq!(t.requests(), 1);
+    }
+}
