@@ -412,6 +412,9 @@ impl FieldCore {
     /// Signs in. The same user as before resumes the outbox; another user gets a fresh copy of
     /// the server's data, and the previous user's outbox stays on the phone unsent.
     pub fn sign_in(&self, input: SignIn) -> FieldResult<SignInResult> {
+        // Never switch accounts in the middle of a push (its requests would go out under the
+        // new account's token).
+        let _guard = lock(&self.sync_lock);
         let base = self.base_url()?;
         let body =
             serde_json::to_vec(&json!({"username": input.username, "password": input.password}))?;

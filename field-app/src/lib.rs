@@ -10,6 +10,11 @@
 
 pub use doi178_shared as shared;
 
+// INTEGRATION POINT (photo pipeline): the `photo` module lives in src/photo/ on another branch;
+// add `pub mod photo;` here when it is merged. It hands each processed photo to
+// `FieldCore::add_processed_photo(visit_id, ProcessedPhoto { bytes, original_sha256, sha256, .. })`
+// (or the UI calls the `visit_add_photo` command with a path or base64), and reads its long edge
+// and JPEG quality from `FieldCore::settings_get()` (`photo_long_edge`, `photo_quality`).
 pub mod commands;
 mod core;
 pub mod error;

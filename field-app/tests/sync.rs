@@ -493,13 +493,16 @@ fn expired_token_refreshes_revoked_session_needs_sign_in_and_keeps_the_outbox() 
             .count()
             == 2
     );
+    // Work goes on meanwhile: a visit recorded while the session is closed joins the outbox.
+    let rec3 = record_visits(&core, 1, 1, 6);
+    assert_eq!(core.status().unwrap().pending, 3);
     // Still needs sign-in without asking the server again.
     let again = core.sync_now().unwrap();
     assert!(again.needs_sign_in && again.requests == 0, "{again:?}");
 
     // Another account on the same phone: the inspector's outbox is not pushed under it.
     let other = sign_in(&core, "doitruong.hue");
-    assert_eq!(other.other_users_outbox, 2);
+    assert_eq!(other.other_users_outbox, 3);
     assert!(other.warning.is_some());
     let report = core.sync_now().unwrap();
     assert!(report.ok, "{report:?}");
@@ -514,9 +517,10 @@ fn expired_token_refreshes_revoked_session_needs_sign_in_and_keeps_the_outbox() 
     assert_eq!(back.other_users_outbox, 0);
     let report = core.sync_now().unwrap();
     assert!(report.ok, "{report:?}");
-    assert_eq!((report.visits_created, report.photos_created), (2, 2));
+    assert_eq!((report.visits_created, report.photos_created), (3, 3));
     assert_eq!(core.status().unwrap().pending, 0);
     assert_on_server(&srv, &token, &rec2);
+    assert_on_server(&srv, &token, &rec3);
 }
 
 #[test]

@@ -40,7 +40,21 @@ pub fn server_bin() -> PathBuf {
 fn template() -> &'static PathBuf {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("doi178-field-tpl-{}", std::process::id()));
+        // Kept beside the server binary, per build of it, and reused by later runs.
+        let bin = server_bin();
+        let meta = std::fs::metadata(&bin).unwrap();
+        let stamp = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let root = bin.parent().unwrap().join("doi178-field-templates");
+        let ready = root.join(format!("demo-{}-{stamp}", meta.len()));
+        if ready.join("ready").is_file() {
+            return ready;
+        }
+        let dir = root.join(format!("build-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("doi178.sqlite");
@@ -58,13 +72,27 @@ fn template() -> &'static PathBuf {
             "demo failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        dir
+        std::fs::write(dir.join("ready"), b"ok").unwrap();
+        // Older templates (earlier server builds) are of no use any more.
+        for e in std::fs::read_dir(&root).unwrap().flatten() {
+            if e.path() != dir && e.file_name().to_string_lossy().starts_with("demo-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        if std::fs::rename(&dir, &ready).is_err() {
+            // Another test process finished first: use its copy.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        ready
     })
 }
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.file_name() == "ready" {
+            continue;
+        }
         let target = to.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
             copy_dir(&e.path(), &target);
