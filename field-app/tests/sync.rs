@@ -392,6 +392,130 @@ fn killed_between_recording_and_sync() {
         assert_eq!(s, 200);
         assert_eq!(v["evidence_pending"], false);
     }
+
+    // Killed after the server stored a visit and its photo but before the phone recorded the
+    // answers: the requests were still `sending`. They go again and the server replays (200).
+    drop(core);
+    {
+        use diesel::prelude::*;
+        let mut c =
+            SqliteConnection::establish(dir.path().join("field.sqlite").to_str().unwrap()).unwrap();
+        diesel::sql_query(
+            "UPDATE visits SET status = 'sending', server_status = NULL WHERE id = ?",
+        )
+        .bind::<diesel::sql_types::Text, _>(&ids[0])
+        .execute(&mut c)
+        .unwrap();
+        diesel::sql_query("UPDATE photos SET status = 'sending' WHERE visit_id = ?")
+            .bind::<diesel::sql_types::Text, _>(&ids[0])
+            .execute(&mut c)
+            .unwrap();
+    }
+    let core = open(dir.path(), &srv.base);
+    assert_eq!(core.outbox().unwrap()[0].status, VisitStatus::Queued);
+    let report = core.sync_now().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(
+        (report.visits_created, report.visits_replayed),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(
+        (report.photos_created, report.photos_replayed),
+        (0, 1),
+        "{report:?}"
+    );
+    let item = &core.outbox().unwrap()[0];
+    assert_eq!(
+        (item.status, item.server_status),
+        (VisitStatus::Done, Some(200))
+    );
+    let (_, v) = srv.get(&format!("/api/v1/visits/{}", ids[0]), &token);
+    assert_eq!(v["revisions"].as_array().unwrap().len(), 1, "stored once");
+}
+
+#[test]
+fn the_command_surface_records_and_syncs_a_visit() {
+    use base64::Engine;
+    use doi178_field::commands::{call, COMMANDS};
+    use serde_json::json;
+    let srv = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path(), &srv.base);
+    let c = |name: &str, args: Value| {
+        assert!(COMMANDS.contains(&name), "{name}");
+        call(&core, name, args).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    };
+    let e = call(
+        &core,
+        "sign_in",
+        json!({"username": INSPECTOR, "password": "wrong"}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "invalid_credentials");
+    let who = c(
+        "sign_in",
+        json!({"username": INSPECTOR, "password": PASSWORD}),
+    );
+    assert_eq!(who["user"]["username"], INSPECTOR);
+    assert_eq!(c("sync_now", Value::Null)["ok"], true);
+    let list = c(
+        "establishments_nearby",
+        json!({"lat": 16.4637, "lon": 107.5909, "limit": 5}),
+    );
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    let est = list
+        .iter()
+        .find(|e| call(&core, "checklist", json!({"id": e["id"]})).is_ok())
+        .unwrap()
+        .clone();
+    let checklist = c("checklist", json!({"id": est["id"]}));
+    assert!(checklist["version"].as_u64().unwrap() >= 1);
+    let card = c("establishment", json!({"id": est["id"]}));
+    assert_eq!(card["establishment"]["id"], est["id"]);
+    let draft = c("visit_start", json!({"establishment_id": est["id"]}));
+    let id = draft["id"].clone();
+    assert_eq!(draft["template_id"], checklist["template_id"]);
+    let gps = c(
+        "visit_gps",
+        json!({"id": id, "lat": est["lat"], "lon": est["lon"], "accuracy_m": 6.5}),
+    );
+    assert!(
+        gps["distance_m"].as_f64().unwrap() < 1.0 && gps["warning"].is_null(),
+        "{gps}"
+    );
+    let item = &checklist["items"][0]["code"];
+    c(
+        "visit_update",
+        json!({"id": id, "outcome": "no_violation", "answers": [{"item": item, "result": "pass"}], "notes": "Đủ điều kiện"}),
+    );
+    let bytes = jpeg(77);
+    let photo = c(
+        "visit_add_photo",
+        json!({"visit_id": id, "data_base64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+               "original_sha256": sha_hex(b"camera"), "sha256": sha_hex(&bytes)}),
+    );
+    assert_eq!(photo["status"], "queued");
+    let bad = call(
+        &core,
+        "visit_add_photo",
+        json!({"visit_id": id, "data_base64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+               "original_sha256": sha_hex(b"camera"), "sha256": sha_hex(b"other")}),
+    )
+    .unwrap_err();
+    assert_eq!(bad.field.as_deref(), Some("sha256"));
+    let queued = c("visit_submit", json!({"id": id}));
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(c("status", Value::Null)["pending"], 1);
+    let report = c("sync_now", json!({}));
+    assert_eq!(report["visits_created"], 1, "{report}");
+    assert_eq!(report["photos_created"], 1, "{report}");
+    let outbox = c("outbox", Value::Null);
+    assert_eq!(outbox[0]["status"], "done");
+    assert_eq!(outbox[0]["photos"][0]["status"], "done");
+    assert_eq!(c("settings_get", Value::Null)["photo_long_edge"], 1600);
+    let _ = c("assignments_today", json!({}));
 }
 
 fn session_row(dir: &std::path::Path) -> (String, String, i64) {
