@@ -1,0 +1,1628 @@
+//! [`FieldCore`]: the store, the session, pull and push sync, queries and visit capture.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use doi178_shared::geo::{haversine_m, GpsFix, GpsInput};
+use doi178_shared::photo::{Sha256Digest, MAX_PHOTOS_PER_VISIT, MAX_PHOTO_BYTES};
+use doi178_shared::text::fold;
+use doi178_shared::time::vietnam_date;
+use doi178_shared::visit::{VisitInput, VisitRecord};
+use doi178_shared::DomainError;
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::error::{code, FieldError, FieldResult};
+use crate::http::{Request, Response, Transport};
+use crate::outbox::{PhotoStatus, VisitEvent, VisitStatus};
+use crate::retry::RetryPolicy;
+use crate::store::{self, schema};
+use crate::types::*;
+
+/// Tuning that is not a user setting (tests use short retries).
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub retry: RetryPolicy,
+    /// Timeout of one HTTP request.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+const KEY_SETTINGS: &str = "settings";
+const KEY_CURSOR: &str = "sync_cursor";
+const KEY_LAST_SYNC: &str = "last_sync_at";
+const KEY_LAST_ERROR: &str = "last_sync_error";
+/// Refresh the access token when it has less than this many seconds left.
+const ACCESS_MARGIN_S: i64 = 30;
+const PHOTO_DIR: &str = "photos";
+
+#[derive(Queryable, Debug, Clone)]
+struct Session {
+    _id: i32,
+    user_id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    teams_json: String,
+    access_token: Option<String>,
+    access_expires_at: i64,
+    refresh_token: Option<String>,
+    needs_sign_in: i32,
+}
+
+impl Session {
+    fn user(&self) -> FieldResult<UserInfo> {
+        Ok(UserInfo {
+            id: Uuid::parse_str(&self.user_id).map_err(FieldError::store)?,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role.clone(),
+            teams: serde_json::from_str(&self.teams_json)?,
+        })
+    }
+}
+
+#[derive(Queryable, Debug, Clone)]
+struct VisitRow {
+    id: String,
+    owner_user_id: String,
+    establishment_id: String,
+    status: String,
+    _draft: String,
+    input: Option<String>,
+    _digest: Option<String>,
+    distance_m: Option<f64>,
+    created_at: String,
+    submitted_at: Option<String>,
+    acknowledged_at: Option<String>,
+    server_status: Option<i32>,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+#[derive(Queryable, Debug, Clone)]
+struct PhotoRow {
+    id: String,
+    _visit_id: String,
+    _seq: i32,
+    file_name: String,
+    mime: String,
+    original_sha256: String,
+    sha256: String,
+    size_bytes: i64,
+    taken_at: Option<String>,
+    status: String,
+    server_status: Option<i32>,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+impl PhotoRow {
+    fn item(&self) -> PhotoItem {
+        PhotoItem {
+            id: self.id.clone(),
+            status: PhotoStatus::parse(&self.status).unwrap_or(PhotoStatus::Failed),
+            sha256: self.sha256.clone(),
+            original_sha256: self.original_sha256.clone(),
+            size_bytes: self.size_bytes,
+            server_status: self.server_status,
+            attempts: self.attempts,
+            last_error: self.last_error.clone(),
+        }
+    }
+}
+
+/// A photo already processed by the photo pipeline (integration point for `crate::photo`): the
+/// bytes to upload, the SHA-256 of the original camera file and of these bytes.
+#[derive(Debug, Clone)]
+pub struct ProcessedPhoto {
+    pub id: Option<Uuid>,
+    pub bytes: Vec<u8>,
+    pub original_sha256: String,
+    pub sha256: String,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub mime: Option<String>,
+}
+
+pub struct FieldCore {
+    dir: PathBuf,
+    conn: Mutex<SqliteConnection>,
+    http: Transport,
+    sync_lock: Mutex<()>,
+}
+
+fn now_s() -> String {
+    Utc::now().to_rfc3339()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+fn opt_s(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn summary(body: &str, from: Option<(f64, f64)>) -> FieldResult<EstablishmentSummary> {
+    let v: Value = serde_json::from_str(body)?;
+    let loc = v.get("location").filter(|l| !l.is_null());
+    let lat = loc.and_then(|l| l.get("lat")).and_then(Value::as_f64);
+    let lon = loc.and_then(|l| l.get("lon")).and_then(Value::as_f64);
+    let distance_m = match (from, lat, lon) {
+        (Some((a, b)), Some(la), Some(lo)) => Some(haversine_m(a, b, la, lo)),
+        _ => None,
+    };
+    Ok(EstablishmentSummary {
+        id: s(&v, "id"),
+        name: s(&v, "name"),
+        address: s(&v, "address"),
+        establishment_type: s(&v, "establishment_type"),
+        status: s(&v, "status"),
+        risk: s(&v, "risk"),
+        lat,
+        lon,
+        distance_m,
+    })
+}
+
+fn bad(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(code::INVALID, message).with_field(field)
+}
+
+impl FieldCore {
+    /// Opens the store in `data_dir` (created if needed). `settings`, when given, replace the
+    /// stored ones; otherwise the stored settings (or the defaults) apply.
+    pub fn open(data_dir: impl AsRef<Path>, settings: Option<Settings>) -> FieldResult<Self> {
+        Self::open_with(data_dir, settings, Options::default())
+    }
+
+    pub fn open_with(
+        data_dir: impl AsRef<Path>,
+        settings: Option<Settings>,
+        options: Options,
+    ) -> FieldResult<Self> {
+        let dir = data_dir.as_ref().to_path_buf();
+        let mut conn = store::open(&dir)?;
+        // A request in flight when the app died is sent again (idempotent PUTs).
+        {
+            use schema::photos::dsl as p;
+            use schema::visits::dsl as v;
+            diesel::update(v::visits.filter(v::status.eq(VisitStatus::Sending.as_str())))
+                .set(v::status.eq(VisitStatus::Queued.as_str()))
+                .execute(&mut conn)?;
+            diesel::update(p::photos.filter(p::status.eq(PhotoStatus::Sending.as_str())))
+                .set(p::status.eq(PhotoStatus::Queued.as_str()))
+                .execute(&mut conn)?;
+        }
+        if let Some(s) = settings {
+            validate_settings(&s)?;
+            store::kv_set(&mut conn, KEY_SETTINGS, &s)?;
+        }
+        Ok(Self {
+            dir,
+            conn: Mutex::new(conn),
+            http: Transport::new(options.retry, options.timeout)?,
+            sync_lock: Mutex::new(()),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn db<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> FieldResult<T>) -> FieldResult<T> {
+        let mut c = lock(&self.conn);
+        f(&mut c)
+    }
+
+    fn tx<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> FieldResult<T>) -> FieldResult<T> {
+        let mut c = lock(&self.conn);
+        c.immediate_transaction(f)
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Settings
+    // ------------------------------------------------------------------------------------------
+
+    pub fn settings_get(&self) -> FieldResult<Settings> {
+        Ok(self
+            .db(|c| store::kv_get::<Settings>(c, KEY_SETTINGS))?
+            .unwrap_or_default())
+    }
+
+    pub fn settings_set(&self, patch: SettingsPatch) -> FieldResult<Settings> {
+        self.tx(|c| {
+            let mut s = store::kv_get::<Settings>(c, KEY_SETTINGS)?.unwrap_or_default();
+            if let Some(u) = patch.server_url {
+                s.server_url = u;
+            }
+            if let Some(r) = patch.gps_warning_radius_m {
+                s.gps_warning_radius_m = r;
+            }
+            if let Some(e) = patch.photo_long_edge {
+                s.photo_long_edge = e;
+            }
+            if let Some(q) = patch.photo_quality {
+                s.photo_quality = q;
+            }
+            validate_settings(&s)?;
+            store::kv_set(c, KEY_SETTINGS, &s)?;
+            Ok(s)
+        })
+    }
+
+    fn base_url(&self) -> FieldResult<String> {
+        Ok(self
+            .settings_get()?
+            .server_url
+            .trim()
+            .trim_end_matches('/')
+            .to_string())
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Session
+    // ------------------------------------------------------------------------------------------
+
+    fn session(&self) -> FieldResult<Option<Session>> {
+        use schema::session::dsl as s;
+        self.db(|c| Ok(s::session.find(1).first::<Session>(c).optional()?))
+    }
+
+    fn require_user(&self) -> FieldResult<Session> {
+        self.session()?.ok_or_else(|| {
+            FieldError::new(
+                code::NOT_SIGNED_IN,
+                "nobody has signed in on this phone yet",
+            )
+        })
+    }
+
+    fn store_tokens(&self, tokens: &Value) -> FieldResult<String> {
+        use schema::session::dsl as s;
+        let access = opt_s(tokens, "access_token")
+            .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
+        let refresh = opt_s(tokens, "refresh_token")
+            .ok_or_else(|| FieldError::new(code::SERVER, "no refresh_token in the answer"))?;
+        let ttl = tokens
+            .get("expires_in")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let exp = Utc::now().timestamp() + ttl;
+        self.tx(|c| {
+            diesel::update(s::session.find(1))
+                .set((
+                    s::access_token.eq(&access),
+                    s::refresh_token.eq(&refresh),
+                    s::access_expires_at.eq(exp),
+                    s::needs_sign_in.eq(0),
+                ))
+                .execute(c)?;
+            Ok(())
+        })?;
+        Ok(access)
+    }
+
+    fn mark_needs_sign_in(&self) -> FieldResult<()> {
+        use schema::session::dsl as s;
+        self.tx(|c| {
+            diesel::update(s::session.find(1))
+                .set((
+                    s::needs_sign_in.eq(1),
+                    s::access_token.eq(None::<String>),
+                    s::refresh_token.eq(None::<String>),
+                ))
+                .execute(c)?;
+            Ok(())
+        })
+    }
+
+    /// Exchanges the refresh token; a refusal ends the session (`needs_sign_in`).
+    fn refresh(&self) -> FieldResult<String> {
+        let sess = self.require_user()?;
+        let Some(rt) = sess.refresh_token.filter(|_| sess.needs_sign_in == 0) else {
+            return Err(FieldError::needs_sign_in());
+        };
+        let body = serde_json::to_vec(&json!({ "refresh_token": rt }))?;
+        let r = self.http.send(
+            &self.base_url()?,
+            &Request {
+                method: Method::POST,
+                path: "/api/v1/auth/refresh",
+                token: None,
+                headers: vec![("content-type", "application/json".into())],
+                body: Some(body),
+            },
+        )?;
+        match r.status {
+            200 => self.store_tokens(&r.json()?),
+            401 | 403 => {
+                self.mark_needs_sign_in()?;
+                Err(FieldError::needs_sign_in())
+            }
+            _ => Err(FieldError::new(
+                code::SERVER,
+                format!("refresh: {}", r.reason()),
+            )),
+        }
+    }
+
+    fn access_token(&self) -> FieldResult<String> {
+        let sess = self.require_user()?;
+        if sess.needs_sign_in != 0 || sess.refresh_token.is_none() {
+            return Err(FieldError::needs_sign_in());
+        }
+        match sess.access_token {
+            Some(t) if sess.access_expires_at > Utc::now().timestamp() + ACCESS_MARGIN_S => Ok(t),
+            _ => self.refresh(),
+        }
+    }
+
+    /// A request with the access token; on 401 the token is refreshed once and the request sent
+    /// again.
+    fn authed(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Option<Vec<u8>>,
+    ) -> FieldResult<Response> {
+        let base = self.base_url()?;
+        let token = self.access_token()?;
+        let mut req = Request {
+            method,
+            path,
+            token: Some(&token),
+            headers,
+            body,
+        };
+        let r = self.http.send(&base, &req)?;
+        if r.status != 401 {
+            return Ok(r);
+        }
+        let fresh = self.refresh()?;
+        req.token = Some(&fresh);
+        let r = self.http.send(&base, &req)?;
+        if r.status == 401 {
+            self.mark_needs_sign_in()?;
+            return Err(FieldError::needs_sign_in());
+        }
+        Ok(r)
+    }
+
+    /// Signs in. The same user as before resumes the outbox; another user gets a fresh copy of
+    /// the server's data, and the previous user's outbox stays on the phone unsent.
+    pub fn sign_in(&self, input: SignIn) -> FieldResult<SignInResult> {
+        // Never switch accounts in the middle of a push (its requests would go out under the
+        // new account's token).
+        let _guard = lock(&self.sync_lock);
+        let base = self.base_url()?;
+        let body =
+            serde_json::to_vec(&json!({"username": input.username, "password": input.password}))?;
+        let r = self.http.send(
+            &base,
+            &Request {
+                method: Method::POST,
+                path: "/api/v1/auth/login",
+                token: None,
+                headers: vec![("content-type", "application/json".into())],
+                body: Some(body),
+            },
+        )?;
+        match r.status {
+            200 => {}
+            401 => {
+                return Err(FieldError::new(
+                    code::INVALID_CREDENTIALS,
+                    "wrong username or password",
+                ))
+            }
+            _ => {
+                return Err(FieldError::new(
+                    code::SERVER,
+                    format!("sign-in: {}", r.reason()),
+                ))
+            }
+        }
+        let tokens = r.json()?;
+        let access = opt_s(&tokens, "access_token")
+            .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
+        let me = self.http.send(
+            &base,
+            &Request {
+                method: Method::GET,
+                path: "/api/v1/me",
+                token: Some(&access),
+                headers: vec![],
+                body: None,
+            },
+        )?;
+        if me.status != 200 {
+            return Err(FieldError::new(
+                code::SERVER,
+                format!("/me: {}", me.reason()),
+            ));
+        }
+        let user: UserInfo = serde_json::from_slice(&me.body)
+            .map_err(|e| FieldError::new(code::SERVER, format!("/me: {e}")))?;
+        let user_id = user.id.to_string();
+        let other = self.tx(|c| {
+            use schema::session::dsl as s;
+            use schema::visits::dsl as v;
+            let prev: Option<Session> = s::session.find(1).first(c).optional()?;
+            if prev.as_ref().is_some_and(|p| p.user_id != user_id) {
+                // Another account: what it may see differs, so start the pull over.
+                diesel::delete(schema::assignments::table).execute(c)?;
+                diesel::delete(schema::establishments::table).execute(c)?;
+                diesel::delete(schema::templates::table).execute(c)?;
+                diesel::delete(schema::team_visits::table).execute(c)?;
+                store::kv_delete(c, KEY_CURSOR)?;
+            }
+            diesel::replace_into(s::session)
+                .values((
+                    s::id.eq(1),
+                    s::user_id.eq(&user_id),
+                    s::username.eq(&user.username),
+                    s::display_name.eq(&user.display_name),
+                    s::role.eq(&user.role),
+                    s::teams_json.eq(serde_json::to_string(&user.teams)?),
+                    s::access_token.eq(None::<String>),
+                    s::access_expires_at.eq(0i64),
+                    s::refresh_token.eq(None::<String>),
+                    s::needs_sign_in.eq(0),
+                ))
+                .execute(c)?;
+            let n: i64 = v::visits
+                .filter(v::owner_user_id.ne(&user_id))
+                .filter(v::status.ne(VisitStatus::Done.as_str()))
+                .count()
+                .get_result(c)?;
+            Ok(n as u32)
+        })?;
+        self.store_tokens(&tokens)?;
+        Ok(SignInResult {
+            user,
+            other_users_outbox: other,
+            warning: (other > 0).then(|| {
+                format!("{other} visit(s) on this phone were recorded by another account; they are kept but not sent under this account")
+            }),
+        })
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Status and outbox
+    // ------------------------------------------------------------------------------------------
+
+    pub fn status(&self) -> FieldResult<Status> {
+        let settings = self.settings_get()?;
+        let sess = self.session()?;
+        let (cursor, last_sync_at, last_sync_error) = self.db(|c| {
+            Ok((
+                store::kv_get::<String>(c, KEY_CURSOR)?,
+                store::kv_get::<DateTime<Utc>>(c, KEY_LAST_SYNC)?,
+                store::kv_get::<Option<FieldError>>(c, KEY_LAST_ERROR)?.flatten(),
+            ))
+        })?;
+        let me = sess.as_ref().map(|s| s.user_id.clone()).unwrap_or_default();
+        let rows: Vec<(String, String)> = self.db(|c| {
+            use schema::visits::dsl as v;
+            Ok(v::visits.select((v::owner_user_id, v::status)).load(c)?)
+        })?;
+        let mut by_status = BTreeMap::new();
+        let (mut pending, mut other) = (0u32, 0u32);
+        for (owner, st) in rows {
+            let status = VisitStatus::parse(&st).unwrap_or(VisitStatus::Failed);
+            if owner == me {
+                *by_status.entry(st).or_insert(0u32) += 1;
+                if status.is_pending() {
+                    pending += 1;
+                }
+            } else if status != VisitStatus::Done {
+                other += 1;
+            }
+        }
+        let needs = sess
+            .as_ref()
+            .is_some_and(|s| s.needs_sign_in != 0 || s.refresh_token.is_none());
+        let message = if needs {
+            Some(format!(
+                "sign in again to send {pending} waiting visit(s); nothing recorded is lost"
+            ))
+        } else if other > 0 {
+            Some(format!("{other} visit(s) recorded by another account are kept but not sent under this account"))
+        } else {
+            None
+        };
+        Ok(Status {
+            server_url: settings.server_url,
+            signed_in: sess.is_some() && !needs,
+            needs_sign_in: needs,
+            user: sess.as_ref().map(Session::user).transpose()?,
+            cursor,
+            last_sync_at,
+            last_sync_error,
+            pending,
+            by_status,
+            other_users_outbox: other,
+            message,
+        })
+    }
+
+    fn photos_of(&self, c: &mut SqliteConnection, visit: &str) -> FieldResult<Vec<PhotoRow>> {
+        use schema::photos::dsl as p;
+        Ok(p::photos
+            .filter(p::visit_id.eq(visit))
+            .order(p::seq)
+            .load::<PhotoRow>(c)?)
+    }
+
+    fn outbox_item(&self, c: &mut SqliteConnection, v: &VisitRow) -> FieldResult<OutboxItem> {
+        use schema::establishments::dsl as e;
+        let name = e::establishments
+            .find(&v.establishment_id)
+            .select(e::body)
+            .first::<String>(c)
+            .optional()?
+            .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+            .map(|b| s(&b, "name"));
+        Ok(OutboxItem {
+            visit_id: v.id.clone(),
+            establishment_id: v.establishment_id.clone(),
+            establishment_name: name,
+            status: VisitStatus::parse(&v.status).unwrap_or(VisitStatus::Failed),
+            owner_user_id: v.owner_user_id.clone(),
+            created_at: v.created_at.clone(),
+            submitted_at: v.submitted_at.clone(),
+            acknowledged_at: v.acknowledged_at.clone(),
+            server_status: v.server_status,
+            attempts: v.attempts,
+            last_error: v.last_error.clone(),
+            distance_m: v.distance_m,
+            photos: self
+                .photos_of(c, &v.id)?
+                .iter()
+                .map(PhotoRow::item)
+                .collect(),
+        })
+    }
+
+    /// Every submitted visit on the phone (all accounts), oldest first, with its photos.
+    pub fn outbox(&self) -> FieldResult<Vec<OutboxItem>> {
+        self.db(|c| {
+            use schema::visits::dsl as v;
+            let rows: Vec<VisitRow> = v::visits
+                .filter(v::status.ne(VisitStatus::Draft.as_str()))
+                .order((v::submitted_at, v::id))
+                .load(c)?;
+            rows.iter().map(|r| self.outbox_item(c, r)).collect()
+        })
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Sync
+    // ------------------------------------------------------------------------------------------
+
+    /// Pushes the outbox, then pulls changes. Never loses anything: on any error what was done
+    /// stays done, the rest stays queued, and the report says why it stopped.
+    pub fn sync_now(&self) -> FieldResult<SyncReport> {
+        let _guard = lock(&self.sync_lock);
+        let before = self.http.requests();
+        let mut report = SyncReport::default();
+        let result = self.push(&mut report).and_then(|()| self.pull(&mut report));
+        report.requests = self.http.requests() - before;
+        match result {
+            Ok(()) => {
+                report.ok = true;
+                self.db(|c| {
+                    store::kv_set(c, KEY_LAST_SYNC, &Utc::now())?;
+                    store::kv_set(c, KEY_LAST_ERROR, &None::<FieldError>)
+                })?;
+            }
+            Err(e) if e.is(code::STORE) => return Err(e),
+            Err(e) => {
+                report.needs_sign_in = e.is(code::NEEDS_SIGN_IN);
+                self.db(|c| store::kv_set(c, KEY_LAST_ERROR, &Some(&e)))?;
+                report.error = Some(e);
+            }
+        }
+        Ok(report)
+    }
+
+    fn set_visit(
+        &self,
+        id: &str,
+        status: VisitStatus,
+        server_status: Option<i32>,
+        error: Option<String>,
+        attempt: bool,
+    ) -> FieldResult<()> {
+        use schema::visits::dsl as v;
+        self.tx(|c| {
+            diesel::update(v::visits.find(id))
+                .set((v::status.eq(status.as_str()), v::last_error.eq(error)))
+                .execute(c)?;
+            if attempt {
+                diesel::update(v::visits.find(id))
+                    .set(v::attempts.eq(v::attempts + 1))
+                    .execute(c)?;
+            }
+            if let Some(code) = server_status {
+                diesel::update(v::visits.find(id))
+                    .set((v::server_status.eq(code), v::acknowledged_at.eq(now_s())))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_photo(
+        &self,
+        id: &str,
+        status: PhotoStatus,
+        server_status: Option<i32>,
+        error: Option<String>,
+        attempt: bool,
+    ) -> FieldResult<()> {
+        use schema::photos::dsl as p;
+        self.tx(|c| {
+            diesel::update(p::photos.find(id))
+                .set((
+                    p::status.eq(status.as_str()),
+                    p::last_error.eq(error),
+                    p::server_status.eq(server_status),
+                ))
+                .execute(c)?;
+            if attempt {
+                diesel::update(p::photos.find(id))
+                    .set(p::attempts.eq(p::attempts + 1))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn push(&self, report: &mut SyncReport) -> FieldResult<()> {
+        let me = self.require_user()?.user_id;
+        let items: Vec<VisitRow> = self.db(|c| {
+            use schema::visits::dsl as v;
+            Ok(v::visits
+                .filter(v::owner_user_id.eq(&me))
+                .filter(v::status.eq_any([
+                    VisitStatus::Queued.as_str(),
+                    VisitStatus::Sending.as_str(),
+                    VisitStatus::EvidencePending.as_str(),
+                ]))
+                .order((v::submitted_at, v::id))
+                .load(c)?)
+        })?;
+        for item in items {
+            let mut status = VisitStatus::parse(&item.status).unwrap_or(VisitStatus::Failed);
+            if status.needs_put() {
+                status = self.put_visit(&item, report)?;
+            }
+            if status == VisitStatus::EvidencePending {
+                self.put_photos(&item.id, report)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_visit(&self, item: &VisitRow, report: &mut SyncReport) -> FieldResult<VisitStatus> {
+        let sending = VisitStatus::Sending;
+        self.set_visit(&item.id, sending, None, item.last_error.clone(), true)?;
+        let body = item
+            .input
+            .clone()
+            .ok_or_else(|| FieldError::store("a queued visit without its input"))?;
+        report.uploads += 1;
+        let r = match self.authed(
+            Method::PUT,
+            &format!("/api/v1/visits/{}", item.id),
+            vec![("content-type", "application/json".into())],
+            Some(body.into_bytes()),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                let next = sending
+                    .next(VisitEvent::Transient)
+                    .unwrap_or(VisitStatus::Queued);
+                self.set_visit(&item.id, next, None, Some(e.message.clone()), false)?;
+                return Err(e);
+            }
+        };
+        let (event, error) = match r.status {
+            200 | 201 => {
+                let left = self.db(|c| {
+                    Ok(self
+                        .photos_of(c, &item.id)?
+                        .iter()
+                        .any(|p| p.status != PhotoStatus::Done.as_str()))
+                })?;
+                if r.status == 201 {
+                    report.visits_created += 1;
+                } else {
+                    report.visits_replayed += 1;
+                }
+                (VisitEvent::Acknowledged { photos_left: left }, None)
+            }
+            409 => {
+                report.conflicts += 1;
+                (VisitEvent::Conflict, Some(r.reason()))
+            }
+            _ => {
+                report.failed += 1;
+                (VisitEvent::Rejected, Some(r.reason()))
+            }
+        };
+        let next = sending.next(event).unwrap_or(VisitStatus::Failed);
+        let server = matches!(r.status, 200 | 201).then_some(i32::from(r.status));
+        self.set_visit(&item.id, next, server, error, false)?;
+        Ok(next)
+    }
+
+    fn put_photos(&self, visit: &str, report: &mut SyncReport) -> FieldResult<()> {
+        let photos = self.db(|c| self.photos_of(c, visit))?;
+        let mut problems = Vec::new();
+        for p in &photos {
+            let st = PhotoStatus::parse(&p.status).unwrap_or(PhotoStatus::Failed);
+            if !st.needs_put() {
+                if st != PhotoStatus::Done {
+                    problems.push(format!("photo {}: {}", p.id, st.as_str()));
+                }
+                continue;
+            }
+            self.set_photo(
+                &p.id,
+                PhotoStatus::Sending,
+                None,
+                p.last_error.clone(),
+                true,
+            )?;
+            let bytes = match std::fs::read(self.dir.join(PHOTO_DIR).join(&p.file_name)) {
+                Ok(b) => b,
+                Err(e) => {
+                    let msg = format!("the photo file is gone: {e}");
+                    self.set_photo(&p.id, PhotoStatus::Failed, None, Some(msg.clone()), false)?;
+                    problems.push(msg);
+                    continue;
+                }
+            };
+            let digest = Sha256Digest::of(&bytes);
+            let mut headers = vec![
+                ("content-type", p.mime.clone()),
+                ("content-digest", digest.content_digest_header()),
+            ];
+            if let Some(t) = &p.taken_at {
+                headers.push(("x-taken-at", t.clone()));
+            }
+            report.uploads += 1;
+            let r = match self.authed(
+                Method::PUT,
+                &format!("/api/v1/photos/{}", p.id),
+                headers,
+                Some(bytes),
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.set_photo(
+                        &p.id,
+                        PhotoStatus::Queued,
+                        None,
+                        Some(e.message.clone()),
+                        false,
+                    )?;
+                    return Err(e);
+                }
+            };
+            match r.status {
+                200 | 201 => {
+                    if r.status == 201 {
+                        report.photos_created += 1;
+                    } else {
+                        report.photos_replayed += 1;
+                    }
+                    self.set_photo(
+                        &p.id,
+                        PhotoStatus::Done,
+                        Some(i32::from(r.status)),
+                        None,
+                        false,
+                    )?;
+                }
+                409 => {
+                    report.conflicts += 1;
+                    problems.push(format!("photo {}: {}", p.id, r.reason()));
+                    self.set_photo(&p.id, PhotoStatus::Conflict, None, Some(r.reason()), false)?;
+                }
+                _ => {
+                    report.failed += 1;
+                    problems.push(format!("photo {}: {}", p.id, r.reason()));
+                    self.set_photo(&p.id, PhotoStatus::Failed, None, Some(r.reason()), false)?;
+                }
+            }
+        }
+        let all_done = self.db(|c| {
+            Ok(self
+                .photos_of(c, visit)?
+                .iter()
+                .all(|p| p.status == PhotoStatus::Done.as_str()))
+        })?;
+        if all_done {
+            let next = VisitStatus::EvidencePending
+                .next(VisitEvent::PhotosComplete)
+                .unwrap_or(VisitStatus::Done);
+            use schema::visits::dsl as v;
+            self.tx(|c| {
+                diesel::update(v::visits.find(visit))
+                    .set((
+                        v::status.eq(next.as_str()),
+                        v::last_error.eq(None::<String>),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })?;
+        } else if !problems.is_empty() {
+            use schema::visits::dsl as v;
+            let msg = problems.join("; ");
+            self.tx(|c| {
+                diesel::update(v::visits.find(visit))
+                    .set(v::last_error.eq(msg))
+                    .execute(c)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn pull(&self, report: &mut SyncReport) -> FieldResult<()> {
+        let mut restarted = false;
+        for _ in 0..10_000 {
+            let cursor: Option<String> = self.db(|c| store::kv_get(c, KEY_CURSOR))?;
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/sync?cursor={c}"),
+                None => "/api/v1/sync".to_string(),
+            };
+            let r = self.authed(Method::GET, &path, vec![], None)?;
+            if r.status == 400 && cursor.is_some() && !restarted {
+                // The server does not know our cursor (restored from a backup): start over.
+                restarted = true;
+                self.db(|c| store::kv_delete(c, KEY_CURSOR))?;
+                continue;
+            }
+            if r.status != 200 {
+                return Err(FieldError::new(
+                    code::SERVER,
+                    format!("sync: {}", r.reason()),
+                ));
+            }
+            let page = r.json()?;
+            let has_more = page
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            self.tx(|c| apply_page(c, &page, report))?;
+            report.pulled_pages += 1;
+            report.cursor = opt_s(&page, "cursor");
+            if !has_more {
+                return Ok(());
+            }
+        }
+        Err(FieldError::new(
+            code::SERVER,
+            "sync did not finish after 10000 pages",
+        ))
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Queries
+    // ------------------------------------------------------------------------------------------
+
+    /// Released assignments whose window contains `date` (today in Vietnam by default).
+    pub fn assignments_today(&self, date: Option<NaiveDate>) -> FieldResult<Vec<AssignmentCard>> {
+        let day = date.unwrap_or_else(|| vietnam_date(Utc::now())).to_string();
+        let drafts = self.local_drafts()?;
+        self.db(|c| {
+            use schema::assignments::dsl as a;
+            use schema::establishments::dsl as e;
+            let rows: Vec<String> = a::assignments
+                .filter(a::status.eq("released"))
+                .filter(a::window_start.le(&day))
+                .filter(a::window_end.ge(&day))
+                .order((a::window_end, a::id))
+                .select(a::body)
+                .load(c)?;
+            let mut out = Vec::new();
+            for body in rows {
+                let v: Value = serde_json::from_str(&body)?;
+                let ids: Vec<String> = v
+                    .get("establishment_ids")
+                    .and_then(Value::as_array)
+                    .map(|x| {
+                        x.iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut ests = Vec::new();
+                for id in &ids {
+                    if let Some(b) = e::establishments
+                        .find(id)
+                        .select(e::body)
+                        .first::<String>(c)
+                        .optional()?
+                    {
+                        ests.push(summary(&b, None)?);
+                    }
+                }
+                let id = s(&v, "id");
+                let visited = drafts
+                    .iter()
+                    .filter(|d| d.assignment_id.map(|x| x.to_string()) == Some(id.clone()))
+                    .map(|d| d.establishment_id.to_string())
+                    .collect::<HashSet<_>>();
+                let mut visited: Vec<String> = visited.into_iter().collect();
+                visited.sort();
+                out.push(AssignmentCard {
+                    id,
+                    team_id: s(&v, "team_id"),
+                    kind: s(&v, "kind"),
+                    status: s(&v, "status"),
+                    window_start: serde_json::from_value(v["window_start"].clone())?,
+                    window_end: serde_json::from_value(v["window_end"].clone())?,
+                    note: opt_s(&v, "note"),
+                    establishments: ests,
+                    visited,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn local_drafts(&self) -> FieldResult<Vec<VisitDraft>> {
+        self.db(|c| {
+            use schema::visits::dsl as v;
+            let rows: Vec<String> = v::visits.select(v::draft).load(c)?;
+            rows.iter()
+                .map(|r| serde_json::from_str(r).map_err(FieldError::from))
+                .collect()
+        })
+    }
+
+    /// Establishments matching `query` (every word, ignoring case and diacritics), nearest
+    /// first from (`lat`, `lon`) when given (those without a location last), else by name.
+    pub fn establishments_nearby(&self, q: NearbyQuery) -> FieldResult<Vec<EstablishmentSummary>> {
+        let from = match (q.lat, q.lon) {
+            (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+            (None, None) => None,
+            _ => return Err(bad("lat", "give both lat and lon, as finite numbers")),
+        };
+        let limit = q.limit.unwrap_or(50).clamp(1, 500) as usize;
+        let words: Vec<String> = fold(q.query.as_deref().unwrap_or(""))
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                w.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            })
+            .collect();
+        let bodies: Vec<String> = self.db(|c| {
+            use schema::establishments::dsl as e;
+            let mut query = e::establishments.select(e::body).into_boxed();
+            for w in &words {
+                query = query.filter(e::search_key.like(format!("%{w}%")).escape('\\'));
+            }
+            Ok(query.load(c)?)
+        })?;
+        let mut out = bodies
+            .iter()
+            .map(|b| summary(b, from))
+            .collect::<FieldResult<Vec<_>>>()?;
+        out.sort_by(|a, b| match (a.distance_m, b.distance_m) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => fold(&a.name).cmp(&fold(&b.name)),
+        });
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// The establishment card: the server's record, the assignments listing it, the team's
+    /// visits (review status and comment), this phone's visits, and its checklist.
+    pub fn establishment(&self, id: Uuid) -> FieldResult<EstablishmentCard> {
+        let key = id.to_string();
+        let body: String = self
+            .db(|c| {
+                use schema::establishments::dsl as e;
+                Ok(e::establishments
+                    .find(&key)
+                    .select(e::body)
+                    .first(c)
+                    .optional()?)
+            })?
+            .ok_or_else(|| FieldError::not_found("establishment"))?;
+        let assignments: Vec<String> = self.db(|c| {
+            use schema::assignments::dsl as a;
+            let rows: Vec<(String, String)> = a::assignments.select((a::id, a::body)).load(c)?;
+            Ok(rows
+                .into_iter()
+                .filter(|(_, b)| {
+                    serde_json::from_str::<Value>(b).ok().is_some_and(|v| {
+                        v.get("establishment_ids")
+                            .and_then(Value::as_array)
+                            .is_some_and(|x| x.iter().any(|i| i.as_str() == Some(key.as_str())))
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect())
+        })?;
+        let team_visits = self.db(|c| {
+            use schema::team_visits::dsl as t;
+            let rows: Vec<String> = t::team_visits
+                .filter(t::establishment_id.eq(&key))
+                .select(t::body)
+                .load(c)?;
+            let mut out: Vec<TeamVisit> = rows
+                .iter()
+                .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+                .map(|v| team_visit(&v))
+                .collect();
+            out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+            Ok(out)
+        })?;
+        let local_visits = self.db(|c| {
+            use schema::visits::dsl as v;
+            let rows: Vec<VisitRow> = v::visits
+                .filter(v::establishment_id.eq(&key))
+                .order(v::created_at.desc())
+                .load(c)?;
+            rows.iter()
+                .map(|r| self.outbox_item(c, r))
+                .collect::<FieldResult<Vec<_>>>()
+        })?;
+        Ok(EstablishmentCard {
+            establishment: serde_json::from_str(&body)?,
+            assignments,
+            team_visits,
+            local_visits,
+            checklist: self.checklist(id).ok(),
+        })
+    }
+
+    /// The checklist template for the establishment's type: the newest version already valid
+    /// (Vietnam date), else the newest.
+    pub fn checklist(&self, establishment_id: Uuid) -> FieldResult<Checklist> {
+        let key = establishment_id.to_string();
+        let today = vietnam_date(Utc::now()).to_string();
+        self.db(|c| {
+            use schema::establishments::dsl as e;
+            use schema::templates::dsl as t;
+            let ty: String = e::establishments
+                .find(&key)
+                .select(e::establishment_type)
+                .first(c)
+                .optional()?
+                .ok_or_else(|| FieldError::not_found("establishment"))?;
+            let rows: Vec<(String, String)> = t::templates
+                .filter(t::establishment_type.eq(&ty))
+                .order(t::version.desc())
+                .select((t::valid_from, t::body))
+                .load(c)?;
+            let body = rows
+                .iter()
+                .find(|(from, _)| from.as_str() <= today.as_str())
+                .or(rows.first())
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        code::NOT_FOUND,
+                        format!("no checklist template for type {ty} on this phone; sync first"),
+                    )
+                })?;
+            let v: Value = serde_json::from_str(&body)?;
+            Ok(Checklist {
+                template_id: serde_json::from_value(v["id"].clone())?,
+                version: v.get("version").and_then(Value::as_u64).unwrap_or(0) as u32,
+                establishment_type: s(&v, "establishment_type"),
+                title: s(&v, "title"),
+                valid_from: serde_json::from_value(v["valid_from"].clone())?,
+                items: serde_json::from_value(v["items"].clone())?,
+            })
+        })
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Visit capture
+    // ------------------------------------------------------------------------------------------
+
+    fn load_draft(&self, id: Uuid) -> FieldResult<VisitDraft> {
+        let raw: String = self
+            .db(|c| {
+                use schema::visits::dsl as v;
+                Ok(v::visits
+                    .find(id.to_string())
+                    .select(v::draft)
+                    .first(c)
+                    .optional()?)
+            })?
+            .ok_or_else(|| FieldError::not_found("visit"))?;
+        Ok(serde_json::from_str(&raw)?)
+    }
+
+    fn editable(&self, id: Uuid) -> FieldResult<VisitDraft> {
+        let d = self.load_draft(id)?;
+        if d.status != VisitStatus::Draft {
+            return Err(FieldError::new(
+                code::NOT_EDITABLE,
+                "the visit was submitted and can no longer be changed on the phone",
+            ));
+        }
+        Ok(d)
+    }
+
+    fn save_draft(c: &mut SqliteConnection, d: &VisitDraft) -> FieldResult<()> {
+        use schema::visits::dsl as v;
+        diesel::update(v::visits.find(d.id.to_string()))
+            .set((
+                v::draft.eq(serde_json::to_string(d)?),
+                v::distance_m.eq(d.distance_m),
+            ))
+            .execute(c)?;
+        Ok(())
+    }
+
+    /// Starts recording a visit (a draft, stored at once).
+    pub fn visit_start(&self, start: VisitStart) -> FieldResult<VisitDraft> {
+        let sess = self.require_user()?;
+        let user = sess.user()?;
+        let est = start.establishment_id.to_string();
+        let exists = self.db(|c| {
+            use schema::establishments::dsl as e;
+            Ok(e::establishments.find(&est).count().get_result::<i64>(c)? > 0)
+        })?;
+        if !exists {
+            return Err(FieldError::not_found("establishment").with_field("establishment_id"));
+        }
+        let mut team = start.team_id;
+        if let Some(a) = start.assignment_id {
+            let body: String = self
+                .db(|c| {
+                    use schema::assignments::dsl as x;
+                    Ok(x::assignments
+                        .find(a.to_string())
+                        .select(x::body)
+                        .first(c)
+                        .optional()?)
+                })?
+                .ok_or_else(|| FieldError::not_found("assignment").with_field("assignment_id"))?;
+            let v: Value = serde_json::from_str(&body)?;
+            let listed = v
+                .get("establishment_ids")
+                .and_then(Value::as_array)
+                .is_some_and(|x| x.iter().any(|i| i.as_str() == Some(est.as_str())));
+            if !listed {
+                return Err(bad(
+                    "assignment_id",
+                    "the establishment is not part of this assignment",
+                ));
+            }
+            if team.is_none() {
+                team = Uuid::parse_str(&s(&v, "team_id")).ok();
+            }
+        }
+        let team = team
+            .or_else(|| user.teams.first().map(|t| t.team_id))
+            .ok_or_else(|| bad("team_id", "you are not a member of any team"))?;
+        if !user.teams.iter().any(|t| t.team_id == team) {
+            return Err(bad("team_id", "you are not a member of this team"));
+        }
+        let checklist = self.checklist(start.establishment_id)?;
+        let id = start.id.unwrap_or_else(Uuid::now_v7);
+        if let Ok(existing) = self.load_draft(id) {
+            if existing.establishment_id == start.establishment_id {
+                return Ok(existing);
+            }
+            return Err(bad("id", "another visit already has this id"));
+        }
+        let draft = VisitDraft {
+            id,
+            establishment_id: start.establishment_id,
+            team_id: team,
+            assignment_id: start.assignment_id,
+            members_present: vec![user.id],
+            started_at: start.started_at.unwrap_or_else(Utc::now),
+            ended_at: None,
+            gps: None,
+            distance_m: None,
+            gps_warning: None,
+            template_id: checklist.template_id,
+            template_version: checklist.version,
+            answers: vec![],
+            outcome: None,
+            violations: vec![],
+            minutes_no: None,
+            follow_up_on: None,
+            photo_ids: vec![],
+            notes: None,
+            status: VisitStatus::Draft,
+        };
+        self.tx(|c| {
+            use schema::visits::dsl as v;
+            diesel::insert_into(v::visits)
+                .values((
+                    v::id.eq(id.to_string()),
+                    v::owner_user_id.eq(&sess.user_id),
+                    v::establishment_id.eq(&est),
+                    v::status.eq(VisitStatus::Draft.as_str()),
+                    v::draft.eq(serde_json::to_string(&draft)?),
+                    v::created_at.eq(now_s()),
+                ))
+                .execute(c)?;
+            Ok(())
+        })?;
+        Ok(draft)
+    }
+
+    pub fn visit_get(&self, id: Uuid) -> FieldResult<VisitDraft> {
+        self.load_draft(id)
+    }
+
+    /// Changes a draft (only the fields given; `clear` empties optional ones).
+    pub fn visit_update(&self, u: VisitUpdate) -> FieldResult<VisitDraft> {
+        let mut d = self.editable(u.id)?;
+        if let Some(x) = u.answers {
+            d.answers = x;
+        }
+        if let Some(x) = u.violations {
+            d.violations = x;
+        }
+        if let Some(x) = u.members_present {
+            d.members_present = x;
+        }
+        if u.minutes_no.is_some() {
+            d.minutes_no = u.minutes_no;
+        }
+        if u.outcome.is_some() {
+            d.outcome = u.outcome;
+        }
+        if u.notes.is_some() {
+            d.notes = u.notes;
+        }
+        if u.follow_up_on.is_some() {
+            d.follow_up_on = u.follow_up_on;
+        }
+        if u.ended_at.is_some() {
+            d.ended_at = u.ended_at;
+        }
+        if u.gps_warning.is_some() {
+            d.gps_warning = u.gps_warning;
+        }
+        for f in &u.clear {
+            match f.as_str() {
+                "minutes_no" => d.minutes_no = None,
+                "follow_up_on" => d.follow_up_on = None,
+                "notes" => d.notes = None,
+                "outcome" => d.outcome = None,
+                "ended_at" => d.ended_at = None,
+                "gps_warning" => d.gps_warning = None,
+                other => return Err(bad("clear", format!("{other} cannot be cleared"))),
+            }
+        }
+        self.tx(|c| Self::save_draft(c, &d))?;
+        Ok(d)
+    }
+
+    /// Records a GPS fix: distance to the establishment, and a warning kept with the visit when
+    /// it is beyond the configured radius.
+    pub fn visit_gps(&self, g: VisitGps) -> FieldResult<GpsResult> {
+        let mut d = self.editable(g.id)?;
+        let input = GpsInput {
+            lat: g.lat,
+            lon: g.lon,
+            accuracy_m: g.accuracy_m,
+        };
+        GpsFix::try_from(input).map_err(|e: DomainError| e.with_prefix("gps"))?;
+        let radius = self.settings_get()?.gps_warning_radius_m;
+        let body: String = self.db(|c| {
+            use schema::establishments::dsl as e;
+            Ok(e::establishments
+                .find(d.establishment_id.to_string())
+                .select(e::body)
+                .first(c)?)
+        })?;
+        let est = summary(&body, Some((g.lat, g.lon)))?;
+        let warning = match est.distance_m {
+            Some(m) if m > radius => Some(format!(
+                "recorded {m:.0} m from the establishment (more than {radius:.0} m)"
+            )),
+            Some(_) => None,
+            None => Some("the establishment has no known location to compare with".to_string()),
+        };
+        d.gps = Some(input);
+        d.distance_m = est.distance_m;
+        d.gps_warning = warning.clone();
+        self.tx(|c| Self::save_draft(c, &d))?;
+        Ok(GpsResult {
+            distance_m: est.distance_m,
+            radius_m: radius,
+            warning,
+        })
+    }
+
+    /// Attaches a processed photo: the bytes are written (fsync'd) under the data directory and
+    /// the photo is recorded with the visit before this returns.
+    pub fn add_processed_photo(&self, visit_id: Uuid, p: ProcessedPhoto) -> FieldResult<PhotoItem> {
+        let mut d = self.editable(visit_id)?;
+        let digest = Sha256Digest::of(&p.bytes).to_hex();
+        let claimed = Sha256Digest::from_hex(&p.sha256)?.to_hex();
+        if digest != claimed {
+            return Err(bad("sha256", "the photo bytes do not match sha256"));
+        }
+        let original = Sha256Digest::from_hex(&p.original_sha256)
+            .map_err(|e| e.with_prefix("original"))?
+            .to_hex();
+        if p.bytes.is_empty() || p.bytes.len() > MAX_PHOTO_BYTES {
+            return Err(bad(
+                "data",
+                format!("a photo is 1 to {MAX_PHOTO_BYTES} bytes"),
+            ));
+        }
+        let mime = p.mime.unwrap_or_else(|| "image/jpeg".into());
+        let ext = match mime.as_str() {
+            "image/jpeg" => "jpg",
+            "image/png" => "png",
+            _ => return Err(bad("mime", "image/jpeg or image/png")),
+        };
+        if d.photo_ids.len() >= MAX_PHOTOS_PER_VISIT {
+            return Err(bad(
+                "photo_ids",
+                format!("at most {MAX_PHOTOS_PER_VISIT} photos per visit"),
+            ));
+        }
+        let id = p.id.unwrap_or_else(Uuid::now_v7);
+        if d.photo_ids.contains(&id) {
+            return Err(bad("id", "this photo is already attached"));
+        }
+        let file_name = format!("{id}.{ext}");
+        store::write_durably(&self.dir.join(PHOTO_DIR).join(&file_name), &p.bytes)?;
+        d.photo_ids.push(id);
+        let row = self.tx(|c| {
+            use schema::photos::dsl as ph;
+            diesel::insert_into(ph::photos)
+                .values((
+                    ph::id.eq(id.to_string()),
+                    ph::visit_id.eq(visit_id.to_string()),
+                    ph::seq.eq(d.photo_ids.len() as i32),
+                    ph::file_name.eq(&file_name),
+                    ph::mime.eq(&mime),
+                    ph::original_sha256.eq(&original),
+                    ph::sha256.eq(&digest),
+                    ph::size_bytes.eq(p.bytes.len() as i64),
+                    ph::taken_at.eq(p.taken_at.map(|t| t.to_rfc3339())),
+                    ph::status.eq(PhotoStatus::Queued.as_str()),
+                ))
+                .execute(c)?;
+            Self::save_draft(c, &d)?;
+            Ok(ph::photos.find(id.to_string()).first::<PhotoRow>(c)?)
+        })?;
+        Ok(row.item())
+    }
+
+    /// `visit_add_photo` command: the processed photo by path or base64.
+    pub fn visit_add_photo(&self, a: VisitAddPhoto) -> FieldResult<PhotoItem> {
+        let bytes = match (&a.path, &a.data_base64) {
+            (Some(p), None) => {
+                std::fs::read(p).map_err(|e| bad("path", format!("cannot read the photo: {e}")))?
+            }
+            (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .map_err(|_| bad("data_base64", "not valid base64"))?,
+            _ => return Err(bad("path", "give exactly one of path and data_base64")),
+        };
+        self.add_processed_photo(
+            a.visit_id,
+            ProcessedPhoto {
+                id: a.id,
+                bytes,
+                original_sha256: a.original_sha256,
+                sha256: a.sha256,
+                taken_at: a.taken_at,
+                mime: a.mime,
+            },
+        )
+    }
+
+    /// Validates the visit with the server's rules and puts it in the outbox (durably).
+    pub fn visit_submit(&self, sub: VisitSubmit) -> FieldResult<OutboxItem> {
+        let mut d = self.editable(sub.id)?;
+        let ended = sub.ended_at.or(d.ended_at).unwrap_or_else(Utc::now);
+        let outcome = d.outcome.ok_or_else(|| DomainError::required("outcome"))?;
+        let input = VisitInput {
+            establishment_id: d.establishment_id,
+            team_id: d.team_id,
+            assignment_id: d.assignment_id,
+            members_present: d.members_present.clone(),
+            started_at: d.started_at,
+            ended_at: ended,
+            gps: d.gps,
+            gps_warning: d.gps_warning.clone(),
+            template_id: d.template_id,
+            template_version: d.template_version,
+            answers: d.answers.clone(),
+            outcome,
+            violations: d.violations.clone(),
+            minutes_no: d.minutes_no.clone(),
+            follow_up_on: d.follow_up_on,
+            photo_ids: d.photo_ids.clone(),
+            notes: d.notes.clone(),
+        };
+        let record = VisitRecord::parse(input, Utc::now())?;
+        d.ended_at = Some(ended);
+        d.status = d
+            .status
+            .next(VisitEvent::Submit)
+            .ok_or_else(|| FieldError::new(code::NOT_EDITABLE, "already submitted"))?;
+        let body = serde_json::to_string(record.input())?;
+        self.tx(|c| {
+            use schema::visits::dsl as v;
+            diesel::update(v::visits.find(d.id.to_string()))
+                .set((
+                    v::status.eq(d.status.as_str()),
+                    v::draft.eq(serde_json::to_string(&d)?),
+                    v::input.eq(&body),
+                    v::digest.eq(record.digest()),
+                    v::submitted_at.eq(now_s()),
+                ))
+                .execute(c)?;
+            let row: VisitRow = v::visits.find(d.id.to_string()).first(c)?;
+            self.outbox_item(c, &row)
+        })
+    }
+}
+
+fn validate_settings(s: &Settings) -> FieldResult<()> {
+    let url = s.server_url.trim();
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(bad(
+            "server_url",
+            "must start with https:// (or http:// for a local server)",
+        ));
+    }
+    if !(s.gps_warning_radius_m.is_finite() && (5.0..=10_000.0).contains(&s.gps_warning_radius_m)) {
+        return Err(bad("gps_warning_radius_m", "between 5 and 10000 m"));
+    }
+    if !(320..=8000).contains(&s.photo_long_edge) {
+        return Err(bad("photo_long_edge", "between 320 and 8000 pixels"));
+    }
+    if !(30..=100).contains(&s.photo_quality) {
+        return Err(bad("photo_quality", "between 30 and 100"));
+    }
+    Ok(())
+}
+
+fn team_visit(v: &Value) -> TeamVisit {
+    TeamVisit {
+        id: s(v, "id"),
+        establishment_id: s(v, "establishment_id"),
+        review_status: s(v, "review_status"),
+        review_comment: opt_s(v, "review_comment"),
+        evidence_pending: v
+            .get("evidence_pending")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        started_at: opt_s(v, "started_at"),
+        outcome: opt_s(v, "outcome"),
+    }
+}
+
+/// Applies one page of `GET /sync` (one transaction, cursor included).
+fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -> FieldResult<()> {
+    let list = |k: &str| {
+        page.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    for a in list("assignments") {
+        use schema::assignments::dsl as x;
+        diesel::replace_into(x::assignments)
+            .values((
+                x::id.eq(s(&a, "id")),
+                x::team_id.eq(s(&a, "team_id")),
+                x::status.eq(s(&a, "status")),
+                x::window_start.eq(s(&a, "window_start")),
+                x::window_end.eq(s(&a, "window_end")),
+                x::body.eq(a.to_string()),
+            ))
+            .execute(c)?;
+        report.pulled_assignments += 1;
+    }
+    for id in list("revoked_assignments") {
+        use schema::assignments::dsl as x;
+        if let Some(id) = id.as_str() {
+            diesel::delete(x::assignments.find(id)).execute(c)?;
+            report.revoked_assignments += 1;
+        }
+    }
+    for e in list("establishments") {
+        use schema::establishments::dsl as x;
+        let key = fold(
+            &[
+                "name",
+                "address",
+                "owner_name",
+                "licence_no",
+                "business_reg_no",
+                "phone",
+            ]
+            .iter()
+            .map(|k| s(&e, k))
+            .collect::<Vec<_>>()
+            .join(" "),
+        );
+        let loc = e.get("location").filter(|l| !l.is_null());
+        diesel::replace_into(x::establishments)
+            .values((
+                x::id.eq(s(&e, "id")),
+                x::establishment_type.eq(s(&e, "establishment_type")),
+                x::search_key.eq(key),
+                x::lat.eq(loc.and_then(|l| l.get("lat")).and_then(Value::as_f64)),
+                x::lon.eq(loc.and_then(|l| l.get("lon")).and_then(Value::as_f64)),
+                x::body.eq(e.to_string()),
+            ))
+            .execute(c)?;
+        report.pulled_establishments += 1;
+    }
+    for t in list("templates") {
+        use schema::templates::dsl as x;
+        diesel::replace_into(x::templates)
+            .values((
+                x::id.eq(s(&t, "id")),
+                x::establishment_type.eq(s(&t, "establishment_type")),
+                x::version.eq(t.get("version").and_then(Value::as_i64).unwrap_or(0) as i32),
+                x::valid_from.eq(s(&t, "valid_from")),
+                x::body.eq(t.to_string()),
+            ))
+            .execute(c)?;
+        report.pulled_templates += 1;
+    }
+    for v in list("visits") {
+        use schema::team_visits::dsl as x;
+        let tv = team_visit(&v);
+        diesel::replace_into(x::team_visits)
+            .values((
+                x::id.eq(&tv.id),
+                x::establishment_id.eq(&tv.establishment_id),
+                x::review_status.eq(&tv.review_status),
+                x::review_comment.eq(&tv.review_comment),
+                x::evidence_pending.eq(i32::from(tv.evidence_pending)),
+                x::body.eq(v.to_string()),
+            ))
+            .execute(c)?;
+        report.pulled_visits += 1;
+    }
+    if let Some(cursor) = opt_s(page, "cursor") {
+        store::kv_set(c, KEY_CURSOR, &cursor)?;
+    }
+    Ok(())
+}
