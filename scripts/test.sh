@@ -52,6 +52,22 @@ cargo --version
 rustc --version
 echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 
+section "system packages for the field app's Tauri shell"
+# The workspace includes the Tauri shell (field-app/src-tauri), whose -sys crates link Debian's
+# WebKitGTK 4.1 (libwebkit2gtk-4.1-dev pulls GTK 3, libsoup 3 and JavaScriptCore); clippy and the
+# tests build it, so it is installed first. Its smoke test later also needs xvfb and WebKitWebDriver.
+FIELD_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver)
+missing_pkgs=()
+for p in "${FIELD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing_pkgs+=("$p")
+done
+if [[ "${#missing_pkgs[@]}" -gt 0 ]]; then
+    echo "installing Debian's ${missing_pkgs[*]}"
+    apt_install "${missing_pkgs[@]}"
+else
+    echo "present: ${FIELD_PACKAGES[*]}"
+fi
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -110,8 +126,10 @@ browser_tests() {
 if [[ "${DOI178_SKIP_BROWSER:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "browser tests skipped (DOI178_SKIP_BROWSER=1)"
 else
-    section "browser tests: the dashboard in headless Chromium"
+    section "browser tests: the dashboard and the field app's UI in headless Chromium"
     browser_tests || FAILED+=("browser tests")
+    section "field app: the built Tauri binary under Xvfb (tauri-driver + WebKitWebDriver)"
+    run_tests bash scripts/field-app-smoke.sh || FAILED+=("field app smoke test")
 fi
 
 if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
