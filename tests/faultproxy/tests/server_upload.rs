@@ -168,9 +168,8 @@ fn a_photo_upload_cut_mid_body_leaves_nothing_and_the_retry_stores_it_once() {
     let id = uuid::Uuid::new_v4();
     let half = body.len() as u64 / 2;
 
-    // Connection by connection: cut once as many bytes as half the body have gone up (request
-    // head included, so mid-body),
-    // reset, stall for good; then everything passes.
+    // Connection by connection, each once as many bytes as half the body have gone up (request
+    // head included, so mid-body): close, reset, stall for good; then everything passes.
     let proxy = FaultProxy::start(
         ("127.0.0.1", server.port()),
         Policy::Schedule(vec![
