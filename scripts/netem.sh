@@ -21,6 +21,8 @@
 #   --loss 2            random loss in percent, each way
 #   --limit 1000        queue limit in packets (netem's default)
 #   --seed 178          loss RNG seed (user-space link only)
+#   --cc ALGO           TCP congestion control inside the namespace (the sender of uploads),
+#                       e.g. cubic (Android's default) or bbr; default: the kernel's
 #   --mode auto|netem|tun
 #   --server-bin PATH   default: $CARGO_TARGET_DIR (or ./target)/debug/doi178-server
 #   --no-server         do not start a server (DOI178_URL/DOI178_TOKEN are not set)
@@ -39,9 +41,10 @@ SERVER_BIN=""
 START_SERVER=1
 BENCH=""
 KEEP=""
+CC=""
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
         --loss) LOSS="$2"; shift 2 ;;
         --limit) LIMIT="$2"; shift 2 ;;
         --seed) SEED="$2"; shift 2 ;;
+        --cc) CC="$2"; shift 2 ;;
         --mode) MODE="$2"; shift 2 ;;
         --server-bin) SERVER_BIN="$2"; shift 2 ;;
         --no-server) START_SERVER=0; shift ;;
@@ -107,6 +111,7 @@ NS_IP=10.178.0.2
 WORK="$(mktemp -d /tmp/doi178-netem.XXXXXX)"
 SERVER_PID=""
 LINK_PID=""
+ALLOWED_BEFORE=""
 
 cleanup() {
     local rc=$?
@@ -117,6 +122,9 @@ cleanup() {
     fi
     ip netns del "$NS" 2>/dev/null || true
     ip link del "$HOST_DEV" 2>/dev/null || true
+    if [ -n "$ALLOWED_BEFORE" ]; then
+        echo "$ALLOWED_BEFORE" >/proc/sys/net/ipv4/tcp_allowed_congestion_control
+    fi
     if [ -n "$KEEP" ]; then
         mkdir -p "$KEEP" && cp -r "$WORK"/. "$KEEP"/
     fi
@@ -128,6 +136,16 @@ trap 'exit 130' INT TERM
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
+if [ -n "$CC" ]; then
+    # A namespace may only pick an algorithm the host allows: allow it until the end.
+    allowed=/proc/sys/net/ipv4/tcp_allowed_congestion_control
+    if ! grep -qw "$CC" "$allowed"; then
+        ALLOWED_BEFORE="$(cat "$allowed")"
+        echo "$ALLOWED_BEFORE $CC" >"$allowed"
+    fi
+    ip netns exec "$NS" sh -c "echo $CC > /proc/sys/net/ipv4/tcp_congestion_control"
+fi
+NS_CC="$(ip netns exec "$NS" cat /proc/sys/net/ipv4/tcp_congestion_control)"
 
 netem_link() {
     ip link add "$HOST_DEV" type veth peer name "$NS_DEV" || return 1
@@ -230,7 +248,7 @@ case "$MODE" in
         ;;
     *) echo "netem.sh: --mode auto, netem or tun" >&2; exit 2 ;;
 esac
-echo "netem.sh: link ($MODE): $RATE each way, ${DELAY_MS} ms each way (RTT $((2 * DELAY_MS)) ms), ${LOSS} % loss each way, queue $LIMIT packets" >&2
+echo "netem.sh: link ($MODE): $RATE each way, ${DELAY_MS} ms each way (RTT $((2 * DELAY_MS)) ms), ${LOSS} % loss each way, queue $LIMIT packets; TCP congestion control in the namespace: $NS_CC" >&2
 if ! ip netns exec "$NS" ping -c 1 -W 5 "$HOST_IP" >/dev/null 2>&1; then
     if command -v ping >/dev/null; then
         # One ping may be lost at random; try a few before giving up.
