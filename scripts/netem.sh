@@ -5,6 +5,7 @@
 #
 #   scripts/netem.sh [options] -- COMMAND [ARGS...]   run COMMAND inside the namespace
 #   scripts/netem.sh [options] --bench-upload 3,10    time PUTs of 3 MB and 10 MB with curl
+#                      [--parallel 4]                  (4 concurrent PUTs of each size)
 #
 # The command gets DOI178_URL (the server as seen from the namespace) and DOI178_TOKEN (an
 # access token of the demo inspector kiemtra.hue). Everything is torn down on exit.
@@ -42,9 +43,10 @@ START_SERVER=1
 BENCH=""
 KEEP=""
 CC=""
+PARALLEL=1
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
         --server-bin) SERVER_BIN="$2"; shift 2 ;;
         --no-server) START_SERVER=0; shift ;;
         --bench-upload) BENCH="$2"; shift 2 ;;
+        --parallel) PARALLEL="$2"; shift 2 ;;
         --keep-output) KEEP="$2"; shift 2 ;;
         -h|--help) usage 0 ;;
         --) shift; break ;;
@@ -112,9 +115,13 @@ WORK="$(mktemp -d /tmp/doi178-netem.XXXXXX)"
 SERVER_PID=""
 LINK_PID=""
 ALLOWED_BEFORE=""
+CMD_PID=""
 
 cleanup() {
     local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    [ -n "$CMD_PID" ] && kill "$CMD_PID" 2>/dev/null
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
     if [ -n "$LINK_PID" ]; then
         kill "$LINK_PID" 2>/dev/null && wait "$LINK_PID" 2>/dev/null
@@ -212,8 +219,12 @@ while True:
         heapq.heappush(pending, (depart + delay, seq, fd, pkt))
     while pending and pending[0][0] <= now:
         _, _, fd, pkt = heapq.heappop(pending)
-        stats[fd][3] += len(pkt)
-        os.write(other[fd], pkt)
+        try:
+            os.write(other[fd], pkt)
+            stats[fd][3] += len(pkt)
+        except OSError:
+            pass  # the other device is not up yet (early IPv6 chatter): lost
+
 PY
     # The forwarder creates both devices in the host's namespace; the second then moves into the
     # test namespace (an open TUN device keeps working across namespaces).
@@ -288,32 +299,47 @@ if [ "$START_SERVER" = 1 ]; then
 fi
 
 bench_upload() {
-    local sizes="$1" mb file digest id out
-    echo "size_MB  bytes_sent  http  seconds  bytes/link_rate_s  ratio  goodput_kbit/s"
+    local sizes="$1" n="$2" mb i file digest started took total codes pids
+    echo "size_MB  uploads  bytes_sent  http  seconds  bytes/link_rate_s  ratio  goodput_kbit/s"
     for mb in ${sizes//,/ }; do
-        file="$WORK/upload-$mb.bin"
-        head -c "$((mb * 1000000))" /dev/urandom >"$file"
-        digest="$(openssl dgst -sha256 -binary "$file" | base64 -w0)"
-        id="$(cat /proc/sys/kernel/random/uuid)"
-        # The real photo route: the server reads and hashes the whole body, then answers 415
-        # (random bytes are no image) without any image work, so the time is the transfer.
-        out="$(ip netns exec "$NS" curl -sS -o /dev/null -X PUT \
-            -w '%{size_upload} %{http_code} %{time_total}' \
-            -H "Authorization: Bearer $DOI178_TOKEN" -H 'Content-Type: image/jpeg' \
-            -H "Content-Digest: sha-256=:$digest:" --data-binary "@$file" \
-            "$DOI178_URL/api/v1/photos/$id")"
-        python3 - "$mb" "$RATE_BPS" $out <<'PY'
+        for i in $(seq "$n"); do
+            head -c "$((mb * 1000000))" /dev/urandom >"$WORK/upload-$mb-$i.bin"
+        done
+        started="$(date +%s.%N)"
+        pids=()
+        for i in $(seq "$n"); do
+            file="$WORK/upload-$mb-$i.bin"
+            digest="$(openssl dgst -sha256 -binary "$file" | base64 -w0)"
+            # The real photo route: the server reads and hashes the whole body, then answers 415
+            # (random bytes are no image) without any image work, so the time is the transfer.
+            ip netns exec "$NS" curl -sS -o /dev/null -X PUT \
+                -w '%{size_upload} %{http_code} %{time_total}\n' \
+                -H "Authorization: Bearer $DOI178_TOKEN" -H 'Content-Type: image/jpeg' \
+                -H "Content-Digest: sha-256=:$digest:" --data-binary "@$file" \
+                "$DOI178_URL/api/v1/photos/$(cat /proc/sys/kernel/random/uuid)" >"$file.out" &
+            pids+=($!)
+        done
+        # Only the uploads: a bare `wait` would wait for the server and the link too.
+        wait "${pids[@]}"
+        took="$(python3 -c "import time; print(time.time() - $started)")"
+        total="$(cat "$WORK"/upload-"$mb"-*.bin.out | awk '{s += $1} END {print s}')"
+        codes="$(cat "$WORK"/upload-"$mb"-*.bin.out | awk '{print $2}' | sort -u | tr '\n' ' ')"
+        python3 - "$mb" "$n" "$RATE_BPS" "$total" "$codes" "$took" <<'PY'
 import sys
-mb, rate, size, code, secs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+mb, n, rate, size, codes, secs = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5].strip(), float(sys.argv[6])
 ideal = size * 8 / rate
-print(f"{mb:>7}  {size:>10}  {code:>4}  {secs:7.1f}  {ideal:17.1f}  {secs / ideal:5.2f}  {size * 8 / secs / 1000:14.0f}")
+print(f"{mb:>7}  {n:>7}  {size:>10}  {codes:>4}  {secs:7.1f}  {ideal:17.1f}  {secs / ideal:5.2f}  {size * 8 / secs / 1000:14.0f}")
 PY
+        rm -f "$WORK"/upload-"$mb"-*
     done
 }
 
 if [ -n "$BENCH" ]; then
     [ "$START_SERVER" = 1 ] || { echo "netem.sh: --bench-upload needs the server" >&2; exit 2; }
-    bench_upload "$BENCH"
+    bench_upload "$BENCH" "$PARALLEL"
 else
-    ip netns exec "$NS" env DOI178_URL="${DOI178_URL:-}" DOI178_TOKEN="${DOI178_TOKEN:-}" "$@"
+    # In the background (stdin kept) so a signal tears everything down at once.
+    ip netns exec "$NS" env DOI178_URL="${DOI178_URL:-}" DOI178_TOKEN="${DOI178_TOKEN:-}" "$@" 0<&0 &
+    CMD_PID=$!
+    wait "$CMD_PID"
 fi
