@@ -67,10 +67,11 @@ fn run() -> Result<(), String> {
     let mut inproc_all = Vec::new();
     let mut ours_sizes = Vec::new();
     let mut vips_sizes = Vec::new();
+    let mut psnrs = Vec::new();
     println!(
-        "\n| image | original | ours (process) | vipsthumbnail | ratio | ours in-process | ours size | vips size |"
+        "\n| image | original | ours (process) | vipsthumbnail | ratio | ours in-process | ours size | vips size | PSNR ours | PSNR vips |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for i in 0..images {
         let input = dir.join(format!("photo-{i}.jpg"));
         if !input.exists() {
@@ -103,8 +104,14 @@ fn run() -> Result<(), String> {
             println!("note: sizes differ: ours {od:?}, vips {vd:?}");
         }
         let (mo, mv, mi) = (median(&ours), median(&theirs), median(&inproc));
+        let reference = reference(&original, od)?;
+        let (po, pv) = (
+            psnr(&reference, &decode(&ours_bytes)?),
+            psnr(&reference, &decode(&vips_bytes)?),
+        );
+        psnrs.push((po, pv));
         println!(
-            "| {i} ({}×{}) | {:.2} MB | {} | {} | {:.2} | {} | {} KB | {} KB |",
+            "| {i} ({}×{}) | {:.2} MB | {} | {} | {:.2} | {} | {} KB | {} KB | {po:.2} dB | {pv:.2} dB |",
             od.0,
             od.1,
             original.len() as f64 / 1e6,
@@ -126,8 +133,13 @@ fn run() -> Result<(), String> {
         ours_sizes.iter().sum::<usize>() / ours_sizes.len().max(1),
         vips_sizes.iter().sum::<usize>() / vips_sizes.len().max(1),
     );
+    let n = psnrs.len().max(1) as f64;
+    let (po, pv) = (
+        psnrs.iter().map(|p| p.0).sum::<f64>() / n,
+        psnrs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
     println!(
-        "| **all** | | **{}** | **{}** | **{:.2}** | {} | {} KB | {} KB |",
+        "| **all** | | **{}** | **{}** | **{:.2}** | {} | {} KB | {} KB | {po:.2} dB | {pv:.2} dB |",
         ms(mo),
         ms(mv),
         mo.as_secs_f64() / mv.as_secs_f64(),
@@ -177,6 +189,46 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Decodes a JPEG to packed RGB with jpeg-decoder (full size).
+fn decode(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    jpeg_decoder::Decoder::new(bytes)
+        .decode()
+        .map_err(|e| e.to_string())
+}
+
+/// What an ideal output looks like: the original decoded at full size, downscaled with
+/// Lanczos3 straight from 4000×3000 and turned upright, never JPEG-compressed again. Both
+/// outputs are compared with it (PSNR over R, G and B).
+fn reference(original: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
+    use fast_image_resize as fr;
+    let info = photo::markers::read_info(original).map_err(|e| format!("{e:?}"))?;
+    let rgb = decode(original)?;
+    let (sw, sh) = photo::orient::oriented_size(info.orientation, w, h);
+    let src = fr::images::Image::from_vec_u8(info.width, info.height, rgb, fr::PixelType::U8x3)
+        .map_err(|e| e.to_string())?;
+    let mut dst = fr::images::Image::new(sw, sh, fr::PixelType::U8x3);
+    fr::Resizer::new()
+        .resize(&src, &mut dst, &fr::ResizeOptions::new())
+        .map_err(|e| e.to_string())?;
+    Ok(photo::orient::apply(info.orientation, dst.into_vec(), sw, sh).0)
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    if a.len() != b.len() || a.is_empty() {
+        return f64::NAN;
+    }
+    let se: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = f64::from(x) - f64::from(y);
+            d * d
+        })
+        .sum();
+    let mse = se / a.len() as f64;
+    10.0 * (255.0 * 255.0 / mse).log10()
+}
+
 fn jpeg_size(bytes: &[u8]) -> Result<(u32, u32), String> {
     let info = photo::markers::read_info(bytes).map_err(|e| format!("{e:?}"))?;
     Ok((info.width, info.height))
@@ -205,7 +257,7 @@ fn stages(input: &Path, runs: usize) -> Result<(), String> {
     for (name, scale) in [
         ("jpeg-decoder, full size (4000×3000)", None),
         (
-            "jpeg-decoder, DCT-scaled 1/2 (2000×1500): used",
+            "jpeg-decoder, DCT-scaled 1/2 (2000×1500)",
             Some((1600u16, 1200u16)),
         ),
     ] {
@@ -231,19 +283,36 @@ fn stages(input: &Path, runs: usize) -> Result<(), String> {
             Ok(())
         })?,
     ));
-    rows.push((
-        "whole pipeline (photo::process)",
-        time(&|| {
-            std::hint::black_box(
-                photo::process(&bytes, &PhotoOptions::default()).map_err(|e| e.to_string())?,
-            );
+    let mut quality_rows = Vec::new();
+    for (name, headroom) in [
+        (
+            "photo::process, dct_headroom 2 (default: 12 MP decoded at full size)",
+            2,
+        ),
+        ("photo::process, dct_headroom 1 (12 MP decoded at 1/2)", 1),
+    ] {
+        let opts = PhotoOptions {
+            dct_headroom: headroom,
+            ..PhotoOptions::default()
+        };
+        let d = time(&|| {
+            std::hint::black_box(photo::process(&bytes, &opts).map_err(|e| e.to_string())?);
             Ok(())
-        })?,
-    ));
+        })?;
+        let p = photo::process(&bytes, &opts).map_err(|e| e.to_string())?;
+        let reference = reference(&bytes, (p.width, p.height))?;
+        let q = psnr(&reference, &decode(&p.jpeg)?);
+        rows.push((name, d));
+        quality_rows.push((name, p.jpeg.len(), q));
+    }
     println!("\nStages on photo-0 (median of {runs}, in-process):\n");
     println!("| stage | time |\n|---|---:|");
     for (name, d) in rows {
         println!("| {name} | {} |", ms(d));
+    }
+    println!("\n| variant | size | PSNR |\n|---|---:|---:|");
+    for (name, size, q) in quality_rows {
+        println!("| {name} | {} KB | {q:.2} dB |", size / 1024);
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! 2. headers checked (format, declared size, aspect) before any pixel buffer is allocated, so
 //!    decompression bombs and non-images are refused cheaply;
 //! 3. decoded with decode-time DCT scaling (JPEG: 1/2, 1/4 or 1/8 while decoding, like libvips'
-//!    shrink-on-load) to the smallest size still at least the target;
+//!    shrink-on-load) to the smallest size still at least twice the target
+//!    ([`PhotoOptions::dct_headroom`]);
 //! 4. downscaled (Lanczos3) so the long edge is at most [`PhotoOptions::long_edge`], never up;
 //! 5. the EXIF orientation applied (on the small image, where it is cheap);
 //! 6. re-encoded as a baseline JPEG (4:2:0 below quality 90, standard Huffman tables) that
@@ -50,6 +51,12 @@ pub struct PhotoOptions {
     pub max_dimension: u32,
     /// Most extreme long-side ÷ short-side ratio an input may declare.
     pub max_aspect: u32,
+    /// A JPEG is decoded at 1/2, 1/4 or 1/8 of its size (DCT scaling) only while the decoded
+    /// image stays at least this many times the output on each side, leaving the rest of the
+    /// reduction to the Lanczos3 filter. 2 (the default) is libvips' `vipsthumbnail` policy: a
+    /// 12 MP photo to 1600 px is decoded at full size, a 50 MP one at 1/2. 1 decodes as small as
+    /// possible (12 MP at 1/2): faster and less memory, slightly softer (see BENCHMARKS.md).
+    pub dct_headroom: u32,
 }
 
 impl Default for PhotoOptions {
@@ -60,6 +67,7 @@ impl Default for PhotoOptions {
             max_pixels: MAX_PHOTO_PIXELS,
             max_dimension: MAX_PHOTO_DIMENSION,
             max_aspect: DEFAULT_MAX_ASPECT,
+            dct_headroom: 2,
         }
     }
 }
@@ -375,10 +383,12 @@ fn decode_jpeg(bytes: &[u8], opts: &PhotoOptions) -> Result<Decoded, PhotoError>
     );
     decoder.read_info().map_err(jpeg_err)?;
     let (tw, th) = target_size(info.width, info.height, opts.long_edge);
+    // The decoder picks the smallest of 1/8, 1/4, 1/2, 1 that is at least the size asked.
+    let headroom = opts.dct_headroom.max(1);
     let (w, h) = decoder
         .scale(
-            u16::try_from(tw).unwrap_or(u16::MAX),
-            u16::try_from(th).unwrap_or(u16::MAX),
+            u16::try_from(tw.saturating_mul(headroom)).unwrap_or(u16::MAX),
+            u16::try_from(th.saturating_mul(headroom)).unwrap_or(u16::MAX),
         )
         .map_err(jpeg_err)?;
     let pixels = decoder.decode().map_err(jpeg_err)?;
@@ -523,7 +533,8 @@ fn encode(rgb: &[u8], w: u32, h: u32, quality: u8) -> Result<Vec<u8>, PhotoError
         u16::try_from(h).map_err(|_| PhotoError::Encode("too tall".into()))?,
     );
     let mut out = Vec::with_capacity(rgb.len() / 8);
-    let encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
     encoder
         .encode(rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| PhotoError::Encode(e.to_string()))?;

@@ -395,3 +395,93 @@ fn default_options() {
     assert_eq!((o.long_edge, o.quality), (1600, 80));
     assert_eq!(o.max_pixels, 50_000_000);
 }
+
+#[test]
+fn dct_scaled_decode_keeps_exact_output_size() {
+    // 2000×1000 to a 200 px long edge: decoded at 1/4 (500×250, at least twice the output),
+    // or at 1/8 (250×125) with no headroom; either way exactly 200×100, upright.
+    let rgb = synthetic_rgb(2000, 1000, 8);
+    let jpeg = camera_jpeg(&rgb, 2000, 1000, 90, 6);
+    for headroom in [1, 2, 3] {
+        let opts = PhotoOptions {
+            long_edge: 200,
+            dct_headroom: headroom,
+            ..PhotoOptions::default()
+        };
+        let p = process(&jpeg, &opts).unwrap();
+        assert_eq!((p.width, p.height), (100, 200), "headroom {headroom}");
+        assert_eq!(decode_rgb(&p.jpeg).1, 100);
+    }
+}
+
+#[test]
+fn progressive_and_grey_jpegs_are_read() {
+    let rgb = synthetic_rgb(320, 240, 9);
+    let mut progressive = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut progressive, 90);
+    enc.set_progressive(true);
+    enc.encode(&rgb, 320, 240, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    assert!(all_markers(&progressive)
+        .unwrap()
+        .iter()
+        .any(|s| s.marker == 0xC2));
+    let p = process(&progressive, &PhotoOptions::default()).unwrap();
+    assert_eq!((p.width, p.height), (320, 240));
+    // A progressive file cut short is refused, not shown half grey.
+    let cut = &progressive[..progressive.len() * 3 / 4];
+    assert_eq!(
+        process(cut, &PhotoOptions::default()).unwrap_err(),
+        PhotoError::Truncated
+    );
+
+    let grey: Vec<u8> = rgb.chunks_exact(3).map(|p| p[1]).collect();
+    let mut jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut jpeg, 90)
+        .encode(&grey, 320, 240, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let p = process(&jpeg, &PhotoOptions::default()).unwrap();
+    assert_eq!((p.width, p.height), (320, 240));
+    let (out, w, _) = decode_rgb(&p.jpeg);
+    let px = pixel(&out, w, 100, 100);
+    assert!(
+        px[0].abs_diff(px[1]) <= 3 && px[1].abs_diff(px[2]) <= 3,
+        "{px:?}"
+    );
+}
+
+/// CRC-32 (IEEE) for hand-made PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn png_exif_orientation_is_applied() {
+    let (rgb, sw, sh) = stored_for(6);
+    let mut bytes = png(&rgb, sw, sh);
+    // An eXIf chunk (PNG 1.5) right after IHDR (8 + 25 bytes).
+    let tiff = &exif::app1_with_orientation(6, false)[6..];
+    let mut chunk = (tiff.len() as u32).to_be_bytes().to_vec();
+    let mut body = b"eXIf".to_vec();
+    body.extend_from_slice(tiff);
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    bytes.splice(33..33, chunk);
+    let p = process(&bytes, &PhotoOptions::default()).unwrap();
+    assert_eq!(p.orientation_applied, 6);
+    assert_eq!((p.width, p.height), (W as u32, H as u32));
+    let (out, w, _) = decode_rgb(&p.jpeg);
+    assert!(close(pixel(&out, w, 4, 4), RED));
+    assert!(close(pixel(&out, w, w - 5, 4), GREEN));
+}
