@@ -485,3 +485,40 @@ fn png_exif_orientation_is_applied() {
     assert!(close(pixel(&out, w, 4, 4), RED));
     assert!(close(pixel(&out, w, w - 5, 4), GREEN));
 }
+
+#[test]
+fn damaged_files_give_errors_not_panics() {
+    let rgb = synthetic_rgb(96, 64, 10);
+    let jpeg = camera_jpeg(&rgb, 96, 64, 85, 6);
+    let png = png(&rgb, 96, 64);
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut ok, mut refused) = (0, 0);
+    for original in [&jpeg, &png] {
+        for _ in 0..300 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] = (next() & 0xFF) as u8;
+            }
+            match process(&bytes, &PhotoOptions::default()) {
+                Ok(p) => {
+                    ok += 1;
+                    assert!(p.width.max(p.height) <= DEFAULT_LONG_EDGE);
+                    assert_eq!(p.sha256, Sha256Digest::of(&p.jpeg));
+                }
+                Err(e) => {
+                    refused += 1;
+                    assert!(e.code().starts_with("photo_"));
+                }
+            }
+        }
+    }
+    // Most single-byte damage in entropy-coded data still decodes; some must be refused.
+    assert!(ok > 0 && refused > 0, "ok {ok}, refused {refused}");
+}
