@@ -450,6 +450,10 @@ fn decode_png(bytes: &[u8], opts: &PhotoOptions) -> Result<Decoded, PhotoError> 
     let width = u32::from_be_bytes([ihdr[8], ihdr[9], ihdr[10], ihdr[11]]);
     let height = u32::from_be_bytes([ihdr[12], ihdr[13], ihdr[14], ihdr[15]]);
     check_declared(width, height, opts)?;
+    // Every PNG ends with an IEND chunk (searched from the end: found at once).
+    if !bytes[8..].windows(4).rev().any(|w| w == b"IEND") {
+        return Err(PhotoError::Truncated);
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(opts.max_dimension);
     limits.max_image_height = Some(opts.max_dimension);
