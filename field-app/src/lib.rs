@@ -4,9 +4,9 @@
 //! idempotent PUTs, bounded retries and backoff with full jitter. No Tauri here: the Tauri shell
 //! and the development bridge call [`commands`] (or the [`FieldCore`] methods) 1:1.
 //!
-//! Photo pipeline integration point: the `photo` module (written separately) hands processed
-//! photos to [`FieldCore::add_processed_photo`] as bytes with the SHA-256 of the original and of
-//! the processed bytes; `visit_add_photo` takes the same by path or base64.
+//! Photos: [`photo::process`] turns a captured original into the JPEG that is uploaded (hashing the
+//! original first); [`FieldCore::add_processed_photo`] keeps it with both hashes in the outbox;
+//! `visit_add_photo` takes the same by path or base64.
 
 //!
 //! Sync in short: `sync_now` pushes first (each visit `PUT /api/v1/visits/{id}`, then each of its
@@ -28,16 +28,13 @@
 
 pub use doi178_shared as shared;
 
-// INTEGRATION POINT (photo pipeline): the `photo` module lives in src/photo/ on another branch;
-// add `pub mod photo;` here when it is merged. It hands each processed photo to
-// `FieldCore::add_processed_photo(visit_id, ProcessedPhoto { bytes, original_sha256, sha256, .. })`
-// (or the UI calls the `visit_add_photo` command with a path or base64), and reads its long edge
-// and JPEG quality from `FieldCore::settings_get()` (`photo_long_edge`, `photo_quality`).
 pub mod commands;
 mod core;
 pub mod error;
 pub mod http;
 pub mod outbox;
+/// The photo pipeline: original hash, EXIF orientation, downscale, metadata-free JPEG, hash.
+pub mod photo;
 pub mod retry;
 pub mod store;
 pub mod types;
