@@ -30,9 +30,11 @@ function run(cmd, args, cwd) {
 }
 
 /** Starts field-bridge on a fresh data directory; resolves to { url, stop, control(name) }. */
-async function startBridge(serverUrl) {
+async function startBridge(serverUrl, { testControls = true } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "doi178-field-"));
-  const child = spawn(BRIDGE_BIN, ["--data-dir", dataDir, "--port", "0", "--ui", DIST, "--server-url", serverUrl, "--test-controls"], {
+  const args = ["--data-dir", dataDir, "--port", "0", "--ui", DIST, "--server-url", serverUrl];
+  if (testControls) args.push("--test-controls");
+  const child = spawn(BRIDGE_BIN, args, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -293,4 +295,31 @@ test("an inspector records a visit offline on a phone, and it reaches the server
   assert.equal(await net.textContent(), "Online");
   await screenshot(page, "field-09-outbox-english");
   assertNoProblems(page, assert);
+});
+
+test("the bridge listens on 127.0.0.1 only, takes JSON commands only, and has no test controls unless asked", async () => {
+  const plainBridge = await startBridge(server.url, { testControls: false });
+  try {
+    assert.match(plainBridge.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const name of ["offline", "online"]) {
+      const r = await fetch(`${plainBridge.url}/test/${name}`, { method: "POST" });
+      assert.equal(r.status, 400, `/test/${name} without --test-controls`);
+    }
+    // A form post (what a cross-site page could send without a preflight) is refused.
+    const form = await fetch(`${plainBridge.url}/cmd/status`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    assert.equal(form.status, 400);
+    assert.equal((await form.json()).code, "bad_command");
+    const ok = await fetch(`${plainBridge.url}/cmd/status`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).server_url, server.url);
+    const invalid = await fetch(`${plainBridge.url}/cmd/settings_set`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ photo_quality: 5 }) });
+    assert.equal(invalid.status, 422);
+    assert.equal((await invalid.json()).field, "photo_quality");
+    assert.equal((await fetch(`${plainBridge.url}/../Cargo.toml`)).status, 404);
+    const index = await fetch(`${plainBridge.url}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get("content-type"), /text\/html/);
+  } finally {
+    await plainBridge.stop();
+  }
 });

@@ -398,3 +398,73 @@ fn main() {
         std::thread::spawn(move || handle(&app, req));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_kept_as_they_are_with_both_digests() {
+        let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+        let p = process_photo(jpeg.clone(), &Settings::default()).unwrap();
+        assert_eq!(p.bytes, jpeg);
+        assert_eq!(p.mime.as_deref(), Some("image/jpeg"));
+        assert_eq!(p.sha256, Sha256Digest::of(&jpeg).to_hex());
+        assert_eq!(p.original_sha256, p.sha256);
+        let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+        assert_eq!(
+            process_photo(png, &Settings::default())
+                .unwrap()
+                .mime
+                .as_deref(),
+            Some("image/png")
+        );
+        let e = process_photo(b"GIF89a".to_vec(), &Settings::default()).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.field.as_deref()),
+            ("invalid", Some("data"))
+        );
+    }
+
+    #[test]
+    fn only_plain_files_of_the_ui_directory_are_served() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(dir.path().join("app.js"), "1").unwrap();
+        std::fs::write(dir.path().join(".secret"), "x").unwrap();
+        let ui = Some(dir.path());
+        assert_eq!(serve_file(ui, "/").status_code().0, 200);
+        assert_eq!(serve_file(ui, "/app.js?v=1").status_code().0, 200);
+        for bad in [
+            "/../etc/passwd",
+            "/.secret",
+            "//etc/passwd",
+            "/a/../app.js",
+            "/missing.js",
+        ] {
+            assert_eq!(serve_file(ui, bad).status_code().0, 404, "{bad}");
+        }
+        assert_eq!(serve_file(None, "/").status_code().0, 404);
+        assert_eq!(
+            content_type(Path::new("x/app.js")),
+            "text/javascript; charset=utf-8"
+        );
+    }
+
+    #[test]
+    fn errors_map_to_client_statuses_and_a_store_failure_to_500() {
+        for (c, s) in [
+            (code::INVALID, 422),
+            (code::INVALID_CREDENTIALS, 401),
+            (code::NEEDS_SIGN_IN, 401),
+            (code::NOT_FOUND, 404),
+            (code::NOT_EDITABLE, 409),
+            (code::OFFLINE, 424),
+            (code::BAD_COMMAND, 400),
+            (code::STORE, 500),
+        ] {
+            assert_eq!(status_of(&FieldError::new(c, "x")), s, "{c}");
+        }
+    }
+}

@@ -228,7 +228,8 @@ async function homeView(seq: number): Promise<HTMLElement> {
   if (assignments.length === 0) assignmentBox.append(h("p", { class: "muted" }, t("no_assignments")));
   for (const a of assignments) {
     assignmentBox.append(h("article", { class: "card assignment", "data-id": a.id },
-      h("h3", {}, a.note || a.kind),
+      h("h3", {}, label("kind.", a.kind)),
+      a.note ? h("p", {}, a.note) : null,
       h("p", { class: "muted" }, `${t("window")}: ${dmy(a.window_start)} – ${dmy(a.window_end)}`),
       h("ul", { class: "list" }, a.establishments.map((e) => estRow(e, a.visited.includes(e.id)))),
     ));
@@ -588,7 +589,7 @@ async function reviewView(id: string): Promise<HTMLElement> {
       row("gps", d.gps ? `±${Math.round(d.gps.accuracy_m)} m${d.distance_m !== null ? ` · ${distance(d.distance_m)}` : ""}` : null),
       row("photos", String(d.photo_ids.length)),
       row("notes", d.notes),
-      row("follow_up_on", d.follow_up_on ? dmy(d.follow_up_on) : null),
+      row("follow_up_short", d.follow_up_on ? dmy(d.follow_up_on) : null),
     ),
     d.gps_warning ? h("p", { class: "warning gps-warning" }, d.distance_m === null ? t("gps_no_est_location") : `${t("gps_far")} (${distance(d.distance_m)})`) : null,
     d.answers.some((a) => a.result === "fail") ? h("ul", { class: "list failed-items" }, d.answers.filter((a) => a.result === "fail").map((a) => h("li", {}, `✗ ${itemText(a.item)}`))) : null,
