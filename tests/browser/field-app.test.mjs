@@ -5,11 +5,12 @@
 //
 // Environment: FIELD_BRIDGE_BIN (default: $CARGO_TARGET_DIR/debug/field-bridge, built with
 // `cargo build -p doi178-field --features bridge --bin field-bridge` when missing); the UI is
-// built (`npm ci && npm run build` in field-app/ui) when field-app/ui/dist is missing.
+// built (`npm ci && npm run build` in field-app/ui) when field-app/ui/dist is missing or older
+// than its sources.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { createInterface } from "node:readline";
@@ -84,11 +85,18 @@ function plain(s) {
   return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D");
 }
 
+/** dist/ is missing, or older than a source file. */
+function uiStale() {
+  const built = join(DIST, "app.js");
+  if (!existsSync(join(DIST, "index.html")) || !existsSync(built)) return true;
+  const at = statSync(built).mtimeMs;
+  const src = join(UI_DIR, "src");
+  return readdirSync(src).some((f) => statSync(join(src, f)).mtimeMs > at);
+}
+
 before(async () => {
-  if (!existsSync(join(DIST, "index.html"))) {
-    run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], UI_DIR);
-    run("npm", ["run", "build"], UI_DIR);
-  }
+  if (!existsSync(join(UI_DIR, "node_modules", ".bin", "esbuild"))) run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], UI_DIR);
+  if (uiStale()) run("npm", ["run", "build"], UI_DIR);
   if (!existsSync(BRIDGE_BIN)) run("cargo", ["build", "-p", "doi178-field", "--features", "bridge", "--bin", "field-bridge"], ROOT);
   server = await startServer();
   inspectorToken = await apiToken(server, "kiemtra.hue");

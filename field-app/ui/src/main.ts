@@ -301,7 +301,8 @@ async function establishmentView(id: string): Promise<HTMLElement> {
       h("li", { class: "visit-row" }, `${dmy(v.started_at)} · ${label("", v.outcome as Key | null) || ""} · ${label("review.", v.review_status)}`, v.review_comment ? h("div", { class: "muted" }, v.review_comment) : null))),
     h("h2", {}, t("local_visits")),
     drafts.length === 0 ? h("p", { class: "muted" }, t("none")) : h("ul", { class: "list" }, drafts.map((v) =>
-      h("li", { class: "visit-row" }, `${dmyhm(v.submitted_at ?? v.created_at)} · `, h("span", { class: `chip ${v.status}` }, label("st_", v.status))))),
+      h("li", {}, h("a", { class: "visit-row", href: v.status === "draft" ? `#/visit/${v.visit_id}` : `#/review/${v.visit_id}` },
+        `${dmyhm(v.submitted_at ?? v.created_at)} · `, h("span", { class: `chip ${v.status}` }, label("st_", v.status)))))),
   );
 }
 
@@ -645,7 +646,16 @@ langButton.addEventListener("click", () => {
 window.addEventListener("hashchange", () => void render());
 window.addEventListener("online", () => { updateBar(); if ((status?.pending ?? 0) > 0) void syncNow(); });
 window.addEventListener("offline", updateBar);
-window.setInterval(() => { if (!syncing) void refreshStatus(); }, 15000);
+// Status every 15 s; a background sync every 2 minutes while something waits to be sent.
+let lastAutoSync = Date.now();
+window.setInterval(async () => {
+  if (syncing) return;
+  await refreshStatus();
+  if (status?.signed_in && status.pending > 0 && navigator.onLine && Date.now() - lastAutoSync > 120_000) {
+    lastAutoSync = Date.now();
+    void syncNow();
+  }
+}, 15000);
 setLang(getLang());
 updateBar();
 void render();
