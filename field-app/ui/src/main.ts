@@ -21,6 +21,7 @@ let lastReport: SyncReport | null = null;
 let here: { lat: number; lon: number; accuracy: number } | null = null;
 /** Increases on every render: an answer for an older screen is dropped. */
 let renderSeq = 0;
+let shownKey = "";
 
 // ------------------------------------------------------------------------------------------------
 // Status, connectivity indicator, sync
@@ -131,6 +132,10 @@ async function render(): Promise<void> {
   clear(app);
   app.append(view);
   app.dataset.screen = name;
+  // A new screen starts at its top; the same screen drawn again keeps its place.
+  const key = `${name}/${r.id ?? ""}`;
+  if (key !== shownKey) window.scrollTo(0, 0);
+  shownKey = key;
   updateBar();
 }
 
