@@ -229,8 +229,16 @@ test("an inspector records a visit offline on a phone, and it reaches the server
   const [y, m, d] = vietnamToday().split("-");
   await page.fill('input[name="follow_up_on"]', `${d}/${m}/${y}`);
   assert.equal(await page.locator(".field-error").textContent(), "");
-  // GPS: the fix, its accuracy, and the distance (no warning at about 20 m).
+  // GPS: a fix about 1.1 km away is recorded with the distance warning…
+  await page.context().setGeolocation({ ...geolocation, latitude: est.location.lat + 0.01 });
   await page.click("button.gps-capture");
+  await page.waitForSelector(".gps-warning");
+  assert.match(await page.locator(".gps-warning").textContent(), /Cảnh báo: vị trí cách cơ sở xa hơn 100 m/);
+  assert.match(await page.locator(".gps-distance").textContent(), /1,1 km/);
+  // …and a fix on site (about 20 m) replaces it, with its accuracy, and no warning.
+  await page.context().setGeolocation(geolocation);
+  await page.click("button.gps-capture");
+  await page.waitForFunction(() => !document.querySelector(".gps-warning"));
   await page.waitForSelector(".gps-distance");
   assert.match(await page.locator(".gps-result").textContent(), /±12 m/);
   const dist = Number((await page.locator(".gps-distance").textContent()).match(/(\d+) m/)[1]);

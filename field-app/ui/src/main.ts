@@ -217,10 +217,11 @@ function estRow(e: EstablishmentSummary, visited = false): HTMLElement {
     ));
 }
 
-function locate(): Promise<GeolocationPosition> {
+/** The device's position; `maximumAge` 0 asks for a fresh fix (what a visit records). */
+function locate(maximumAge = 30000): Promise<GeolocationPosition> {
   return new Promise((resolve, reject) => {
     if (!navigator.geolocation) { reject(new Error("no geolocation")); return; }
-    navigator.geolocation.getCurrentPosition(resolve, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+    navigator.geolocation.getCurrentPosition(resolve, reject, { enableHighAccuracy: true, timeout: 20000, maximumAge });
   });
 }
 
@@ -482,7 +483,7 @@ async function visitView(id: string): Promise<HTMLElement> {
     gpsButton.disabled = true;
     gpsButton.textContent = t("gps_capturing");
     try {
-      const p = await locate();
+      const p = await locate(0);
       gpsResult = await serial(() => call<GpsResult>("visit_gps", { id, lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.max(p.coords.accuracy, 0.1) }));
       d.gps = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: p.coords.accuracy };
       d.distance_m = gpsResult.distance_m;
