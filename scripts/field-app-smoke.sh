@@ -65,6 +65,13 @@ if [[ ! -x "$TAURI_DRIVER" ]]; then
 fi
 
 # ---- the app --------------------------------------------------------------------------------
+# The shell embeds the built UI (tauri.conf.json: frontendDist ../ui/dist).
+if [[ ! -f field-app/ui/dist/index.html ]]; then
+    section "build the UI (field-app/ui: npm ci, npm run build)"
+    (cd field-app/ui && npm ci --no-audit --no-fund --loglevel=error && npm run build) \
+        || fail "the UI did not build"
+fi
+
 section "cargo build -p doi178-field-app"
 cargo build -p doi178-field-app || fail "the app did not build"
 APP_BIN="$CARGO_TARGET_DIR/debug/doi178-field-app"

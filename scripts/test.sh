@@ -68,15 +68,23 @@ else
     echo "present: ${FIELD_PACKAGES[*]}"
 fi
 
+section "field app UI: npm ci and build (the Tauri shell embeds field-app/ui/dist)"
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+(cd field-app/ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 
 section "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
+# The field app's development bridge is behind a feature (it is not part of the app).
+cargo clippy -p doi178-field --features bridge --all-targets -- -D warnings
 
 section "build the server binary for the black-box tests"
 # --workspace: the same feature set as `cargo test --workspace`, so nothing is built twice.
 cargo build --workspace --bin doi178-server
+# The bridge that serves the field app's core and UI to the browser tests.
+cargo build -p doi178-field --features bridge --bin field-bridge
 
 # Both test passes run even when the first fails, so one CI run reports every failure.
 FAILED=()

@@ -15,6 +15,7 @@
 //! | `visit_get` | [`IdArg`] | [`VisitDraft`] |
 //! | `visit_update` | [`VisitUpdate`] | [`VisitDraft`] |
 //! | `visit_gps` | [`VisitGps`] | [`GpsResult`] |
+//! | `photo_capture` | [`PhotoCapture`] | [`PhotoItem`] |
 //! | `visit_add_photo` | [`VisitAddPhoto`] | [`PhotoItem`] |
 //! | `visit_submit` | [`VisitSubmit`] | [`OutboxItem`] |
 //! | `outbox` | `{}` | `[`[`OutboxItem`]`]` |
@@ -41,6 +42,7 @@ pub const COMMANDS: &[&str] = &[
     "visit_get",
     "visit_update",
     "visit_gps",
+    "photo_capture",
     "visit_add_photo",
     "visit_submit",
     "outbox",
@@ -86,6 +88,7 @@ pub fn call(core: &FieldCore, name: &str, arguments: Value) -> FieldResult<Value
         "visit_get" => out(core.visit_get(args::<IdArg>(arguments)?.id)),
         "visit_update" => out(core.visit_update(args(arguments)?)),
         "visit_gps" => out(core.visit_gps(args(arguments)?)),
+        "photo_capture" => out(core.photo_capture(args(arguments)?)),
         "visit_add_photo" => out(core.visit_add_photo(args(arguments)?)),
         "visit_submit" => out(core.visit_submit(args(arguments)?)),
         "outbox" => {

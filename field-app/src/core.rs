@@ -1371,6 +1371,44 @@ impl FieldCore {
 
     /// Attaches a processed photo: the bytes are written (fsync'd) under the data directory and
     /// the photo is recorded with the visit before this returns.
+    /// `photo_capture`: runs the photo pipeline on a captured file with the settings' long edge and
+    /// quality (the original's hash is taken first), then keeps the result like
+    /// [`FieldCore::add_processed_photo`].
+    pub fn photo_capture(&self, args: PhotoCapture) -> FieldResult<PhotoItem> {
+        use base64::Engine as _;
+        let raw = args.data_base64.trim();
+        let raw = raw.split_once(";base64,").map_or(raw, |(_, b)| b);
+        let original = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| {
+                FieldError::new(code::INVALID, "the photo is not valid base64")
+                    .with_field("data_base64")
+            })?;
+        let settings = self.settings_get()?;
+        let opts = crate::photo::PhotoOptions {
+            long_edge: settings.photo_long_edge,
+            quality: settings.photo_quality,
+            ..crate::photo::PhotoOptions::default()
+        };
+        let processed = crate::photo::process(&original, &opts).map_err(|e| {
+            let mut err = FieldError::new(code::INVALID, format!("{} ({e})", e.message_vi()))
+                .with_field("data_base64");
+            err.detail = Some(e.code().to_string());
+            err
+        })?;
+        self.add_processed_photo(
+            args.visit_id,
+            ProcessedPhoto {
+                id: args.id,
+                original_sha256: processed.sha256_original.to_hex(),
+                sha256: processed.sha256.to_hex(),
+                bytes: processed.jpeg,
+                taken_at: args.taken_at,
+                mime: Some("image/jpeg".into()),
+            },
+        )
+    }
+
     pub fn add_processed_photo(&self, visit_id: Uuid, p: ProcessedPhoto) -> FieldResult<PhotoItem> {
         let mut d = self.editable(visit_id)?;
         let digest = Sha256Digest::of(&p.bytes).to_hex();

@@ -287,7 +287,24 @@ pub struct GpsResult {
     pub warning: Option<String>,
 }
 
-/// A photo already processed by the photo pipeline: the bytes to upload and both digests.
+/// Arguments of `photo_capture`: a photo as the camera or gallery gave it, run through the photo
+/// pipeline ([`crate::photo::process`]) before it is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoCapture {
+    pub visit_id: Uuid,
+    /// The file as the camera or the gallery gave it (JPEG or PNG), base64; a `data:` URL as a
+    /// browser's FileReader gives it is accepted too.
+    pub data_base64: String,
+    #[serde(default)]
+    pub taken_at: Option<DateTime<Utc>>,
+    /// A client-generated id; generated (v7) when omitted.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+}
+
+/// Arguments of `visit_add_photo`: a photo already processed by the photo pipeline: the bytes to
+/// upload and both digests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitAddPhoto {

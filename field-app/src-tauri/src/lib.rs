@@ -78,6 +78,7 @@ core_commands!(
     visit_get,
     visit_update,
     visit_gps,
+    photo_capture,
     visit_add_photo,
     visit_submit,
     outbox,

@@ -10,7 +10,7 @@
 //!   [`commands::call`] and answers 200 with the result, or a 4xx (500 for a local store
 //!   failure) with the [`FieldError`] as JSON (`{code, message, field?, detail?}`).
 //! - `POST /cmd/photo_capture` with `{visit_id, data_base64, taken_at?, id?}`: the file as the
-//!   camera or the gallery gave it; [`process_photo`] turns it into what is stored and uploaded.
+//!   camera or the gallery gave it, through the core's photo pipeline (a command like the others).
 //! - `POST /test/offline` and `POST /test/online`, only with `--test-controls`: point the core at
 //!   a closed local port (the server cannot be reached) and back, so a browser test can go
 //!   offline. With `--test-controls` the core also retries briefly (tests stay quick).
@@ -24,18 +24,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
-use chrono::{DateTime, Utc};
 use doi178_field::error::code;
 use doi178_field::{
-    commands, FieldCore, FieldError, FieldResult, Options, ProcessedPhoto, RetryPolicy, Settings,
-    SettingsPatch,
+    commands, FieldCore, FieldError, FieldResult, Options, RetryPolicy, SettingsPatch,
 };
-use doi178_shared::photo::Sha256Digest;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Request, Response, Server};
-use uuid::Uuid;
 
 /// Largest request body accepted (a photo of at most 15 MiB, base64-encoded, fits).
 const MAX_BODY: u64 = 24 * 1024 * 1024;
@@ -83,63 +77,6 @@ fn parse_args() -> Args {
         usage()
     }
     a
-}
-
-/// The photo pipeline seam: turns the file the camera or gallery gave into the photo that is
-/// stored and uploaded, with the SHA-256 of the original and of the processed bytes. Here the
-/// bytes are kept as they are (JPEG or PNG; both digests are then the same); point this at
-/// `doi178_field::photo::process` (with `settings.photo_long_edge` and `photo_quality`) to
-/// downscale and re-encode.
-pub fn process_photo(bytes: Vec<u8>, settings: &Settings) -> FieldResult<ProcessedPhoto> {
-    let _ = (settings.photo_long_edge, settings.photo_quality);
-    let mime = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png"
-    } else {
-        return Err(
-            FieldError::new(code::INVALID, "the file is not a JPEG or PNG photo")
-                .with_field("data"),
-        );
-    };
-    let digest = Sha256Digest::of(&bytes).to_hex();
-    Ok(ProcessedPhoto {
-        id: None,
-        original_sha256: digest.clone(),
-        sha256: digest,
-        bytes,
-        taken_at: None,
-        mime: Some(mime.into()),
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PhotoCapture {
-    visit_id: Uuid,
-    data_base64: String,
-    #[serde(default)]
-    taken_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    id: Option<Uuid>,
-}
-
-fn photo_capture(core: &FieldCore, v: Value) -> FieldResult<Value> {
-    let p: PhotoCapture = serde_json::from_value(v)
-        .map_err(|e| FieldError::new(code::BAD_COMMAND, format!("arguments: {e}")))?;
-    let raw = p.data_base64.trim();
-    // A data: URL as the browser's FileReader gives it is accepted too.
-    let raw = raw.split_once(";base64,").map_or(raw, |(_, b)| b);
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(raw)
-        .map_err(|_| {
-            FieldError::new(code::INVALID, "not valid base64").with_field("data_base64")
-        })?;
-    let mut processed = process_photo(bytes, &core.settings_get()?)?;
-    processed.id = p.id;
-    processed.taken_at = p.taken_at.or(processed.taken_at);
-    let item = core.add_processed_photo(p.visit_id, processed)?;
-    Ok(serde_json::to_value(item)?)
 }
 
 /// What `--test-controls` remembers: the real server URL while "offline".
@@ -299,11 +236,7 @@ fn handle(app: &App, mut req: Request) {
             match read_json(&mut req) {
                 Err(e) => error_response(&e),
                 Ok(args) => {
-                    let result = if name == "photo_capture" {
-                        photo_capture(&app.core, args)
-                    } else {
-                        commands::call(&app.core, name, args)
-                    };
+                    let result = commands::call(&app.core, name, args);
                     match result {
                         Ok(v) => json_response(200, &v),
                         Err(e) => error_response(&e),
@@ -403,29 +336,6 @@ fn main() {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn photos_are_kept_as_they_are_with_both_digests() {
-        let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
-        let p = process_photo(jpeg.clone(), &Settings::default()).unwrap();
-        assert_eq!(p.bytes, jpeg);
-        assert_eq!(p.mime.as_deref(), Some("image/jpeg"));
-        assert_eq!(p.sha256, Sha256Digest::of(&jpeg).to_hex());
-        assert_eq!(p.original_sha256, p.sha256);
-        let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
-        assert_eq!(
-            process_photo(png, &Settings::default())
-                .unwrap()
-                .mime
-                .as_deref(),
-            Some("image/png")
-        );
-        let e = process_photo(b"GIF89a".to_vec(), &Settings::default()).unwrap_err();
-        assert_eq!(
-            (e.code.as_str(), e.field.as_deref()),
-            ("invalid", Some("data"))
-        );
-    }
 
     #[test]
     fn only_plain_files_of_the_ui_directory_are_served() {
