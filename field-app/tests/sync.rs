@@ -221,7 +221,8 @@ fn a_day_offline_is_synced_once_and_never_resent() {
     let (token, _) = srv.login(INSPECTOR);
     let team = team_of(&core);
     let before = srv.team_visits(&team, &token).len();
-    let recorded = record_visits(&core, 20, 2, 1);
+    // The day: 20 visits with 100 photos between them.
+    let recorded = record_visits(&core, 20, 5, 1);
     let offline = core.sync_now().unwrap();
     assert!(!offline.ok);
     assert_eq!(
@@ -245,8 +246,8 @@ fn a_day_offline_is_synced_once_and_never_resent() {
     let report = core.sync_now().unwrap();
     assert!(report.ok, "{report:?}\n{}", srv.output());
     assert_eq!(report.visits_created, 20, "{report:?}");
-    assert_eq!(report.photos_created, 40, "{report:?}");
-    assert_eq!(report.uploads, 60, "{report:?}");
+    assert_eq!(report.photos_created, 100, "{report:?}");
+    assert_eq!(report.uploads, 120, "{report:?}");
     assert_eq!((report.visits_replayed, report.photos_replayed), (0, 0));
     let outbox = core.outbox().unwrap();
     assert!(
