@@ -166,6 +166,117 @@ fn team_of(core: &FieldCore) -> String {
         .to_string()
 }
 
+/// The link drops, resets and stalls connections at random points of requests and answers (a
+/// seeded fault-injecting proxy between the phone and the real server): syncing again until
+/// the outbox is empty delivers every visit and photo exactly once.
+#[test]
+fn connections_cut_mid_upload_never_lose_or_duplicate_a_visit_or_photo() {
+    use faultproxy::{Fault, FaultProxy, Policy, RandomPolicy};
+    let srv = Server::start();
+    let upstream = srv
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let proxy = FaultProxy::start(upstream.as_str(), Policy::pass()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let core = FieldCore::open_with(
+        dir.path(),
+        Some(Settings {
+            server_url: proxy.url(),
+            ..Settings::default()
+        }),
+        Options {
+            retry: RetryPolicy {
+                max_attempts: 4,
+                base_ms: 10,
+                cap_ms: 100,
+            },
+            // A stalled connection is given up after this and retried.
+            timeout: std::time::Duration::from_secs(2),
+        },
+    )
+    .unwrap();
+    sign_in(&core, INSPECTOR);
+    assert!(core.sync_now().unwrap().ok);
+    let (token, _) = srv.login(INSPECTOR);
+    let team = team_of(&core);
+    let before = srv.team_visits(&team, &token).len();
+    let recorded = record_visits(&core, 10, 3, 11);
+
+    // Every new connection gets the next fault until the list runs out: requests cut on the way
+    // up (mid-body of visits and photos), answers cut on the way down (the server stored it, the
+    // phone never heard), resets and stalls; then a seeded random mix.
+    let faults: Vec<Fault> = [
+        "drop:up:200",
+        "reset:down:60",
+        "drop:up:1500",
+        "stall:up:900:4s",
+        "drop:down:150",
+        "reset:up:3000",
+        "drop:up:5000",
+        "reset:down:20",
+        "drop:down:400",
+        "stall:down:10:4s",
+        "drop:up:700",
+        "reset:up:9000",
+    ]
+    .iter()
+    .map(|f| f.parse().unwrap())
+    .collect();
+    let scheduled = faults.len() as u64;
+    proxy.set_policy(Policy::Schedule(faults));
+    proxy.close_all();
+    let mut rounds = 0;
+    let mut created = (0, 0);
+    loop {
+        rounds += 1;
+        let report = core.sync_now().unwrap();
+        created.0 += report.visits_created;
+        created.1 += report.photos_created;
+        let outbox = core.outbox().unwrap();
+        if outbox.iter().all(|i| i.status == VisitStatus::Done) {
+            break;
+        }
+        if rounds == 3 {
+            // Then a seeded random mix on every new connection.
+            proxy.set_policy(Policy::Random(RandomPolicy {
+                seed: 178,
+                fault_probability: 0.5,
+                max_after: 16 * 1024,
+                stall: Some(std::time::Duration::from_secs(4)),
+                slow_bytes_per_sec: 0,
+            }));
+            proxy.close_all();
+        }
+        assert!(
+            outbox
+                .iter()
+                .all(|i| i.status != VisitStatus::Failed && i.status != VisitStatus::Conflict),
+            "a cut connection is only ever retried: {outbox:?}"
+        );
+        assert!(
+            rounds < 60,
+            "not delivered after {rounds} syncs: {outbox:?}"
+        );
+    }
+    let stats = proxy.stats();
+    assert!(
+        stats.faults_injected >= scheduled,
+        "the link was really faulty: {} faults over {} connections",
+        stats.faults_injected,
+        stats.connections
+    );
+    proxy.set_policy(Policy::pass());
+    // Created at most once each (a replay after a lost answer is a 200, not a second record).
+    assert!(created.0 <= 10 && created.1 <= 30, "{created:?}");
+    assert_on_server(&srv, &token, &recorded);
+    assert_eq!(srv.team_visits(&team, &token).len(), before + 10);
+    let again = core.sync_now().unwrap();
+    assert!(again.ok);
+    assert_eq!(again.uploads, 0, "nothing is sent twice: {again:?}");
+}
+
 #[test]
 fn a_day_offline_is_synced_once_and_never_resent() {
     let srv = Server::start();
