@@ -661,9 +661,9 @@ async fn page(
     let db = state.db.clone();
     let (cov, series, resolved, filters, crumbs, ests) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let cov: Coverage = api::compute(c, &actor, &pp)?;
-            let series = api_reports::compute_series(c, &actor, &pp)?;
             let resolved = api::resolve(c, &actor, &pp)?;
+            let cov: Coverage = api::compute_resolved(c, &pp, &resolved)?;
+            let series = api_reports::compute_series(c, &actor, &pp)?;
             let filters = filters(c, l, &pp, resolved.programme.types_in_scope())?;
             let crumbs = crumbs(c, &actor, &resolved.unit, "/coverage", &pp);
             let ests = if resolved.unit.level == "commune" {

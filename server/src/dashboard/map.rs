@@ -120,8 +120,8 @@ async fn page(
     let db = state.db.clone();
     let (cov, unit, filters, crumbs) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let cov: Coverage = api::compute(c, &actor, &pp)?;
             let r = api::resolve(c, &actor, &pp)?;
+            let cov: Coverage = api::compute_resolved(c, &pp, &r)?;
             let filters = filters(c, l, &pp, r.programme.types_in_scope())?;
             let crumbs = crumbs(c, &actor, &r.unit, "/map", &pp);
             Ok((cov, r.unit, filters, crumbs))

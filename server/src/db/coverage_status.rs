@@ -8,13 +8,13 @@
 //! Scoped twice: by `area` (resolved through the actor by the caller) and by the actor's
 //! jurisdiction here, so no caller can list establishments outside it.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Double, Nullable, Text};
 use doi178_shared::establishment::EstablishmentType;
 
 use super::coverage::Area;
-use super::reports::vietnam_day_start_utc;
+use super::reports::{area_filter, load, type_list, vietnam_day_start_utc, Arg};
 use super::AnyConnection;
 use crate::auth::Actor;
 
@@ -67,12 +67,6 @@ pub struct StatusQuery<'a> {
     pub as_of: NaiveDate,
 }
 
-enum Arg {
-    Text(String),
-    Date(NaiveDate),
-    Timestamp(NaiveDateTime),
-}
-
 /// The facts of every establishment the query selects and the actor may see, by name.
 pub fn list(
     conn: &mut AnyConnection,
@@ -93,38 +87,22 @@ pub fn list(
         Arg::Date(q.operating_to),
         Arg::Date(q.operating_from),
     ];
-    let mut filter = String::new();
-    let push = |args: &mut Vec<Arg>, value: String| {
-        args.push(Arg::Text(value));
-        format!("${}", args.len())
-    };
-    match q.area {
-        Area::National => {}
-        Area::Province(id) => {
-            let n = push(&mut args, id.clone());
-            filter.push_str(&format!(" AND u.parent_id = {n}"));
-        }
-        Area::Commune(id) => {
-            let n = push(&mut args, id.clone());
-            filter.push_str(&format!(" AND e.unit_id = {n}"));
-        }
-    }
+    // Bind-parameter filters of the area and of the actor's jurisdiction, as the reports use.
+    let mut filter = area_filter(q.area, &mut args);
     if let Some(units) = actor.unit_ids() {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = units.into_iter().map(|u| push(&mut args, u)).collect();
+        let marks: Vec<String> = units
+            .into_iter()
+            .map(|u| {
+                args.push(Arg::Text(u));
+                format!("${}", args.len())
+            })
+            .collect();
         filter.push_str(&format!(" AND e.unit_id IN ({})", marks.join(", ")));
     }
-    let mut types: Vec<&str> = q.types.iter().map(|t| t.as_str()).collect();
-    types.sort_unstable();
-    types.dedup();
-    // Type codes come from a closed list of identifiers, never from user input.
-    let types = types
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let types = type_list(q.types);
     let sql = format!(
         "SELECT e.id AS id, e.name AS name, e.establishment_type AS establishment_type, \
          e.unit_id AS unit_id, e.address AS address, e.lat AS lat, e.lon AS lon, \
@@ -148,21 +126,5 @@ pub fn list(
          AND (e.closed_on IS NULL OR e.closed_on > $8){filter} \
          ORDER BY e.name, e.id"
     );
-    macro_rules! run {
-        ($c:expr, $db:ty) => {{
-            let mut query = diesel::sql_query(sql).into_boxed::<$db>();
-            for a in args {
-                query = match a {
-                    Arg::Text(v) => query.bind::<Text, _>(v),
-                    Arg::Date(v) => query.bind::<Date, _>(v),
-                    Arg::Timestamp(v) => query.bind::<Timestamp, _>(v),
-                };
-            }
-            query.load::<StatusRow>($c)
-        }};
-    }
-    match conn {
-        AnyConnection::Sqlite(c) => run!(c, diesel::sqlite::Sqlite),
-        AnyConnection::Postgresql(c) => run!(c, diesel::pg::Pg),
-    }
+    load(conn, &sql, args)
 }

@@ -126,13 +126,13 @@ pub fn effective_shares_bp(row: &ProgrammeRow, province: Option<&str>) -> (i32, 
 
 /// One bound value of a raw query. Placeholders are written `$1, $2, …` in order of first use:
 /// PostgreSQL numbers them, SQLite treats them as named parameters numbered in that same order.
-enum Arg {
+pub(super) enum Arg {
     Text(String),
     Date(NaiveDate),
     Timestamp(NaiveDateTime),
 }
 
-fn load<T>(conn: &mut AnyConnection, sql: &str, args: Vec<Arg>) -> QueryResult<Vec<T>>
+pub(super) fn load<T>(conn: &mut AnyConnection, sql: &str, args: Vec<Arg>) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
@@ -156,7 +156,7 @@ where
 }
 
 /// `IN (…)` list of type codes: a closed list of identifiers, never user input.
-fn type_list(types: &[EstablishmentType]) -> String {
+pub(super) fn type_list(types: &[EstablishmentType]) -> String {
     let mut codes: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -169,7 +169,7 @@ fn type_list(types: &[EstablishmentType]) -> String {
 
 /// The establishments filter of `area` over `e` joined to its commune `u`, using placeholder `$n`
 /// when it needs a value (pushed onto `args`).
-fn area_filter(area: &Area, args: &mut Vec<Arg>) -> String {
+pub(super) fn area_filter(area: &Area, args: &mut Vec<Arg>) -> String {
     let n = args.len() + 1;
     match area {
         Area::National => String::new(),

@@ -308,6 +308,16 @@ pub fn resolve(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
 /// The coverage answer for checked parameters, as `actor` sees it (what `GET /api/v1/coverage`
 /// returns; also what `doi178-server bench` measures).
 pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResult<Coverage> {
+    let resolved = resolve(c, actor, p)?;
+    compute_resolved(c, p, &resolved)
+}
+
+/// [`compute`] for a request already resolved (the dashboard resolves once and reuses it).
+pub fn compute_resolved(
+    c: &mut db::AnyConnection,
+    p: &Params,
+    r: &Resolved,
+) -> ApiResult<Coverage> {
     let Resolved {
         unit,
         area,
@@ -318,11 +328,13 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
         annual: (annual_from, annual_to),
         cumulative: (cum_from, cum_to),
         year_end,
-    } = resolve(c, actor, p)?;
+    } = r;
+    let (annual_from, annual_to, cum_from, cum_to, year_end) =
+        (*annual_from, *annual_to, *cum_from, *cum_to, *year_end);
     let annual = db::coverage::tallies(
         c,
-        &area,
-        &types,
+        area,
+        types,
         &Window {
             operating_from: annual_from,
             operating_to: annual_to,
@@ -332,8 +344,8 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
     )?;
     let cumulative = db::coverage::tallies(
         c,
-        &area,
-        &types,
+        area,
+        types,
         &Window {
             operating_from: cum_to,
             operating_to: cum_to,
@@ -349,14 +361,14 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
         annual: measure(a, annual_share, annual_from, annual_to, year_end),
         cumulative: measure(cu, end_share, cum_from, cum_to, programme.period_end()),
     };
-    let annual_children = annual.by_child(&area);
-    let cumulative_children = cumulative.by_child(&area);
+    let annual_children = annual.by_child(area);
+    let cumulative_children = cumulative.by_child(area);
     let children_rows: Vec<CoverageRow> = children
-        .into_iter()
+        .iter()
         .map(|u| {
             let a = annual_children.get(&u.id).copied().unwrap_or(EMPTY);
             let cu = cumulative_children.get(&u.id).copied().unwrap_or(EMPTY);
-            row_of(u.id, u.name, a, cu)
+            row_of(u.id.clone(), u.name.clone(), a, cu)
         })
         .collect();
     let total = row_of(
@@ -366,7 +378,7 @@ pub fn compute(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
         cumulative.total(),
     );
     Ok(Coverage {
-        unit: unit.id,
+        unit: unit.id.clone(),
         year: p.year,
         as_of: p.as_of,
         programme: CoverageProgramme {
