@@ -21,6 +21,8 @@
 //! | `outbox` | `{}` | `[`[`OutboxItem`]`]` |
 //! | `settings_get` | `{}` | [`Settings`] |
 //! | `settings_set` | [`SettingsPatch`] | [`Settings`] |
+//! | `team_roster` | [`RosterQuery`] | `[`[`RosterMember`]`]` |
+//! | `sign_out` | `{}` | [`SignOutResult`] |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -48,6 +50,8 @@ pub const COMMANDS: &[&str] = &[
     "outbox",
     "settings_get",
     "settings_set",
+    "team_roster",
+    "sign_out",
 ];
 
 fn args<T: DeserializeOwned>(v: Value) -> FieldResult<T> {
@@ -100,6 +104,11 @@ pub fn call(core: &FieldCore, name: &str, arguments: Value) -> FieldResult<Value
             out(core.settings_get())
         }
         "settings_set" => out(core.settings_set(args(arguments)?)),
+        "team_roster" => out(core.team_roster(args(arguments)?)),
+        "sign_out" => {
+            args::<NoArgs>(arguments)?;
+            out(core.sign_out())
+        }
         other => Err(FieldError::new(
             code::BAD_COMMAND,
             format!("unknown command {other}; known: {}", COMMANDS.join(", ")),

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -144,6 +145,8 @@ pub struct FieldCore {
     conn: Mutex<SqliteConnection>,
     http: Transport,
     sync_lock: Mutex<()>,
+    /// Held while the access token is checked and refreshed (see `fresh_token`).
+    refresh_lock: Mutex<()>,
 }
 
 fn now_s() -> String {
@@ -222,6 +225,7 @@ impl FieldCore {
             conn: Mutex::new(conn),
             http: Transport::new(options.retry, options.timeout)?,
             sync_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(()),
         })
     }
 
@@ -263,6 +267,13 @@ impl FieldCore {
             }
             if let Some(q) = patch.photo_quality {
                 s.photo_quality = q;
+            }
+            if let Some(n) = patch.upload_concurrency {
+                s.upload_concurrency = n;
+            }
+            if let Some(u) = patch.map_tiles_url {
+                let u = u.trim().to_string();
+                s.map_tiles_url = (!u.is_empty()).then_some(u);
             }
             validate_settings(&s)?;
             store::kv_set(c, KEY_SETTINGS, &s)?;
@@ -366,13 +377,27 @@ impl FieldCore {
         }
     }
 
+    /// A usable access token: the stored one while it is fresh, else a refreshed one.
     fn access_token(&self) -> FieldResult<String> {
+        self.fresh_token(None)
+    }
+
+    /// The stored access token unless it expires soon or is `stale` (the server refused it);
+    /// otherwise refreshes. Serialised: parallel uploads that all meet an expired token refresh
+    /// once (presenting a rotated refresh token twice would make the server revoke the session).
+    fn fresh_token(&self, stale: Option<&str>) -> FieldResult<String> {
+        let _one_at_a_time = lock(&self.refresh_lock);
         let sess = self.require_user()?;
         if sess.needs_sign_in != 0 || sess.refresh_token.is_none() {
             return Err(FieldError::needs_sign_in());
         }
         match sess.access_token {
-            Some(t) if sess.access_expires_at > Utc::now().timestamp() + ACCESS_MARGIN_S => Ok(t),
+            Some(t)
+                if sess.access_expires_at > Utc::now().timestamp() + ACCESS_MARGIN_S
+                    && Some(t.as_str()) != stale =>
+            {
+                Ok(t)
+            }
             _ => self.refresh(),
         }
     }
@@ -399,7 +424,7 @@ impl FieldCore {
         if r.status != 401 {
             return Ok(r);
         }
-        let fresh = self.refresh()?;
+        let fresh = self.fresh_token(Some(&token))?;
         req.token = Some(&fresh);
         let r = self.http.send(&base, &req)?;
         if r.status == 401 {
@@ -475,6 +500,7 @@ impl FieldCore {
                 diesel::delete(schema::establishments::table).execute(c)?;
                 diesel::delete(schema::templates::table).execute(c)?;
                 diesel::delete(schema::team_visits::table).execute(c)?;
+                diesel::delete(schema::roster::table).execute(c)?;
                 store::kv_delete(c, KEY_CURSOR)?;
             }
             diesel::replace_into(s::session)
@@ -505,6 +531,112 @@ impl FieldCore {
             warning: (other > 0).then(|| {
                 format!("{other} visit(s) on this phone were recorded by another account; they are kept but not sent under this account")
             }),
+        })
+    }
+
+    /// Signs out: asks the server to revoke the session when it can be reached (one try, no
+    /// waiting when offline), then forgets the tokens on the phone. The outbox, drafts and photos
+    /// stay: they go after the same user signs in again (the UI warns first when some wait).
+    pub fn sign_out(&self) -> FieldResult<SignOutResult> {
+        // Not in the middle of a push (its requests would lose their token halfway).
+        let _guard = lock(&self.sync_lock);
+        let sess = self.require_user()?;
+        let revoked = sess.needs_sign_in == 0 && self.logout_on_server(&sess);
+        use schema::session::dsl as s;
+        self.tx(|c| {
+            diesel::update(s::session.find(1))
+                .set((
+                    s::needs_sign_in.eq(1),
+                    s::access_token.eq(None::<String>),
+                    s::refresh_token.eq(None::<String>),
+                    s::access_expires_at.eq(0i64),
+                ))
+                .execute(c)?;
+            Ok(())
+        })?;
+        let kept = self.pending_of(&sess.user_id)?;
+        Ok(SignOutResult {
+            revoked_on_server: revoked,
+            outbox_kept: kept,
+            message: (kept > 0).then(|| {
+                format!("{kept} visit(s) wait on this phone; sign in again to send them")
+            }),
+        })
+    }
+
+    /// `POST /auth/logout` with a usable access token (refreshing it first when it expired),
+    /// one try each. True when the server answered that the session is over.
+    fn logout_on_server(&self, sess: &Session) -> bool {
+        let Ok(base) = self.base_url() else {
+            return false;
+        };
+        if base.is_empty() {
+            return false;
+        }
+        let mut access = sess
+            .access_token
+            .clone()
+            .filter(|_| sess.access_expires_at > Utc::now().timestamp() + ACCESS_MARGIN_S);
+        if access.is_none() {
+            let Some(rt) = &sess.refresh_token else {
+                return false;
+            };
+            let Ok(body) = serde_json::to_vec(&json!({ "refresh_token": rt })) else {
+                return false;
+            };
+            let r = self.http.send_once(
+                &base,
+                &Request {
+                    method: Method::POST,
+                    path: "/api/v1/auth/refresh",
+                    token: None,
+                    headers: vec![("content-type", "application/json".into())],
+                    body: Some(body),
+                },
+            );
+            match r {
+                Ok(r) if r.status == 200 => {
+                    access = r.json().ok().and_then(|v| opt_s(&v, "access_token"));
+                }
+                // The server already refuses the session: nothing left to revoke.
+                Ok(r) if r.status == 401 || r.status == 403 => return true,
+                _ => return false,
+            }
+        }
+        let Some(access) = access else {
+            return false;
+        };
+        let r = self.http.send_once(
+            &base,
+            &Request {
+                method: Method::POST,
+                path: "/api/v1/auth/logout",
+                token: Some(&access),
+                headers: vec![],
+                body: None,
+            },
+        );
+        matches!(r, Ok(r) if matches!(r.status, 200 | 204 | 401))
+    }
+
+    /// Visits of `user` still to be sent (queued, sending, evidence pending).
+    fn pending_of(&self, user: &str) -> FieldResult<u32> {
+        let names: Vec<&str> = [
+            VisitStatus::Queued,
+            VisitStatus::Sending,
+            VisitStatus::EvidencePending,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+        self.db(|c| {
+            use schema::visits::dsl as v;
+            let n: i64 = v::visits
+                .filter(v::owner_user_id.eq(user))
+                .filter(v::status.eq_any(names))
+                .count()
+                .get_result(c)?;
+            Ok(n as u32)
         })
     }
 
@@ -700,40 +832,104 @@ impl FieldCore {
         })
     }
 
-    fn push(&self, report: &mut SyncReport) -> FieldResult<()> {
-        let me = self.require_user()?.user_id;
-        let items: Vec<VisitRow> = self.db(|c| {
-            use schema::visits::dsl as v;
-            Ok(v::visits
-                .filter(v::owner_user_id.eq(&me))
-                .filter(v::status.eq_any([
-                    VisitStatus::Queued.as_str(),
-                    VisitStatus::Sending.as_str(),
-                    VisitStatus::EvidencePending.as_str(),
-                ]))
-                .order((v::submitted_at, v::id))
-                .load(c)?)
-        })?;
-        for item in items {
-            let mut status = VisitStatus::parse(&item.status).unwrap_or(VisitStatus::Failed);
-            if status.needs_put() {
-                status = self.put_visit(&item, report)?;
+    /// Runs `f` on every item with up to `workers` threads. The first error stops new items from
+    /// starting (those in flight finish and record their outcome) and is returned.
+    fn parallel<T: Sync>(
+        items: &[T],
+        workers: usize,
+        f: impl Fn(&T) -> FieldResult<()> + Sync,
+    ) -> FieldResult<()> {
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let first: Mutex<Option<FieldError>> = Mutex::new(None);
+        let work = || {
+            while !stop.load(Ordering::SeqCst) {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                if let Err(e) = f(item) {
+                    stop.store(true, Ordering::SeqCst);
+                    lock(&first).get_or_insert(e);
+                    break;
+                }
             }
-            if status == VisitStatus::EvidencePending {
-                self.put_photos(&item.id, report)?;
-            }
+        };
+        let n = workers.clamp(1, items.len().max(1));
+        if n == 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..n {
+                    scope.spawn(work);
+                }
+            });
         }
-        Ok(())
+        match first.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
-    fn put_visit(&self, item: &VisitRow, report: &mut SyncReport) -> FieldResult<VisitStatus> {
+    /// Pushes the outbox: the visits first, then the photos of every acknowledged visit, each
+    /// step with up to `upload_concurrency` requests at a time. Every answer is committed on its
+    /// own before that worker takes the next item, so a failure of one upload never undoes or
+    /// repeats another.
+    fn push(&self, report: &mut SyncReport) -> FieldResult<()> {
+        let me = self.require_user()?.user_id;
+        let workers = self.settings_get()?.upload_concurrency.clamp(1, 8) as usize;
+        let mine = |statuses: &[VisitStatus]| -> FieldResult<Vec<VisitRow>> {
+            let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            self.db(|c| {
+                use schema::visits::dsl as v;
+                Ok(v::visits
+                    .filter(v::owner_user_id.eq(&me))
+                    .filter(v::status.eq_any(names))
+                    .order((v::submitted_at, v::id))
+                    .load(c)?)
+            })
+        };
+        let to_put = mine(&[VisitStatus::Queued, VisitStatus::Sending])?;
+        let pending = mine(&[VisitStatus::EvidencePending])?;
+        if to_put.is_empty() && pending.is_empty() {
+            return Ok(());
+        }
+        // A usable token before any worker starts (signed out: nothing is attempted; expired:
+        // refreshed once here rather than by the first workers together).
+        self.access_token()?;
+        let shared = Mutex::new(std::mem::take(report));
+        let visits = Self::parallel(&to_put, workers, |item| {
+            self.put_visit(item, &shared).map(|_| ())
+        });
+        // Photos of every visit the server has, including those acknowledged just now.
+        let pending = mine(&[VisitStatus::EvidencePending])?;
+        let mut photos = Vec::new();
+        for v in &pending {
+            for p in self.db(|c| self.photos_of(c, &v.id))? {
+                let st = PhotoStatus::parse(&p.status).unwrap_or(PhotoStatus::Failed);
+                if st.needs_put() {
+                    photos.push(p);
+                }
+            }
+        }
+        // After a failed visit PUT the link (or the session) is down: stop, as one request would.
+        let uploads = match &visits {
+            Err(_) => Ok(()),
+            Ok(()) => Self::parallel(&photos, workers, |p| self.put_photo(p, &shared)),
+        };
+        for v in &pending {
+            self.finish_visit(&v.id)?;
+        }
+        *report = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        visits.and(uploads)
+    }
+
+    fn put_visit(&self, item: &VisitRow, report: &Mutex<SyncReport>) -> FieldResult<VisitStatus> {
         let sending = VisitStatus::Sending;
         self.set_visit(&item.id, sending, None, item.last_error.clone(), true)?;
         let body = item
             .input
             .clone()
             .ok_or_else(|| FieldError::store("a queued visit without its input"))?;
-        report.uploads += 1;
+        lock(report).uploads += 1;
         let r = match self.authed(
             Method::PUT,
             &format!("/api/v1/visits/{}", item.id),
@@ -757,19 +953,20 @@ impl FieldCore {
                         .iter()
                         .any(|p| p.status != PhotoStatus::Done.as_str()))
                 })?;
+                let mut rep = lock(report);
                 if r.status == 201 {
-                    report.visits_created += 1;
+                    rep.visits_created += 1;
                 } else {
-                    report.visits_replayed += 1;
+                    rep.visits_replayed += 1;
                 }
                 (VisitEvent::Acknowledged { photos_left: left }, None)
             }
             409 => {
-                report.conflicts += 1;
+                lock(report).conflicts += 1;
                 (VisitEvent::Conflict, Some(r.reason()))
             }
             _ => {
-                report.failed += 1;
+                lock(report).failed += 1;
                 (VisitEvent::Rejected, Some(r.reason()))
             }
         };
@@ -779,99 +976,91 @@ impl FieldCore {
         Ok(next)
     }
 
-    fn put_photos(&self, visit: &str, report: &mut SyncReport) -> FieldResult<()> {
-        let photos = self.db(|c| self.photos_of(c, visit))?;
-        let mut problems = Vec::new();
-        for p in &photos {
-            let st = PhotoStatus::parse(&p.status).unwrap_or(PhotoStatus::Failed);
-            if !st.needs_put() {
-                if st != PhotoStatus::Done {
-                    problems.push(format!("photo {}: {}", p.id, st.as_str()));
-                }
-                continue;
+    /// Uploads one photo. `Err` only when the sync must stop (offline, signed out, store); a
+    /// refusal is recorded on the photo and the sync goes on.
+    fn put_photo(&self, p: &PhotoRow, report: &Mutex<SyncReport>) -> FieldResult<()> {
+        self.set_photo(
+            &p.id,
+            PhotoStatus::Sending,
+            None,
+            p.last_error.clone(),
+            true,
+        )?;
+        let bytes = match std::fs::read(self.dir.join(PHOTO_DIR).join(&p.file_name)) {
+            Ok(b) => b,
+            Err(e) => {
+                let msg = format!("the photo file is gone: {e}");
+                self.set_photo(&p.id, PhotoStatus::Failed, None, Some(msg), false)?;
+                return Ok(());
             }
-            self.set_photo(
-                &p.id,
-                PhotoStatus::Sending,
-                None,
-                p.last_error.clone(),
-                true,
-            )?;
-            let bytes = match std::fs::read(self.dir.join(PHOTO_DIR).join(&p.file_name)) {
-                Ok(b) => b,
-                Err(e) => {
-                    let msg = format!("the photo file is gone: {e}");
-                    self.set_photo(&p.id, PhotoStatus::Failed, None, Some(msg.clone()), false)?;
-                    problems.push(msg);
-                    continue;
-                }
-            };
-            let digest = Sha256Digest::of(&bytes);
-            let mut headers = vec![
-                ("content-type", p.mime.clone()),
-                ("content-digest", digest.content_digest_header()),
-            ];
-            if let Some(t) = &p.taken_at {
-                headers.push(("x-taken-at", t.clone()));
+        };
+        let digest = Sha256Digest::of(&bytes);
+        let mut headers = vec![
+            ("content-type", p.mime.clone()),
+            ("content-digest", digest.content_digest_header()),
+        ];
+        if let Some(t) = &p.taken_at {
+            headers.push(("x-taken-at", t.clone()));
+        }
+        lock(report).uploads += 1;
+        let r = match self.authed(
+            Method::PUT,
+            &format!("/api/v1/photos/{}", p.id),
+            headers,
+            Some(bytes),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                self.set_photo(
+                    &p.id,
+                    PhotoStatus::Queued,
+                    None,
+                    Some(e.message.clone()),
+                    false,
+                )?;
+                return Err(e);
             }
-            report.uploads += 1;
-            let r = match self.authed(
-                Method::PUT,
-                &format!("/api/v1/photos/{}", p.id),
-                headers,
-                Some(bytes),
-            ) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.set_photo(
-                        &p.id,
-                        PhotoStatus::Queued,
-                        None,
-                        Some(e.message.clone()),
-                        false,
-                    )?;
-                    return Err(e);
-                }
-            };
-            match r.status {
-                200 | 201 => {
+        };
+        match r.status {
+            200 | 201 => {
+                {
+                    let mut rep = lock(report);
                     if r.status == 201 {
-                        report.photos_created += 1;
+                        rep.photos_created += 1;
                     } else {
-                        report.photos_replayed += 1;
+                        rep.photos_replayed += 1;
                     }
-                    self.set_photo(
-                        &p.id,
-                        PhotoStatus::Done,
-                        Some(i32::from(r.status)),
-                        None,
-                        false,
-                    )?;
                 }
-                409 => {
-                    report.conflicts += 1;
-                    problems.push(format!("photo {}: {}", p.id, r.reason()));
-                    self.set_photo(&p.id, PhotoStatus::Conflict, None, Some(r.reason()), false)?;
-                }
-                _ => {
-                    report.failed += 1;
-                    problems.push(format!("photo {}: {}", p.id, r.reason()));
-                    self.set_photo(&p.id, PhotoStatus::Failed, None, Some(r.reason()), false)?;
-                }
+                self.set_photo(
+                    &p.id,
+                    PhotoStatus::Done,
+                    Some(i32::from(r.status)),
+                    None,
+                    false,
+                )?;
+            }
+            409 => {
+                lock(report).conflicts += 1;
+                self.set_photo(&p.id, PhotoStatus::Conflict, None, Some(r.reason()), false)?;
+            }
+            _ => {
+                lock(report).failed += 1;
+                self.set_photo(&p.id, PhotoStatus::Failed, None, Some(r.reason()), false)?;
             }
         }
-        let all_done = self.db(|c| {
-            Ok(self
-                .photos_of(c, visit)?
-                .iter()
-                .all(|p| p.status == PhotoStatus::Done.as_str()))
-        })?;
-        if all_done {
+        Ok(())
+    }
+
+    /// An acknowledged visit whose photos are all stored becomes `done`; otherwise the photos'
+    /// problems (conflict, refused, file gone) are kept as the visit's last error.
+    fn finish_visit(&self, visit: &str) -> FieldResult<()> {
+        use schema::visits::dsl as v;
+        let photos = self.db(|c| self.photos_of(c, visit))?;
+        if photos.iter().all(|p| p.status == PhotoStatus::Done.as_str()) {
             let next = VisitStatus::EvidencePending
                 .next(VisitEvent::PhotosComplete)
                 .unwrap_or(VisitStatus::Done);
-            use schema::visits::dsl as v;
-            self.tx(|c| {
+            return self.tx(|c| {
                 diesel::update(v::visits.find(visit))
                     .set((
                         v::status.eq(next.as_str()),
@@ -879,9 +1068,26 @@ impl FieldCore {
                     ))
                     .execute(c)?;
                 Ok(())
-            })?;
-        } else if !problems.is_empty() {
-            use schema::visits::dsl as v;
+            });
+        }
+        let problems: Vec<String> = photos
+            .iter()
+            .filter(|p| {
+                matches!(
+                    PhotoStatus::parse(&p.status),
+                    Some(PhotoStatus::Conflict | PhotoStatus::Failed) | None
+                )
+            })
+            .map(|p| {
+                format!(
+                    "photo {}: {}: {}",
+                    p.id,
+                    p.status,
+                    p.last_error.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        if !problems.is_empty() {
             let msg = problems.join("; ");
             self.tx(|c| {
                 diesel::update(v::visits.find(visit))
@@ -1151,6 +1357,56 @@ impl FieldCore {
         })
     }
 
+    /// The members of `team` (default: every team of the signed-in user), from the roster the
+    /// last pull sync carried, by team then name.
+    pub fn team_roster(&self, q: RosterQuery) -> FieldResult<Vec<RosterMember>> {
+        let user = self.require_user()?.user()?;
+        let teams: Vec<String> = match q.team_id {
+            Some(t) if user.teams.iter().any(|m| m.team_id == t) => vec![t.to_string()],
+            Some(_) => return Err(bad("team_id", "you are not a member of this team")),
+            None => user.teams.iter().map(|m| m.team_id.to_string()).collect(),
+        };
+        self.db(|c| {
+            use schema::roster::dsl as x;
+            let mut rows: Vec<RosterMember> = x::roster
+                .filter(x::team_id.eq_any(&teams))
+                .order(x::team_id)
+                .load(c)?;
+            rows.sort_by(|a, b| {
+                a.team_id
+                    .cmp(&b.team_id)
+                    .then_with(|| fold(&a.display_name).cmp(&fold(&b.display_name)))
+            });
+            Ok(rows)
+        })
+    }
+
+    /// Members present must be on the team's roster (when the phone has one: before the first
+    /// sync that carried it, the server checks alone).
+    fn check_members(&self, team: Uuid, members: &[Uuid]) -> FieldResult<()> {
+        let known: HashSet<String> = self.db(|c| {
+            use schema::roster::dsl as x;
+            Ok(x::roster
+                .filter(x::team_id.eq(team.to_string()))
+                .select(x::user_id)
+                .load::<String>(c)?
+                .into_iter()
+                .collect())
+        })?;
+        if known.is_empty() {
+            return Ok(());
+        }
+        for (i, m) in members.iter().enumerate() {
+            if !known.contains(&m.to_string()) {
+                return Err(bad(
+                    &format!("members_present[{i}]"),
+                    "this person is not a member of the team",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     // ------------------------------------------------------------------------------------------
     // Visit capture
     // ------------------------------------------------------------------------------------------
@@ -1297,6 +1553,7 @@ impl FieldCore {
             d.violations = x;
         }
         if let Some(x) = u.members_present {
+            self.check_members(d.team_id, &x)?;
             d.members_present = x;
         }
         if u.minutes_no.is_some() {
@@ -1555,6 +1812,20 @@ fn validate_settings(s: &Settings) -> FieldResult<()> {
     if !(30..=100).contains(&s.photo_quality) {
         return Err(bad("photo_quality", "between 30 and 100"));
     }
+    if !(1..=8).contains(&s.upload_concurrency) {
+        return Err(bad("upload_concurrency", "between 1 and 8"));
+    }
+    if let Some(u) = &s.map_tiles_url {
+        let ok = (u.starts_with("https://") || u.starts_with("http://"))
+            && ["{z}", "{x}", "{y}"].iter().all(|k| u.contains(k))
+            && u.len() <= 500;
+        if !ok {
+            return Err(bad(
+                "map_tiles_url",
+                "an http(s) URL with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -1658,6 +1929,25 @@ fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -
             ))
             .execute(c)?;
         report.pulled_visits += 1;
+    }
+    // The roster comes whole with every page (a server without it leaves the copy alone).
+    if let Some(members) = page.get("roster").and_then(Value::as_array) {
+        use schema::roster::dsl as x;
+        diesel::delete(x::roster).execute(c)?;
+        for m in members {
+            diesel::replace_into(x::roster)
+                .values((
+                    x::team_id.eq(s(m, "team_id")),
+                    x::user_id.eq(s(m, "user_id")),
+                    x::username.eq(s(m, "username")),
+                    x::display_name.eq(s(m, "display_name")),
+                    x::role.eq(s(m, "role")),
+                    x::agency_id.eq(opt_s(m, "agency_id")),
+                    x::agency_name.eq(opt_s(m, "agency_name")),
+                ))
+                .execute(c)?;
+        }
+        report.roster_members = members.len() as u32;
     }
     if let Some(cursor) = opt_s(page, "cursor") {
         store::kv_set(c, KEY_CURSOR, &cursor)?;

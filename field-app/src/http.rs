@@ -123,6 +123,12 @@ impl Transport {
         })
     }
 
+    /// One attempt, no retry (for what must not keep the user waiting, like signing out).
+    pub fn send_once(&self, base: &str, r: &Request<'_>) -> FieldResult<Response> {
+        self.once(base, r)
+            .map_err(|e| FieldError::new(code::OFFLINE, format!("{} {}: {e}", r.method, r.path)))
+    }
+
     /// Sends with bounded retries. `Err(offline)` when every attempt failed transiently.
     pub fn send(&self, base: &str, r: &Request<'_>) -> FieldResult<Response> {
         if base.is_empty() {

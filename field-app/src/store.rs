@@ -111,6 +111,17 @@ pub mod schema {
             last_error -> Nullable<Text>,
         }
     }
+    diesel::table! {
+        roster (team_id, user_id) {
+            team_id -> Text,
+            user_id -> Text,
+            username -> Text,
+            display_name -> Text,
+            role -> Text,
+            agency_id -> Nullable<Text>,
+            agency_name -> Nullable<Text>,
+        }
+    }
     diesel::joinable!(photos -> visits (visit_id));
     diesel::allow_tables_to_appear_in_same_query!(
         kv,
@@ -120,7 +131,8 @@ pub mod schema {
         templates,
         team_visits,
         visits,
-        photos
+        photos,
+        roster
     );
 }
 

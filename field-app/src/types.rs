@@ -23,6 +23,18 @@ pub struct Settings {
     pub photo_long_edge: u32,
     /// JPEG quality of processed photos (1–100).
     pub photo_quality: u8,
+    /// Photos uploaded at the same time during a sync (1–8). Several connections share a lossy
+    /// link better than one (one TCP connection backs off after every loss).
+    #[serde(default = "default_upload_concurrency")]
+    pub upload_concurrency: u32,
+    /// Optional map tiles (`https://…/{z}/{x}/{y}.png`) for the establishment map; without it
+    /// the map is drawn offline from the establishments' coordinates alone.
+    #[serde(default)]
+    pub map_tiles_url: Option<String>,
+}
+
+fn default_upload_concurrency() -> u32 {
+    4
 }
 
 impl Default for Settings {
@@ -32,6 +44,8 @@ impl Default for Settings {
             gps_warning_radius_m: 100.0,
             photo_long_edge: 1600,
             photo_quality: 80,
+            upload_concurrency: default_upload_concurrency(),
+            map_tiles_url: None,
         }
     }
 }
@@ -48,6 +62,11 @@ pub struct SettingsPatch {
     pub photo_long_edge: Option<u32>,
     #[serde(default)]
     pub photo_quality: Option<u8>,
+    #[serde(default)]
+    pub upload_concurrency: Option<u32>,
+    /// `""` removes the tiles URL.
+    #[serde(default)]
+    pub map_tiles_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +141,9 @@ pub struct SyncReport {
     pub pulled_templates: u32,
     pub pulled_visits: u32,
     pub revoked_assignments: u32,
+    /// Members in the roster of the last page that carried one.
+    #[serde(default)]
+    pub roster_members: u32,
     pub cursor: Option<String>,
 }
 
@@ -379,4 +401,36 @@ pub struct DateArg {
     /// The day (Vietnam time); today when omitted.
     #[serde(default)]
     pub date: Option<NaiveDate>,
+}
+
+/// A member of one of the user's teams (from the pull sync's roster).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, diesel::Queryable)]
+pub struct RosterMember {
+    pub team_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `leader`, `deputy` or `member`.
+    pub role: String,
+    pub agency_id: Option<String>,
+    pub agency_name: Option<String>,
+}
+
+/// `team_roster`: the members of one team (default: every team of the signed-in user).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterQuery {
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
+}
+
+/// `sign_out`: what happened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignOutResult {
+    /// The server revoked the session (false when offline or already refused: the tokens are
+    /// dropped on the phone all the same).
+    pub revoked_on_server: bool,
+    /// Visits still waiting to be sent; they stay on the phone and go after the next sign-in.
+    pub outbox_kept: u32,
+    pub message: Option<String>,
 }

@@ -22,6 +22,32 @@ struct Recorded {
 
 /// Records `n` visits (each with `photos` photos) on establishments of the team, as the UI would.
 fn record_visits(core: &FieldCore, n: usize, photos: usize, salt: u32) -> Vec<Recorded> {
+    record_visits_with(core, n, photos, salt, jpeg)
+}
+
+/// A noisy 320×240 JPEG (about 50–80 kB: noise does not compress), different for each `n`.
+fn big_jpeg(n: u32) -> Vec<u8> {
+    let mut x = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let img = image::RgbImage::from_fn(320, 240, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        image::Rgb([x as u8, (x >> 8) as u8, (x >> 16) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+fn record_visits_with(
+    core: &FieldCore,
+    n: usize,
+    photos: usize,
+    salt: u32,
+    make: fn(u32) -> Vec<u8>,
+) -> Vec<Recorded> {
     let ests: Vec<EstablishmentSummary> = core
         .establishments_nearby(NearbyQuery {
             lat: None,
@@ -106,7 +132,7 @@ fn record_visits(core: &FieldCore, n: usize, photos: usize, salt: u32) -> Vec<Re
         .unwrap();
         let mut ids = Vec::new();
         for p in 0..photos {
-            let bytes = jpeg(salt * 1000 + (i * 10 + p) as u32);
+            let bytes = make(salt * 1000 + (i * 10 + p) as u32);
             let item = core
                 .add_processed_photo(
                     draft.id,
@@ -164,6 +190,128 @@ fn team_of(core: &FieldCore) -> String {
     core.status().unwrap().user.unwrap().teams[0]
         .team_id
         .to_string()
+}
+
+/// Photos go up several at a time (the proxy sees requests in flight at once), and one upload
+/// cut mid-body costs nothing else: the uploads in flight beside it are stored and recorded as
+/// done, the cut one stays queued and goes on the next sync; nothing is created twice. With
+/// `upload_concurrency` 1 there is never more than one request in flight.
+#[test]
+fn photo_uploads_overlap_and_one_cut_upload_loses_or_repeats_nothing() {
+    use faultproxy::{Fault, FaultProxy, Policy};
+    let srv = Server::start();
+    let upstream = srv
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let proxy = FaultProxy::start(upstream.as_str(), Policy::pass()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let core = FieldCore::open_with(
+        dir.path(),
+        Some(Settings {
+            server_url: proxy.url(),
+            upload_concurrency: 4,
+            ..Settings::default()
+        }),
+        Options {
+            // One try per step: the cut upload ends this sync at once.
+            retry: RetryPolicy {
+                max_attempts: 1,
+                base_ms: 10,
+                cap_ms: 10,
+            },
+            timeout: std::time::Duration::from_secs(20),
+        },
+    )
+    .unwrap();
+    sign_in(&core, INSPECTOR);
+    assert!(core.sync_now().unwrap().ok);
+    let (token, _) = srv.login(INSPECTOR);
+    let recorded = record_visits_with(&core, 3, 4, 21, big_jpeg);
+    let all_photos: Vec<Uuid> = recorded.iter().flat_map(|r| r.photos.clone()).collect();
+
+    // The first new connection is cut 30 kB up: past any visit PUT, inside its first photo (a
+    // photo is 50 kB or more). The others are slowed to 50 kB/s so that uploads take a while.
+    let slow: Fault = "slow:50000".parse().unwrap();
+    let mut schedule = vec!["drop:up:30000".parse::<Fault>().unwrap()];
+    schedule.extend(std::iter::repeat_n(slow.clone(), 12));
+    proxy.set_policy(Policy::Schedule(schedule));
+    proxy.close_all();
+    let first = core.sync_now().unwrap();
+    assert!(!first.ok, "the cut upload ends the sync: {first:?}");
+    assert_eq!(first.error.as_ref().unwrap().code, "offline", "{first:?}");
+    assert_eq!(first.visits_created, 3, "{first:?}");
+    let stats = proxy.stats();
+    assert!(stats.faults_injected >= 1, "{stats:?}");
+    assert!(
+        stats.max_in_flight >= 2,
+        "uploads overlap: at most {} request(s) in flight",
+        stats.max_in_flight
+    );
+    let photos: Vec<PhotoItem> = core
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .flat_map(|i| i.photos)
+        .collect();
+    assert_eq!(photos.len(), 12);
+    assert!(
+        photos.iter().all(|p| p.status != PhotoStatus::Sending),
+        "{photos:?}"
+    );
+    let done: Vec<&PhotoItem> = photos
+        .iter()
+        .filter(|p| p.status == PhotoStatus::Done)
+        .collect();
+    let cut: Vec<&PhotoItem> = photos
+        .iter()
+        .filter(|p| p.status == PhotoStatus::Queued && p.last_error.is_some())
+        .collect();
+    assert_eq!(cut.len(), 1, "exactly the cut upload failed: {photos:?}");
+    assert_eq!(done.len() as u32, first.photos_created, "{first:?}");
+    assert!(
+        !done.is_empty(),
+        "the uploads beside the cut one went through: {photos:?}"
+    );
+    // The server has exactly the done ones.
+    for p in &photos {
+        let (s, _) = srv.get_bytes(&format!("/api/v1/photos/{}", p.id), &token);
+        let want = if p.status == PhotoStatus::Done { 200 } else { 404 };
+        assert_eq!(s, want, "photo {} ({:?})", p.id, p.status);
+    }
+
+    // The link is fine again: the rest goes, the done ones are not sent again.
+    proxy.set_policy(Policy::pass());
+    let second = core.sync_now().unwrap();
+    assert!(second.ok, "{second:?}");
+    assert_eq!(second.visits_created + second.visits_replayed, 0);
+    assert_eq!(first.photos_created + second.photos_created, 12);
+    assert_eq!(second.photos_replayed, 0, "{second:?}");
+    assert_eq!(second.uploads as usize, 12 - done.len(), "{second:?}");
+    assert!(core
+        .outbox()
+        .unwrap()
+        .iter()
+        .all(|i| i.status == VisitStatus::Done));
+    assert_on_server(&srv, &token, &recorded);
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    assert!(all_photos.iter().all(|p| seen.insert(*p)));
+
+    // The control: one upload at a time never has two requests in flight.
+    let serial = FaultProxy::start(upstream.as_str(), Policy::Always(slow)).unwrap();
+    core.settings_set(SettingsPatch {
+        server_url: Some(serial.url()),
+        upload_concurrency: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    let more = record_visits_with(&core, 2, 3, 22, big_jpeg);
+    let third = core.sync_now().unwrap();
+    assert!(third.ok, "{third:?}");
+    assert_eq!(third.photos_created, 6);
+    assert_eq!(serial.stats().max_in_flight, 1);
+    assert_on_server(&srv, &token, &more);
 }
 
 /// The link drops, resets and stalls connections at random points of requests and answers (a
@@ -930,4 +1078,226 @@ fn the_leaders_work_reaches_the_phone_and_revocations_remove_it() {
     assert!(card.assignments.is_empty());
     assert_eq!(card.local_visits.len(), 1);
     assert_eq!(card.local_visits[0].status, VisitStatus::Done);
+}
+
+/// The pull sync stores the roster of the inspector's team; `team_roster` lists it (through the
+/// command surface too), the form's members present are checked against it, and a visit with
+/// several members present from it reaches the server with them.
+#[test]
+fn the_team_roster_is_stored_and_used_for_members_present() {
+    use doi178_field::commands::call;
+    use serde_json::json;
+    let srv = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path(), &srv.base);
+    sign_in(&core, INSPECTOR);
+    let report = core.sync_now().unwrap();
+    assert!(report.ok, "{report:?}");
+    let me = core.status().unwrap().user.unwrap();
+    let team = me.teams[0].team_id;
+    // What the server says the team is.
+    let (token, _) = srv.login(INSPECTOR);
+    let (st, t) = srv.get(&format!("/api/v1/teams/{team}"), &token);
+    assert_eq!(st, 200, "{t}");
+    let mut want: Vec<String> = t["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    assert!(want.len() >= 3, "the demo team has several members: {t}");
+
+    let roster = core
+        .team_roster(RosterQuery {
+            team_id: Some(team),
+        })
+        .unwrap();
+    assert_eq!(report.roster_members as usize, core.team_roster(RosterQuery::default()).unwrap().len());
+    let mut got: Vec<String> = roster.iter().map(|m| m.user_id.clone()).collect();
+    got.sort();
+    assert_eq!(got, want, "the stored roster is the team's");
+    assert!(roster.iter().all(|m| !m.display_name.is_empty() && m.team_id == team.to_string()));
+    assert!(roster.iter().any(|m| m.agency_name.is_some()), "{roster:?}");
+    assert!(roster.iter().any(|m| m.user_id == me.id.to_string()));
+    // Another team's roster is not the phone's business.
+    let e = core
+        .team_roster(RosterQuery {
+            team_id: Some(Uuid::new_v4()),
+        })
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("team_id"));
+    let via = call(&core, "team_roster", json!({})).unwrap();
+    assert_eq!(via.as_array().unwrap().len(), roster.len());
+
+    // Kept offline: a fresh core on the same store (the server is gone) still has it.
+    drop(core);
+    let core = FieldCore::open_with(
+        dir.path(),
+        Some(Settings {
+            server_url: "http://127.0.0.1:9".into(),
+            ..Settings::default()
+        }),
+        fast_options(),
+    )
+    .unwrap();
+    assert_eq!(core.team_roster(RosterQuery::default()).unwrap(), roster);
+
+    // The form: the signed-in user is preselected; members come from the roster only.
+    let est = core
+        .establishments_nearby(NearbyQuery {
+            lat: None,
+            lon: None,
+            query: None,
+            limit: Some(500),
+        })
+        .unwrap()
+        .into_iter()
+        .find(|e| core.checklist(e.id.parse().unwrap()).is_ok())
+        .unwrap();
+    let draft = core
+        .visit_start(VisitStart {
+            establishment_id: est.id.parse().unwrap(),
+            assignment_id: None,
+            team_id: Some(team),
+            id: None,
+            started_at: Some(Utc::now() - Duration::minutes(30)),
+        })
+        .unwrap();
+    assert_eq!(draft.members_present, vec![me.id]);
+    let stranger = Uuid::new_v4();
+    let e = core
+        .visit_update(VisitUpdate {
+            id: draft.id,
+            members_present: Some(vec![me.id, stranger]),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("members_present[1]"), "{e:?}");
+    let present: Vec<Uuid> = roster
+        .iter()
+        .take(3)
+        .map(|m| m.user_id.parse().unwrap())
+        .collect();
+    let d = core
+        .visit_update(VisitUpdate {
+            id: draft.id,
+            members_present: Some(present.clone()),
+            outcome: Some(Outcome::NoViolation),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(d.members_present, present);
+    core.visit_submit(VisitSubmit {
+        id: draft.id,
+        ended_at: None,
+    })
+    .unwrap();
+    core.settings_set(SettingsPatch {
+        server_url: Some(srv.base.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let r = core.sync_now().unwrap();
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.visits_created, 1);
+    let (s, v) = srv.get(&format!("/api/v1/visits/{}", draft.id), &token);
+    assert_eq!(s, 200, "{v}");
+    let mut on_server: Vec<String> = v["members_present"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    on_server.sort();
+    let mut sent: Vec<String> = present.iter().map(Uuid::to_string).collect();
+    sent.sort();
+    assert_eq!(on_server, sent);
+}
+
+/// Signing out revokes the session on the server and forgets the tokens, but never touches the
+/// outbox: the waiting visit and its photo go after signing in again. Offline, the tokens are
+/// dropped all the same (one quick try, no waiting).
+#[test]
+fn sign_out_revokes_the_session_and_keeps_the_outbox() {
+    use doi178_field::commands::call;
+    let srv = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path(), &srv.base);
+    sign_in(&core, INSPECTOR);
+    assert!(core.sync_now().unwrap().ok);
+    let recorded = record_visits(&core, 1, 1, 31);
+    let (_, refresh, _) = session_row(dir.path());
+
+    let out: SignOutResult =
+        serde_json::from_value(call(&core, "sign_out", Value::Null).unwrap()).unwrap();
+    assert!(out.revoked_on_server, "{out:?}");
+    assert_eq!(out.outbox_kept, 1);
+    assert!(out.message.is_some());
+    // The server no longer takes the refresh token.
+    let r = srv
+        .http
+        .post(format!("{}/api/v1/auth/refresh", srv.base))
+        .json(&serde_json::json!({ "refresh_token": refresh }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let st = core.status().unwrap();
+    assert!(!st.signed_in && st.needs_sign_in, "{st:?}");
+    assert_eq!(st.pending, 1);
+    let outbox = core.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].status, VisitStatus::Queued);
+    assert_eq!(outbox[0].photos.len(), 1);
+    // Nothing goes out while signed out.
+    let r = core.sync_now().unwrap();
+    assert!(!r.ok && r.needs_sign_in, "{r:?}");
+    assert_eq!(r.uploads, 0);
+
+    // Signing in again sends the outbox.
+    sign_in(&core, INSPECTOR);
+    let r = core.sync_now().unwrap();
+    assert!(r.ok, "{r:?}");
+    assert_eq!((r.visits_created, r.photos_created), (1, 1));
+    let (token, _) = srv.login(INSPECTOR);
+    assert_on_server(&srv, &token, &recorded);
+
+    // Offline: one quick try, the tokens go, the outbox stays.
+    let more = record_visits(&core, 1, 1, 32);
+    core.settings_set(SettingsPatch {
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = core.sign_out().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!out.revoked_on_server);
+    assert_eq!(out.outbox_kept, 1);
+    assert!(core.status().unwrap().needs_sign_in);
+    assert_eq!(diesel_refresh(dir.path()), None, "no token is left on the phone");
+    assert_eq!(core.outbox().unwrap().len(), 2);
+    core.settings_set(SettingsPatch {
+        server_url: Some(srv.base.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    sign_in(&core, INSPECTOR);
+    assert!(core.sync_now().unwrap().ok);
+    assert_on_server(&srv, &token, &more);
+}
+
+/// The stored refresh token (None when signed out).
+fn diesel_refresh(dir: &std::path::Path) -> Option<String> {
+    use diesel::prelude::*;
+    let mut c = SqliteConnection::establish(dir.join("field.sqlite").to_str().unwrap()).unwrap();
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        refresh_token: Option<String>,
+    }
+    let r: Row = diesel::sql_query("SELECT refresh_token FROM session WHERE id = 1")
+        .get_result(&mut c)
+        .unwrap();
+    r.refresh_token
 }

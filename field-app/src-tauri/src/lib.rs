@@ -84,6 +84,8 @@ core_commands!(
     outbox,
     settings_get,
     settings_set,
+    team_roster,
+    sign_out,
 );
 
 /// Builds and runs the app; `main` on desktop, the JNI entry point on Android.

@@ -12,7 +12,22 @@ export interface Settings {
   gps_warning_radius_m: number;
   photo_long_edge: number;
   photo_quality: number;
+  upload_concurrency: number;
+  map_tiles_url: string | null;
 }
+
+/** A member of one of the user's teams (the pull sync's roster). */
+export interface RosterMember {
+  team_id: string;
+  user_id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  agency_id: string | null;
+  agency_name: string | null;
+}
+
+export interface SignOutResult { revoked_on_server: boolean; outbox_kept: number; message: string | null }
 
 export interface TeamInfo { team_id: string; role: string; unit_id: string }
 export interface UserInfo { id: string; username: string; display_name: string; role: string; teams: TeamInfo[] }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use doi178_shared::MemberRole;
 use uuid::Uuid;
 
-use super::schema::{team_members, teams, users};
+use super::schema::{agencies, team_members, teams, users};
 use super::AnyConnection;
 use crate::auth::{Actor, Membership};
 
@@ -131,5 +131,39 @@ pub fn member_ids(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<Strin
     team_members::table
         .filter(team_members::team_id.eq(team))
         .select(team_members::user_id)
+        .load(conn)
+}
+
+/// A member of one of the phone's teams, as `GET /api/v1/sync` carries it: team id, user id,
+/// username, display name, role in the team, agency id and agency name.
+pub type RosterEntry = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The active members of `team_ids` (and only those teams), by team then display name.
+pub fn roster(conn: &mut AnyConnection, team_ids: &[String]) -> QueryResult<Vec<RosterEntry>> {
+    if team_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    team_members::table
+        .inner_join(users::table.left_join(agencies::table))
+        .filter(team_members::team_id.eq_any(team_ids))
+        .filter(users::active.eq(true))
+        .select((
+            team_members::team_id,
+            users::id,
+            users::username,
+            users::display_name,
+            team_members::role,
+            users::agency_id,
+            agencies::name.nullable(),
+        ))
+        .order((team_members::team_id.asc(), users::display_name.asc()))
         .load(conn)
 }

@@ -41,6 +41,22 @@ pub struct SyncResponse {
     /// The caller's team's visits that changed (e.g. reviewed with a comment).
     #[schema(value_type = Vec<Object>)]
     pub visits: Vec<Value>,
+    /// The whole roster of the caller's own teams, on every page (small; it replaces the
+    /// phone's copy): who may be recorded as present at a visit.
+    pub roster: Vec<RosterMember>,
+}
+
+/// A member of one of the caller's teams.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RosterMember {
+    pub team_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `leader`, `deputy` or `member`.
+    pub role: String,
+    pub agency_id: Option<String>,
+    pub agency_name: Option<String>,
 }
 
 /// Changes since `cursor` for the signed-in phone.
@@ -120,6 +136,23 @@ pub async fn pull(
                 .iter()
                 .map(|v| crate::routes::visits::view(c, v))
                 .collect::<ApiResult<Vec<_>>>()?;
+            // Only the caller's own teams, whatever their role (staff see no roster here).
+            let roster = db::teams::roster(c, &actor.team_ids())?
+                .into_iter()
+                .map(
+                    |(team_id, user_id, username, display_name, role, agency_id, agency_name)| {
+                        RosterMember {
+                            team_id,
+                            user_id,
+                            username,
+                            display_name,
+                            role,
+                            agency_id,
+                            agency_name,
+                        }
+                    },
+                )
+                .collect();
             Ok(SyncResponse {
                 cursor: SyncCursor::new(cursor).to_string(),
                 has_more: full,
@@ -131,6 +164,7 @@ pub async fn pull(
                     .collect(),
                 templates: templates.into_iter().map(TemplateView::from).collect(),
                 visits,
+                roster,
             })
         })
     })

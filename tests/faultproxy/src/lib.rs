@@ -274,6 +274,10 @@ pub struct Stats {
     pub bytes_downstream: u64,
     pub faults_injected: u64,
     pub per_connection: Vec<ConnectionStats>,
+    /// The most requests in flight at the same time: connections that had forwarded request
+    /// bytes and no answer byte yet (HTTP/1.1 sends one request at a time per connection), all
+    /// at once. Shows whether a client really overlaps its requests.
+    pub max_in_flight: u64,
 }
 
 struct Conn {
@@ -287,6 +291,8 @@ struct Conn {
     /// Per direction (up, down): its pump has finished.
     ended: [AtomicBool; 2],
     upstream_error: Mutex<Option<String>>,
+    /// A request is in flight: bytes went up since the last bytes came down.
+    awaiting: AtomicBool,
     /// Both sockets while the connection is open (for stopping the proxy).
     sockets: Mutex<Option<(Arc<TcpStream>, Arc<TcpStream>)>>,
 }
@@ -328,6 +334,24 @@ struct Inner {
     stopping: AtomicBool,
     /// Signalled whenever a connection closes.
     idle: Condvar,
+    /// Requests in flight now, and the most at once (see [`Stats::max_in_flight`]).
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+impl Inner {
+    /// Marks the connection's request as in flight (`true`) or answered / over (`false`).
+    fn set_awaiting(&self, conn: &Conn, awaiting: bool) {
+        if conn.awaiting.swap(awaiting, Ordering::SeqCst) == awaiting {
+            return;
+        }
+        if awaiting {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        } else {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -364,6 +388,8 @@ impl FaultProxy {
             conns: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             idle: Condvar::new(),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
         });
         let acceptor = inner.clone();
         let accept = std::thread::Builder::new()
@@ -405,6 +431,7 @@ impl FaultProxy {
             bytes_downstream: per_connection.iter().map(|c| c.bytes_downstream).sum(),
             faults_injected: per_connection.iter().filter(|c| c.fault_injected).count() as u64,
             per_connection,
+            max_in_flight: self.inner.max_in_flight.load(Ordering::SeqCst),
         }
     }
 
@@ -491,6 +518,7 @@ fn accept_loop(listener: TcpListener, inner: Arc<Inner>) {
                 open: AtomicBool::new(true),
                 ended: [AtomicBool::new(false), AtomicBool::new(false)],
                 upstream_error: Mutex::new(None),
+                awaiting: AtomicBool::new(false),
                 sockets: Mutex::new(None),
             });
             conns.push(conn.clone());
@@ -512,6 +540,7 @@ fn accept_loop(listener: TcpListener, inner: Arc<Inner>) {
 fn finish(conn: &Conn, inner: &Inner) {
     *lock(&conn.sockets) = None;
     // Take the lock so a waiter cannot miss the notification between its check and its wait.
+    inner.set_awaiting(conn, false);
     let _conns = lock(&inner.conns);
     conn.open.store(false, Ordering::SeqCst);
     inner.idle.notify_all();
@@ -662,6 +691,7 @@ fn pump(from: &TcpStream, to: &TcpStream, dir: Direction, conn: &Conn, inner: &I
         }
         forwarded += n as u64;
         conn.counter(dir).fetch_add(n as u64, Ordering::SeqCst);
+        inner.set_awaiting(conn, dir == Direction::Upstream);
         if let Some(rate) = rate {
             let due = Duration::from_secs_f64(forwarded as f64 / rate as f64);
             let elapsed = started.elapsed();
