@@ -339,3 +339,109 @@ test("the bridge listens on 127.0.0.1 only, takes JSON commands only, and has no
     await plainBridge.stop();
   }
 });
+
+test("offline on a phone: the map of nearby establishments opens the card, members present come from the team roster, and signing out warns first and keeps the outbox", async () => {
+  const own = await startBridge(server.url);
+  const geolocation = { latitude: est.location.lat + 0.00018, longitude: est.location.lon, accuracy: 15 };
+  const page = await newPage(browser, { url: own.url }, { ...PHONE, geolocation, permissions: ["geolocation"] });
+  try {
+    await page.goto("/");
+    await page.waitForSelector('[data-screen="signin"]');
+    await page.fill('input[name="username"]', "kiemtra.hue");
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-screen="home"]', { timeout: 60_000 });
+    // The team as the server knows it.
+    const token = await apiToken(server, "kiemtra.hue");
+    const me = await apiGet(server, token, "/api/v1/me");
+    const team = await apiGet(server, token, `/api/v1/teams/${me.teams[0].team_id}`);
+    assert.ok(team.members.length >= 3, "the demo team has several members");
+
+    // No network from here on: the map works from the phone's store alone.
+    await own.control("offline");
+    await page.click("a.map-link");
+    await page.waitForSelector('[data-screen="map"] svg.map .marker');
+    assert.equal(await page.locator("h1").textContent(), "Bản đồ cơ sở gần đây");
+    await page.waitForSelector("svg.map .you-dot");
+    const markers = page.locator("svg.map a.marker");
+    assert.ok(await markers.count() >= 2, "several establishments on the map");
+    // The establishment 20 m away is number 1, and the list under the map matches the markers.
+    assert.equal(await page.locator(".map-list a.est").first().getAttribute("data-id"), est.id);
+    assert.equal(await page.locator(`svg.map a.marker[data-id="${est.id}"] .marker-label`).textContent(), "1");
+    assert.equal(await page.locator(".map-list a.est").count(), await markers.count());
+    // No tile is asked for without a tiles URL; markers are large touch targets inside the map.
+    assert.equal(await page.locator("svg.map image.tile").count(), 0);
+    const box = await page.locator(`svg.map a.marker[data-id="${est.id}"]`).boundingBox();
+    assert.ok(box && box.width >= 44 && box.height >= 44, `marker ${JSON.stringify(box)}`);
+    const svgBox = await page.locator("svg.map").boundingBox();
+    assert.ok(svgBox.width <= 360 && box.x >= svgBox.x && box.x + box.width <= svgBox.x + svgBox.width + 1, "the marker is inside the map");
+    await screenshot(page, "field-10-map");
+    await page.locator(`svg.map a.marker[data-id="${est.id}"] .marker-hit`).click();
+    await page.waitForSelector('[data-screen="est"]');
+    assert.equal(await page.locator("h1").textContent(), est.name);
+
+    // A visit: the team's members are offered, the inspector is preselected.
+    await page.click("button.start-visit");
+    await page.waitForSelector('[data-screen="visit"]');
+    const visitId = page.url().split("#/visit/")[1];
+    await page.waitForSelector(".members label.check");
+    const offered = await page.locator(".members label.check").evaluateAll((ls) => ls.map((l) => l.dataset.user));
+    assert.deepEqual([...offered].sort(), team.members.map((m) => m.user_id).sort(), "the roster of the inspector's team");
+    assert.equal(await page.locator(`.members label[data-user="${me.id}"] input`).isChecked(), true);
+    assert.match(await page.locator(`.members label[data-user="${me.id}"]`).textContent(), /\(bạn\)/);
+    const other = team.members.find((m) => m.user_id !== me.id);
+    const otherRow = page.locator(`.members label[data-user="${other.user_id}"]`);
+    assert.equal(await otherRow.locator("input").isChecked(), false);
+    assert.match(await otherRow.textContent(), new RegExp(other.display_name));
+    await otherRow.locator("input").check();
+    await page.selectOption('select[name="outcome"]', "no_violation");
+    await screenshot(page, "field-11-members", { fullPage: true });
+    await page.click("button.to-review");
+    await page.waitForSelector('[data-screen="review"]');
+    await page.click("button.submit");
+    await page.waitForSelector(`.outbox-item[data-id="${visitId}"]`);
+    await page.waitForFunction(() => document.querySelector("#net")?.dataset.state === "offline", null, { timeout: 30_000 });
+
+    // Sign out with a visit waiting: a warning first; "cancel" keeps the session.
+    await own.control("online");
+    await page.goto("/#/settings");
+    await page.waitForSelector('[data-screen="settings"]');
+    await page.click("button.sign-out");
+    await page.waitForSelector(".sign-out-warning");
+    assert.match(await page.locator(".sign-out-warning").textContent(), /^1 biên bản chưa gửi/);
+    await screenshot(page, "field-12-sign-out-warning");
+    await page.click("button.sign-out-cancel");
+    await page.waitForSelector("button.sign-out");
+    assert.equal(await page.locator(".sign-out-warning").count(), 0);
+    assert.equal((await (await fetch(`${own.url}/cmd/status`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()).signed_in, true);
+    await page.click("button.sign-out");
+    await page.click("button.sign-out-confirm");
+    await page.waitForSelector('[data-screen="signin"] .signed-out');
+    assert.match(await page.locator(".signed-out").textContent(), /Đã đăng xuất/);
+    // Revoked on the server, and the outbox is still on the phone.
+    const cmd = async (name) => (await fetch(`${own.url}/cmd/${name}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json();
+    const st = await cmd("status");
+    assert.equal(st.signed_in, false);
+    assert.equal(st.pending, 1);
+    const outbox = await cmd("outbox");
+    assert.deepEqual(outbox.map((i) => [i.visit_id, i.status]), [[visitId, "queued"]]);
+
+    // Signing in again sends it, with both members present.
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-screen="home"]', { timeout: 60_000 });
+    const deadline = Date.now() + 60_000;
+    let visit = null;
+    while (Date.now() < deadline) {
+      const r = await fetch(`${server.url}/api/v1/visits/${visitId}`, { headers: { authorization: `Bearer ${token}` } });
+      if (r.status === 200) { visit = await r.json(); break; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(visit, "the visit reached the server after signing in again");
+    assert.deepEqual([...visit.members_present].sort(), [me.id, other.user_id].sort());
+    assertNoProblems(page, assert);
+  } finally {
+    await page.context().close();
+    await own.stop();
+  }
+});

@@ -5,9 +5,10 @@ import { call, CommandError } from "./api";
 import { clear, h } from "./dom";
 import { distance, dmy, dmyhm, parseDmy, todayIso, vnd } from "./format";
 import { getLang, label, setLang, t, type Key } from "./i18n";
+import { drawMap, type MapPoint } from "./map";
 import type {
   AnswerResult, AssignmentCard, Checklist, EstablishmentCard, EstablishmentSummary, GpsResult, OutboxItem,
-  Outcome, PhotoItem, Settings, SignInResult, Status, SyncReport, VisitDraft, ViolationInput,
+  Outcome, PhotoItem, RosterMember, Settings, SignInResult, SignOutResult, Status, SyncReport, VisitDraft, ViolationInput,
 } from "./types";
 
 const app = document.getElementById("app") as HTMLElement;
@@ -22,6 +23,8 @@ let here: { lat: number; lon: number; accuracy: number } | null = null;
 /** Increases on every render: an answer for an older screen is dropped. */
 let renderSeq = 0;
 let shownKey = "";
+/** Shown once on the sign-in screen after signing out. */
+let signedOutNote: "signed_out" | "signed_out_offline" | null = null;
 
 // ------------------------------------------------------------------------------------------------
 // Status, connectivity indicator, sync
@@ -123,6 +126,7 @@ async function render(): Promise<void> {
       case "review": view = await reviewView(r.id ?? ""); break;
       case "outbox": view = await outboxView(); break;
       case "settings": view = await settingsView(); break;
+      case "map": view = await mapView(seq); break;
       default: view = await homeView(seq);
     }
   } catch (e) {
@@ -146,7 +150,10 @@ async function render(): Promise<void> {
 async function signInView(): Promise<HTMLElement> {
   const settings = await call<Settings>("settings_get");
   const msg = h("div", { class: "messages" });
-  if (status?.needs_sign_in) msg.append(h("p", { class: "warning" }, t("needs_sign_in")));
+  if (signedOutNote) {
+    msg.append(h("p", { class: signedOutNote === "signed_out" ? "ok signed-out" : "warning signed-out" }, t(signedOutNote)));
+    signedOutNote = null;
+  } else if (status?.needs_sign_in) msg.append(h("p", { class: "warning" }, t("needs_sign_in")));
   const url = h("input", { name: "server_url", type: "url", inputmode: "url", autocomplete: "url", value: settings.server_url, placeholder: "https://…", required: true });
   const user = h("input", { name: "username", autocomplete: "username", autocapitalize: "none", required: true, value: status?.user?.username ?? "" });
   const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -182,13 +189,20 @@ async function settingsView(): Promise<HTMLElement> {
   const s = await call<Settings>("settings_get");
   const url = h("input", { name: "server_url", type: "url", value: s.server_url });
   const radius = h("input", { name: "gps_warning_radius_m", type: "number", inputmode: "numeric", min: 10, max: 5000, value: s.gps_warning_radius_m });
+  const tiles = h("input", { name: "map_tiles_url", type: "url", inputmode: "url", placeholder: "https://…/{z}/{x}/{y}.png", value: s.map_tiles_url ?? "" });
   const msg = h("div", { class: "messages" });
-  const form = h("form", {}, h("label", {}, t("server_url"), url), h("label", {}, t("gps_radius"), radius), h("button", { type: "submit", class: "primary" }, t("save")));
+  const form = h("form", {},
+    h("label", {}, t("server_url"), url),
+    h("label", {}, t("gps_radius"), radius),
+    h("label", {}, t("map_tiles_url"), tiles),
+    h("button", { type: "submit", class: "primary" }, t("save")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(msg);
     try {
-      await call<Settings>("settings_set", { server_url: url.value.trim().replace(/\/+$/, ""), gps_warning_radius_m: Number(radius.value) });
+      await call<Settings>("settings_set", {
+        server_url: url.value.trim().replace(/\/+$/, ""), gps_warning_radius_m: Number(radius.value), map_tiles_url: tiles.value.trim(),
+      });
       msg.append(h("p", { class: "ok" }, t("saved")));
       await refreshStatus();
     } catch (e) {
@@ -196,7 +210,41 @@ async function settingsView(): Promise<HTMLElement> {
     }
   });
   const who = status?.user ? h("p", { class: "muted" }, `${t("signed_in_as")} ${status.user.display_name} (${status.user.username})`) : null;
-  return h("section", { class: "screen" }, h("h1", {}, t("settings")), who, msg, form);
+  return h("section", { class: "screen" }, h("h1", {}, t("settings")), who, msg, form, status?.signed_in ? signOutBox() : null);
+}
+
+/** Sign out: when visits still wait in the outbox, a warning and a second tap first. The core
+ * never deletes the outbox; it goes after the same user signs in again. */
+function signOutBox(): HTMLElement {
+  const box = h("div", { class: "sign-out-box" });
+  const doSignOut = async () => {
+    clear(box);
+    try {
+      const r = await call<SignOutResult>("sign_out");
+      await refreshStatus();
+      signedOutNote = r.revoked_on_server ? "signed_out" : "signed_out_offline";
+      go("#/signin");
+    } catch (e) {
+      box.append(errorBox(e));
+    }
+  };
+  const first = h("button", { type: "button", class: "secondary sign-out" }, t("sign_out"));
+  first.addEventListener("click", async () => {
+    await refreshStatus();
+    const waiting = status?.pending ?? 0;
+    if (waiting === 0) { await doSignOut(); return; }
+    clear(box);
+    const confirm = h("button", { type: "button", class: "primary sign-out-confirm" }, t("sign_out_anyway"));
+    confirm.addEventListener("click", () => void doSignOut());
+    const cancel = h("button", { type: "button", class: "secondary sign-out-cancel" }, t("cancel"));
+    cancel.addEventListener("click", () => void render());
+    const sync = h("a", { class: "button secondary", href: "#/outbox" }, t("sync_now"));
+    box.append(
+      h("p", { class: "warning sign-out-warning", role: "alert" }, `${waiting} ${t("sign_out_warning")}`),
+      confirm, h("div", { class: "row2" }, cancel, sync));
+  });
+  box.append(first);
+  return box;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -266,9 +314,52 @@ async function homeView(seq: number): Promise<HTMLElement> {
   return h("section", { class: "screen home" },
     h("h1", {}, `${t("today")} ${dmy(todayIso())}`),
     h("h2", {}, t("assignments_today")), assignmentBox,
-    h("h2", {}, t("nearby")), search, note, nearbyList,
+    h("h2", {}, t("nearby")), h("a", { class: "button secondary map-link", href: "#/map" }, t("map")), search, note, nearbyList,
     h("p", {}, h("a", { class: "button secondary", href: "#/settings" }, t("settings"))),
   );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Map
+// ------------------------------------------------------------------------------------------------
+
+/** Nearby establishments on a map drawn from the phone's store alone (tiles only when set). */
+async function mapView(seq: number): Promise<HTMLElement> {
+  const settings = await call<Settings>("settings_get");
+  const box = h("div", { class: "map-box" });
+  const list = h("ol", { class: "list map-list" });
+  const note = h("p", { class: "muted map-note" });
+  const draw = async () => {
+    const found = await call<EstablishmentSummary[]>("establishments_nearby", { lat: here?.lat ?? null, lon: here?.lon ?? null, limit: here ? 15 : 50 });
+    const points: MapPoint[] = found.filter((e) => e.lat !== null && e.lon !== null)
+      .map((e) => ({ id: e.id, name: e.name, lat: e.lat as number, lon: e.lon as number }))
+      .slice(0, 15);
+    clear(box);
+    clear(list);
+    note.textContent = here ? "" : t("map_no_location");
+    if (points.length === 0) { box.append(h("p", { class: "muted" }, t("map_none"))); return; }
+    const center = here ?? {
+      lat: points.reduce((a, p) => a + p.lat, 0) / points.length,
+      lon: points.reduce((a, p) => a + p.lon, 0) / points.length,
+    };
+    box.append(drawMap(center, points, {
+      width: 336, height: 400, tilesUrl: settings.map_tiles_url, here, youLabel: t("map_you"), scaleLabel: t("map_scale"),
+    }));
+    points.forEach((p) => {
+      const e = found.find((x) => x.id === p.id);
+      if (e) list.append(estRow(e));
+    });
+  };
+  await draw();
+  if (!here) {
+    locate().then((p) => {
+      here = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy };
+      if (seq === renderSeq) void draw();
+    }).catch(() => { /* no fix: the map stays centred on the establishments */ });
+  }
+  return h("section", { class: "screen map-screen" },
+    h("a", { class: "back", href: "#/home" }, `‹ ${t("back")}`),
+    h("h1", {}, t("map_title")), note, box, list);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -445,18 +536,29 @@ async function visitView(id: string): Promise<HTMLElement> {
   const addBlank = h("button", { type: "button", class: "secondary add-violation" }, `+ ${t("add_violation")}`);
   addBlank.addEventListener("click", () => addViolation({ code: "", description: "", legal_basis: "", proposed_fine_vnd: 0 }));
 
-  // Members present: the people this phone knows (the signed-in user; others already listed).
+  // Members present: the team's roster from the last sync (the signed-in user preselected when
+  // the visit started); anybody already on the draft stays listed.
   const me = status?.user;
-  const memberIds = Array.from(new Set([...(me ? [me.id] : []), ...d.members_present]));
+  const roster = await call<RosterMember[]>("team_roster", { team_id: d.team_id }).catch(() => [] as RosterMember[]);
+  const people = new Map<string, { name: string; detail: string }>();
+  for (const m of roster) {
+    people.set(m.user_id, { name: m.display_name, detail: [label("role.", m.role), m.agency_name].filter(Boolean).join(" · ") });
+  }
+  if (me && !people.has(me.id)) people.set(me.id, { name: me.display_name, detail: "" });
+  for (const mid of d.members_present) if (!people.has(mid)) people.set(mid, { name: mid.slice(0, 8), detail: "" });
+  // The signed-in user first, then the roster's order (by name).
+  const memberIds = Array.from(people.keys()).sort((a, b) => Number(b === me?.id) - Number(a === me?.id));
   const members = h("div", { class: "members" }, memberIds.map((mid) => {
     const box = h("input", { type: "checkbox", name: "member", value: mid, checked: d.members_present.includes(mid) });
     box.addEventListener("change", () => {
       d.members_present = memberIds.filter((x) => (members.querySelector(`input[value="${x}"]`) as HTMLInputElement).checked);
       later();
     });
-    const name = me && mid === me.id ? `${me.display_name} ${t("you")}` : mid.slice(0, 8);
-    return h("label", { class: "check" }, box, h("span", {}, name));
+    const p = people.get(mid);
+    const name = me && mid === me.id ? `${p?.name ?? me.display_name} ${t("you")}` : p?.name ?? mid;
+    return h("label", { class: "check", "data-user": mid }, box, h("span", {}, h("span", { class: "member-name" }, name), p?.detail ? h("span", { class: "muted small member-detail" }, p.detail) : null));
   }));
+  const rosterNote = roster.length === 0 ? h("p", { class: "muted small" }, t("roster_empty")) : null;
 
   // Text fields.
   const text = (key: "minutes_no" | "notes", area = false) => {
@@ -541,7 +643,7 @@ async function visitView(id: string): Promise<HTMLElement> {
     h("p", { class: "muted" }, `${checklist.title} · v${checklist.version} · ${dmyhm(d.started_at)}`),
     h("h2", {}, t("checklist")), items,
     h("h2", {}, t("violations")), violationsBox, addBlank,
-    h("h2", {}, t("members_present")), members,
+    h("h2", {}, t("members_present")), rosterNote, members,
     h("h2", {}, t("gps")), gpsBox, gpsButton,
     h("h2", {}, t("photos")), photoCount, thumbs, photoMsg,
     h("div", { class: "photo-buttons" },

@@ -93,14 +93,6 @@ export function drawMap(center: { lat: number; lon: number }, points: MapPoint[]
     const [x, y] = project(lat, lon, v.z);
     return [x - v.x0, y - v.y0];
   };
-  if (o.here) {
-    const [x, y] = at(o.here.lat, o.here.lon);
-    const r = Math.min(o.width, o.here.accuracy / metresPerPixel(o.here.lat, v.z));
-    svg.append(el("g", { class: "you" },
-      el("title", {}, o.youLabel),
-      el("circle", { cx: x, cy: y, r: Math.max(r, 0), class: "you-accuracy" }),
-      el("circle", { cx: x, cy: y, r: 8, class: "you-dot" })));
-  }
   // Farthest first, so that the nearest markers are drawn on top.
   points.map((p, i) => ({ p, i })).reverse().forEach(({ p, i }) => {
     const [x, y] = at(p.lat, p.lon);
@@ -113,6 +105,15 @@ export function drawMap(center: { lat: number; lon: number }, points: MapPoint[]
     link.setAttributeNS("http://www.w3.org/1999/xlink", "xlink:href", `#/est/${p.id}`);
     svg.append(link);
   });
+  // On top of the markers (it lets taps through to them).
+  if (o.here) {
+    const [x, y] = at(o.here.lat, o.here.lon);
+    const r = Math.min(o.width, o.here.accuracy / metresPerPixel(o.here.lat, v.z));
+    svg.append(el("g", { class: "you", "pointer-events": "none" },
+      el("title", {}, o.youLabel),
+      el("circle", { cx: x, cy: y, r: Math.max(r, 0), class: "you-accuracy" }),
+      el("circle", { cx: x, cy: y, r: 8, class: "you-dot" })));
+  }
   const bar = scaleBar(center.lat, v.z);
   const bx = 12;
   const by = o.height - 14;
