@@ -558,9 +558,8 @@ impl FieldCore {
         Ok(SignOutResult {
             revoked_on_server: revoked,
             outbox_kept: kept,
-            message: (kept > 0).then(|| {
-                format!("{kept} visit(s) wait on this phone; sign in again to send them")
-            }),
+            message: (kept > 0)
+                .then(|| format!("{kept} visit(s) wait on this phone; sign in again to send them")),
         })
     }
 
@@ -1056,7 +1055,10 @@ impl FieldCore {
     fn finish_visit(&self, visit: &str) -> FieldResult<()> {
         use schema::visits::dsl as v;
         let photos = self.db(|c| self.photos_of(c, visit))?;
-        if photos.iter().all(|p| p.status == PhotoStatus::Done.as_str()) {
+        if photos
+            .iter()
+            .all(|p| p.status == PhotoStatus::Done.as_str())
+        {
             let next = VisitStatus::EvidencePending
                 .next(VisitEvent::PhotosComplete)
                 .unwrap_or(VisitStatus::Done);

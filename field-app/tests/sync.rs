@@ -277,7 +277,11 @@ fn photo_uploads_overlap_and_one_cut_upload_loses_or_repeats_nothing() {
     // The server has exactly the done ones.
     for p in &photos {
         let (s, _) = srv.get_bytes(&format!("/api/v1/photos/{}", p.id), &token);
-        let want = if p.status == PhotoStatus::Done { 200 } else { 404 };
+        let want = if p.status == PhotoStatus::Done {
+            200
+        } else {
+            404
+        };
         assert_eq!(s, want, "photo {} ({:?})", p.id, p.status);
     }
 
@@ -1113,11 +1117,16 @@ fn the_team_roster_is_stored_and_used_for_members_present() {
             team_id: Some(team),
         })
         .unwrap();
-    assert_eq!(report.roster_members as usize, core.team_roster(RosterQuery::default()).unwrap().len());
+    assert_eq!(
+        report.roster_members as usize,
+        core.team_roster(RosterQuery::default()).unwrap().len()
+    );
     let mut got: Vec<String> = roster.iter().map(|m| m.user_id.clone()).collect();
     got.sort();
     assert_eq!(got, want, "the stored roster is the team's");
-    assert!(roster.iter().all(|m| !m.display_name.is_empty() && m.team_id == team.to_string()));
+    assert!(roster
+        .iter()
+        .all(|m| !m.display_name.is_empty() && m.team_id == team.to_string()));
     assert!(roster.iter().any(|m| m.agency_name.is_some()), "{roster:?}");
     assert!(roster.iter().any(|m| m.user_id == me.id.to_string()));
     // Another team's roster is not the phone's business.
@@ -1275,7 +1284,11 @@ fn sign_out_revokes_the_session_and_keeps_the_outbox() {
     assert!(!out.revoked_on_server);
     assert_eq!(out.outbox_kept, 1);
     assert!(core.status().unwrap().needs_sign_in);
-    assert_eq!(diesel_refresh(dir.path()), None, "no token is left on the phone");
+    assert_eq!(
+        diesel_refresh(dir.path()),
+        None,
+        "no token is left on the phone"
+    );
     assert_eq!(core.outbox().unwrap().len(), 2);
     core.settings_set(SettingsPatch {
         server_url: Some(srv.base.clone()),

@@ -62,7 +62,12 @@ fn a_phone_gets_the_roster_of_its_own_teams_only() {
     assert!(members.len() >= 3, "the demo has several teams");
 
     let mut rosters = Vec::new();
-    for who in ["kiemtra.hue", "doitruong.hue", "doitruong.quangtri", "doitruong.phuxuan"] {
+    for who in [
+        "kiemtra.hue",
+        "doitruong.hue",
+        "doitruong.quangtri",
+        "doitruong.phuxuan",
+    ] {
         let session = s.login(who);
         let mine = my_teams(&s, &session);
         assert!(!mine.is_empty(), "{who} is on a team");

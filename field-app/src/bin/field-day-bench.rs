@@ -49,7 +49,9 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
-    let command = it.next().ok_or("usage: field-day-bench prepare|run [options]")?;
+    let command = it
+        .next()
+        .ok_or("usage: field-day-bench prepare|run [options]")?;
     let mut a = Args {
         command,
         photos_dir: std::env::temp_dir().join("doi178-field-day-photos"),
@@ -174,7 +176,13 @@ fn day(a: &Args) -> Result<(), String> {
     result
 }
 
-fn day_in(a: &Args, photos: &[Prepared], server: &str, dev: &str, dir: &Path) -> Result<(), String> {
+fn day_in(
+    a: &Args,
+    photos: &[Prepared],
+    server: &str,
+    dev: &str,
+    dir: &Path,
+) -> Result<(), String> {
     let core = FieldCore::open_with(
         dir,
         Some(Settings {
