@@ -9,9 +9,10 @@
 //! `visit_add_photo` takes the same by path or base64.
 
 //!
-//! Sync in short: `sync_now` pushes first (each visit `PUT /api/v1/visits/{id}`, then each of its
-//! photos `PUT /api/v1/photos/{id}` with `Content-Digest`), then pulls `GET /api/v1/sync` while
-//! `has_more`, one transaction per page with its cursor. Every step's outcome is committed before
+//! Sync in short: `sync_now` pushes first (the visits `PUT /api/v1/visits/{id}`, then the photos
+//! of the acknowledged ones `PUT /api/v1/photos/{id}` with `Content-Digest`, up to
+//! `upload_concurrency` requests at a time), then pulls `GET /api/v1/sync` while `has_more`, one
+//! transaction per page with its cursor (the page's team roster replaces the stored one). Every step's outcome is committed before
 //! the next request, so an acknowledged visit or a stored photo is never sent again, and a step
 //! cut at any byte is only retried (the PUTs are idempotent: 201 first, 200 after).
 //!
