@@ -634,16 +634,16 @@ mod tests {
     #[test]
     fn every_field_is_covered_by_the_hash() {
         let base = entry(1, GENESIS);
-        let edits: Vec<Box<dyn Fn(&mut AuditRow)>> = vec![
-            Box::new(|e| e.at += chrono::Duration::microseconds(1)),
-            Box::new(|e| e.actor_id = None),
-            Box::new(|e| e.actor_username.push('x')),
-            Box::new(|e| e.action = "create".into()),
-            Box::new(|e| e.entity_kind = "tip".into()),
-            Box::new(|e| e.entity_id.push('x')),
-            Box::new(|e| e.before_digest = None),
-            Box::new(|e| e.after_digest = Some("bc".into())),
-            Box::new(|e| e.summary = None),
+        let edits: [fn(&mut AuditRow); 9] = [
+            |e| e.at += chrono::Duration::microseconds(1),
+            |e| e.actor_id = None,
+            |e| e.actor_username.push('x'),
+            |e| e.action = "create".into(),
+            |e| e.entity_kind = "tip".into(),
+            |e| e.entity_id.push('x'),
+            |e| e.before_digest = None,
+            |e| e.after_digest = Some("bc".into()),
+            |e| e.summary = None,
         ];
         for edit in edits {
             let mut e = base.clone();
