@@ -840,3 +840,55 @@ fn verify_names_the_first_edited_removed_or_reordered_entry() {
     );
     restore(&mut raw);
 }
+
+#[test]
+fn imported_rows_each_get_an_entry_from_the_import_command() {
+    let s = TestServer::start();
+    let mut raw = Raw::open(s.database_url());
+    let start = raw.last_seq();
+    let dir = tempfile::tempdir().unwrap();
+    let import = |csv: &str| {
+        let file = dir.path().join("list.csv");
+        std::fs::write(&file, csv).unwrap();
+        let o = Command::new(common::server_bin())
+            .args(["--database-url", s.database_url(), "--data-dir"])
+            .arg(dir.path())
+            .arg("import")
+            .arg(&file)
+            .env("DOI178_LOG", "warn")
+            .env_remove("DOI178_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run doi178-server import");
+        assert!(o.status.success(), "import failed: {}", out_text(&o));
+    };
+    let header = "Tên cơ sở,Loại hình,Mã xã,Địa chỉ,Số ĐKKD\n";
+    import(&format!(
+        "{header}Karaoke Nhật Ký A,Karaoke,2025:19753,12 Lê Lợi,3309990001\n\
+         Nhà nghỉ Nhật Ký B,Nhà nghỉ,2025:19753,3 Hùng Vương,3309990002\n"
+    ));
+    let after_first = raw.last_seq();
+    assert_eq!(
+        entries_after(&mut raw, start),
+        BTreeMap::from([(("establishment".to_string(), "create".to_string()), 2)])
+    );
+    // The same list with one address changed: that establishment is updated, the other not.
+    import(&format!(
+        "{header}Karaoke Nhật Ký A,Karaoke,2025:19753,14 Lê Lợi,3309990001\n\
+         Nhà nghỉ Nhật Ký B,Nhà nghỉ,2025:19753,3 Hùng Vương,3309990002\n"
+    ));
+    assert_eq!(
+        entries_after(&mut raw, after_first),
+        BTreeMap::from([(("establishment".to_string(), "update".to_string()), 1)])
+    );
+    let actors = raw.texts(&format!(
+        "SELECT DISTINCT actor_username AS v FROM audit_log WHERE seq > {start}"
+    ));
+    assert_eq!(actors, vec!["system:import".to_string()]);
+    let last = raw.last_seq();
+    let summary = raw.text(&format!(
+        "SELECT summary AS v FROM audit_log WHERE seq = {last}"
+    ));
+    assert!(summary.contains("address"), "{summary}");
+    assert_intact(&s, last);
+}
