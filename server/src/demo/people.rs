@@ -328,9 +328,9 @@ pub fn insert(conn: &mut AnyConnection, org: &Org) -> anyhow::Result<()> {
     crate::insert_rows!(conn, users::table, &org.users)?;
     crate::insert_rows!(conn, teams::table, &org.teams)?;
     crate::insert_rows!(conn, team_members::table, &org.members)?;
-    // Few rows: one audit entry each, so later changes to them are checked against live rows.
     let demo = crate::audit::Who::system("demo");
     crate::audit::bulk(conn, &demo, "agencies", org.agencies.len())?;
+    // Few rows: one audit entry each, so later changes to them are checked against live rows.
     let users: Vec<String> = org.users.iter().map(|u| u.id.clone()).collect();
     crate::audit::created_many(conn, &demo, crate::audit::Kind::User, &users)?;
     let teams: Vec<String> = org.teams.iter().map(|t| t.id.clone()).collect();
