@@ -371,6 +371,11 @@ pub enum Broken {
         computed: String,
     },
     #[error(
+        "the entry after entry {after}: unreadable, a column holds a value of the wrong type \
+         (edited directly in the database)"
+    )]
+    Unreadable { after: i64 },
+    #[error(
         "entry {seq}: the live {kind} {id} does not match this entry, its latest ({what}): the row \
          was changed outside the audit log"
     )]
@@ -467,8 +472,21 @@ fn walk(conn: &mut AnyConnection, chain_only: bool, page: i64) -> Result<Report,
     let mut prev = (0i64, GENESIS.to_string());
     // Latest entry per entity: its sequence number and after-digest.
     let mut latest: HashMap<(Kind, String), (i64, Option<String>)> = HashMap::new();
+    // After an unreadable page: one entry at a time up to this sequence number, to name it.
+    let mut narrow_until = 0i64;
     loop {
-        let rows = sql::page(conn, prev.0, page)?;
+        let size = if prev.0 < narrow_until { 1 } else { page };
+        let rows = match sql::page(conn, prev.0, size) {
+            Ok(rows) => rows,
+            Err(diesel::result::Error::DeserializationError(_)) if size > 1 => {
+                narrow_until = prev.0 + size;
+                continue;
+            }
+            Err(diesel::result::Error::DeserializationError(_)) => {
+                return Err(VerifyError::Broken(Broken::Unreadable { after: prev.0 }))
+            }
+            Err(e) => return Err(e.into()),
+        };
         if rows.is_empty() {
             break;
         }
