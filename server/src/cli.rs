@@ -122,6 +122,7 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
             .or(file.map_tiles_url)
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty()),
+        photo_store: crate::config::PhotoStoreSettings::resolve(file.photo_store, file.s3)?,
     })
 }
 
@@ -188,8 +189,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 4)?;
             db.migrate()?;
-            let photos = crate::storage::LocalDirStore::new(&settings.photo_dir())?;
-            crate::demo::ensure_loaded(&db, &photos, &args)
+            let photos = crate::storage::open(&settings)?;
+            crate::demo::ensure_loaded(&db, &*photos, &args)
         }
         Command::Bench(args) => {
             let settings = resolve(&cli.common, None)?;
