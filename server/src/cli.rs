@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`.
+//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `backup`, `restore`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -47,6 +47,12 @@ pub enum Command {
     /// Time the coverage, series and planner reads on the database and compare with the
     /// straightforward GROUP BY over the visits (read only; migrates first).
     Bench(crate::bench::BenchArgs),
+    /// Back up the database (a consistent snapshot, even while the server runs) and every photo,
+    /// with a manifest of row counts and photo hashes, into a new directory or a `.tar` file.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty data directory (or PostgreSQL database), after checking
+    /// every hash and row count of its manifest.
+    Restore(crate::backup::RestoreArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -198,5 +204,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate()?;
             crate::bench::run(&db, &args)
         }
+        Command::Backup(args) => crate::backup::backup(&resolve(&cli.common, None)?, &args),
+        Command::Restore(args) => crate::backup::restore(&resolve(&cli.common, None)?, &args),
     }
 }

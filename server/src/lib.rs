@@ -1,6 +1,7 @@
 //! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
 
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;
