@@ -157,7 +157,7 @@ impl Progress {
         }
     }
     fn tick(&self, done: usize) {
-        if done == self.total || done % self.step == 0 {
+        if done == self.total || done.checked_rem(self.step) == Some(0) {
             eprintln!("  {} {done}/{}", self.what, self.total);
         }
     }

@@ -306,7 +306,11 @@ fn photos_in_s3_survive_the_store_going_away_mid_upload() {
     // 2. A visit whose photo is still to come: evidence pending.
     let p2 = uuid::Uuid::new_v4().to_string();
     let visit_id = uuid::Uuid::new_v4().to_string();
-    let (status, v) = server.put_visit(&token, &visit_id, &kit.visit(&[p2.clone()], "7/BB"));
+    let (status, v) = server.put_visit(
+        &token,
+        &visit_id,
+        &kit.visit(std::slice::from_ref(&p2), "7/BB"),
+    );
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["evidence_pending"], true, "{v}");
 
