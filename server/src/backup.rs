@@ -899,3 +899,34 @@ fn restore_postgres(
     conn.batch_execute("COMMIT")?;
     check_counts(m, &s)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_paths_stay_inside_the_backup() {
+        let root = Path::new("/backups/b1");
+        assert_eq!(
+            inside(root, "photos/ab/x.jpg").unwrap(),
+            root.join("photos/ab/x.jpg")
+        );
+        for bad in ["../etc/passwd", "/etc/passwd", "photos/../../x", "./x"] {
+            let e = inside(root, bad).unwrap_err();
+            assert!(e.to_string().contains("outside the backup"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_manifest_with_unknown_or_missing_fields_is_not_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MANIFEST), b"{\"format\": 1}").unwrap();
+        let e = read_manifest(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("is not valid"), "{e}");
+        let e = read_manifest(&dir.path().join("nothing"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is it a doi178 backup"), "{e}");
+    }
+}

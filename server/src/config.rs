@@ -219,3 +219,66 @@ impl PhotoStoreSettings {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod photo_store_tests {
+    use super::*;
+
+    fn s3(bucket: Option<&str>, endpoint: Option<&str>) -> Option<S3FileSettings> {
+        Some(S3FileSettings {
+            bucket: bucket.map(str::to_string),
+            endpoint: endpoint.map(str::to_string),
+            prefix: Some("tenant-a".to_string()),
+            access_key_id: Some("AKIDEXAMPLE".to_string()),
+            secret_access_key: Some("very-secret-value".to_string()),
+            ..S3FileSettings::default()
+        })
+    }
+
+    #[test]
+    fn local_by_default_and_s3_from_the_file() {
+        if std::env::var_os("DOI178_PHOTO_STORE").is_some() {
+            return; // the caller's environment decides; nothing to check here
+        }
+        assert!(matches!(
+            PhotoStoreSettings::resolve(None, None).unwrap(),
+            PhotoStoreSettings::Local
+        ));
+        let PhotoStoreSettings::S3(s) = PhotoStoreSettings::resolve(
+            Some("S3".to_string()),
+            s3(Some("photos"), Some("http://127.0.0.1:9000")),
+        )
+        .unwrap() else {
+            panic!("not s3");
+        };
+        assert_eq!(s.bucket, "photos");
+        assert_eq!(s.prefix, "tenant-a/", "prefix ends with a slash");
+        assert!(!s.virtual_hosted_style, "path-style unless asked");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn bad_store_settings_are_refused_with_a_reason() {
+        if std::env::var_os("DOI178_PHOTO_STORE").is_some()
+            || std::env::var_os("DOI178_S3_BUCKET").is_some()
+            || std::env::var_os("DOI178_S3_ENDPOINT").is_some()
+        {
+            return;
+        }
+        let e = PhotoStoreSettings::resolve(Some("s3".to_string()), s3(None, None)).unwrap_err();
+        assert!(e.to_string().contains("bucket"), "{e}");
+        let e = PhotoStoreSettings::resolve(
+            Some("s3".to_string()),
+            s3(Some("b"), Some("ftp://example")),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("http://"), "{e}");
+        let e = PhotoStoreSettings::resolve(Some("gcs".to_string()), None).unwrap_err();
+        assert!(e.to_string().contains("`local` or `s3`"), "{e}");
+        let e = toml::from_str::<FileSettings>("[s3]\nbukket = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("bukket"), "{e}");
+    }
+}

@@ -5,7 +5,8 @@
 //! The phone's upload lands in the bucket (checked with an S3 client) and comes back through the
 //! API unchanged, behind the same authorisation; the store going away in the middle of an upload
 //! gives the phone a 503 problem with `Retry-After` and records nothing, and once the store is
-//! back the phone's retry stores exactly one photo; `backup` lists the photos (which stay in S3)
+//! back the phone's retry stores exactly one photo; a store that hangs is bounded by the timeout;
+//! `backup` lists the photos (which stay in S3)
 //! with their hashes and `restore` refuses a changed one.
 //!
 //! `s3s-fs` comes from `DOI178_S3S_FS` or `~/.cache/doi178/tools/bin/s3s-fs` (scripts/ci/s3.sh
@@ -107,6 +108,17 @@ impl S3Server {
             assert!(Instant::now() < deadline, "s3s-fs did not start listening");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Sends `kill SIGNAL` (`-STOP`, `-CONT`) to the S3 server.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("s3s-fs is running").id();
+        let ok = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {signal} {pid}");
     }
 
     fn stop(&mut self) {
@@ -430,7 +442,30 @@ fn photos_in_s3_survive_the_store_going_away_mid_upload() {
     let v = server.get_json(&format!("/api/v1/visits/{visit_id}"), &token);
     assert_eq!(v["evidence_pending"], false, "{v}");
 
-    // 5. backup: the photos stay in S3, the manifest lists their hashes; restore checks them.
+    // 5. A store that hangs instead of refusing (the process stopped, its socket still
+    // accepting): the upload is bounded by the configured timeout, 503 again, then fine.
+    s3.signal("-STOP");
+    let p3 = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let (status, problem) = server.put_photo(&token, &p3, &jpeg(3));
+    let took = started.elapsed();
+    s3.signal("-CONT");
+    assert_eq!(status, 503, "upload to a hung store: {problem}");
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    assert!(
+        took < Duration::from_secs(20),
+        "a hung store held the upload for {took:?}"
+    );
+    let (status, bytes) = server.get_bytes(&format!("/api/v1/photos/{p3}"), &token);
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&bytes));
+    let (status, stored) = server.put_photo(&token, &p3, &jpeg(3));
+    assert_eq!(status, 201, "retry once the store answers again: {stored}");
+    assert_eq!(
+        sha256_hex(&s3c.get(&p3, false).unwrap()),
+        stored["sha256"].as_str().unwrap()
+    );
+
+    // 6. backup: the photos stay in S3, the manifest lists their hashes; restore checks them.
     let out = work.path().join("backup");
     cli_ok(
         &data,
