@@ -537,6 +537,16 @@ pub fn restore(settings: &Settings, args: &RestoreArgs) -> anyhow::Result<()> {
         bail!("backup {} does not exist", args.from.display());
     }
     let backend = Backend::from_url(&settings.database_url);
+    if backend == Backend::Sqlite && !args.force {
+        let target = sqlite_path(&settings.database_url);
+        if target.exists() {
+            bail!(
+                "database {} already exists; restore into a new one, or pass --force to replace \
+                 it (stop the server first)",
+                target.display()
+            );
+        }
+    }
     // The target must be empty (or --force).
     let data_dir = &settings.data_dir;
     if data_dir.exists() && !data_dir.is_dir() {

@@ -409,7 +409,7 @@ fn damaged_backups_and_wrong_targets_are_refused() {
         &tdb.url,
         NO_ENV,
         &["restore", "--from", good.to_str().unwrap()],
-        "not empty",
+        "pass --force",
     );
     cli_ok(
         &t,
