@@ -122,6 +122,7 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
             .or(file.map_tiles_url)
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty()),
+        auth: crate::auth::settings::AuthSettings::resolve(file.auth)?,
     })
 }
 

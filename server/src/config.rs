@@ -21,6 +21,8 @@ pub struct FileSettings {
     pub db_max_connections: Option<u32>,
     pub public_url: Option<String>,
     pub map_tiles_url: Option<String>,
+    /// `[auth]`: sign-in throttling, refresh grace window, trusted proxies.
+    pub auth: Option<crate::auth::settings::AuthFileSettings>,
 }
 
 impl FileSettings {
@@ -53,6 +55,8 @@ pub struct Settings {
     /// `{s}` subdomains allowed). None (the default): the map shows only the shipped boundaries
     /// and works with no internet.
     pub map_tiles_url: Option<String>,
+    /// Sign-in throttling, the refresh grace window and the trusted reverse proxies.
+    pub auth: crate::auth::settings::AuthSettings,
 }
 
 impl Settings {

@@ -1,7 +1,10 @@
 //! Authentication (passwords, tokens) and the authorisation layer (`Actor`).
 
 pub mod actor;
+pub mod password_policy;
 pub mod passwords;
+pub mod settings;
+pub mod throttle;
 pub mod tokens;
 
 pub use actor::{Actor, Jurisdiction, Membership};

@@ -366,4 +366,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_violations,
     photos,
     visit_photos,
+    auth_failures,
 );
+
+diesel::table! {
+    auth_failures (id) {
+        id -> Text,
+        scope -> Text,
+        key_hash -> Text,
+        failed_at -> Timestamp,
+    }
+}
