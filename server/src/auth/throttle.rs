@@ -127,7 +127,7 @@ pub fn begin(
                 .nth(p.max as usize - 1)
                 .map(|(_, t)| t + window(settings));
             let secs = until
-                .map(|u| (u - at).num_milliseconds().max(0).div_ceil(1000))
+                .map(|u| ((u - at).num_milliseconds().max(0) + 999) / 1000)
                 .unwrap_or(1)
                 .max(1);
             let secs = u64::try_from(secs).unwrap_or(1);
