@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(code("a.b", &"ab".repeat(200)), "too_long");
         assert_eq!(code("a.b", "123456789012"), "invalid");
         assert_eq!(code("a.b", "zzzzzzzzzzzzzz"), "invalid");
-        assert_eq!(code("kiemtra.hue", "kiemtra.hue"), "contains_username");
+        assert_eq!(code("kiemtra.hue", "kiemtra.hue!"), "contains_username");
         assert_eq!(code("kiemtra.hue", "KiemTra.Hue-2026"), "contains_username");
         assert_eq!(code("a.b", "qwertyuiop12"), "common_password");
         assert_eq!(code("a.b", "QWERTYUIOP!!"), "common_password");
