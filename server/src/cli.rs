@@ -47,6 +47,9 @@ pub enum Command {
     /// Time the coverage, series and planner reads on the database and compare with the
     /// straightforward GROUP BY over the visits (read only; migrates first).
     Bench(crate::bench::BenchArgs),
+    /// Create an account (e.g. the first administrator); its password is read from standard input
+    /// and must meet the password policy.
+    AddUser(crate::auth::cli::AddUserArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -197,6 +200,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
             crate::bench::run(&db, &args)
+        }
+        Command::AddUser(args) => {
+            let settings = resolve(&cli.common, None)?;
+            let db = crate::db::Db::open(&settings.database_url, 2)?;
+            db.migrate()?;
+            crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
         }
     }
 }

@@ -770,3 +770,66 @@ fn new_accounts_need_a_password_that_meets_the_policy() {
     assert!(DEMO_PASSWORD.len() < 12);
     login(&s, "kiemtra.hue", DEMO_PASSWORD).expect(200);
 }
+
+#[test]
+fn the_command_line_creates_accounts_under_the_same_password_policy() {
+    use std::io::Write;
+    let s = TestServer::start();
+    let add_user = |username: &str, password: &str| -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(common::server_bin())
+            .args(["--database-url", s.database_url(), "--data-dir"])
+            .arg(dir.path())
+            .args([
+                "add-user",
+                "--username",
+                username,
+                "--display-name",
+                "Quản trị viên mới",
+                "--role",
+                "admin",
+            ])
+            .env_remove("DOI178_DATABASE_URL")
+            .env_remove("DOI178_CONFIG")
+            .env("DOI178_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run doi178-server add-user");
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    for bad in [
+        "doi178-demo",
+        "Quan.Tri.Moi-2026",
+        "qwertyuiop2026",
+        "123456789012345",
+    ] {
+        let (ok, text) = add_user("quan.tri.moi", bad);
+        assert!(!ok, "{bad} was accepted: {text}");
+        assert!(text.contains("password:"), "{bad}: {text}");
+        assert!(
+            !text.contains(bad),
+            "the output repeats the password: {text}"
+        );
+    }
+    login(&s, "quan.tri.moi", "doi178-demo").problem(401, None);
+
+    let good = "Ba con ngựa trên đồi Vọng Cảnh";
+    let (ok, text) = add_user("quan.tri.moi", good);
+    assert!(ok, "{text}");
+    let (access, _) = pair(&login(&s, "quan.tri.moi", good).ok_json());
+    let me = s.get("/api/v1/me", Some(&access)).ok_json();
+    assert_eq!(me["role"], "admin", "{me}");
+    assert_eq!(me["username"], "quan.tri.moi", "{me}");
+    // The same username again is refused.
+    let (ok, text) = add_user("QUAN.TRI.MOI", good);
+    assert!(!ok && text.contains("username:"), "{text}");
+}

@@ -1,6 +1,7 @@
 //! Authentication (passwords, tokens) and the authorisation layer (`Actor`).
 
 pub mod actor;
+pub mod cli;
 pub mod password_policy;
 pub mod passwords;
 pub mod settings;
