@@ -56,6 +56,9 @@ pub enum Command {
     /// Restore a backup into an empty data directory (or PostgreSQL database), after checking
     /// every hash and row count of its manifest.
     Restore(crate::backup::RestoreArgs),
+    /// Create an account (e.g. the first administrator); its password is read from standard input
+    /// and must meet the password policy.
+    AddUser(crate::auth::cli::AddUserArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -132,6 +135,7 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty()),
         photo_store: crate::config::PhotoStoreSettings::resolve(file.photo_store, file.s3)?,
+        auth: crate::auth::settings::AuthSettings::resolve(file.auth)?,
     })
 }
 
@@ -213,5 +217,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup(args) => crate::backup::backup(&resolve(&cli.common, None)?, &args),
         Command::Restore(args) => crate::backup::restore(&resolve(&cli.common, None)?, &args),
+        Command::AddUser(args) => {
+            let settings = resolve(&cli.common, None)?;
+            let db = crate::db::Db::open(&settings.database_url, 2)?;
+            db.migrate()?;
+            crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
+        }
     }
 }

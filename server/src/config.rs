@@ -25,6 +25,8 @@ pub struct FileSettings {
     pub photo_store: Option<String>,
     /// The S3-compatible store, when `photo_store = "s3"`.
     pub s3: Option<S3FileSettings>,
+    /// `[auth]`: sign-in throttling, refresh grace window, trusted proxies.
+    pub auth: Option<crate::auth::settings::AuthFileSettings>,
 }
 
 impl FileSettings {
@@ -59,6 +61,8 @@ pub struct Settings {
     pub map_tiles_url: Option<String>,
     /// Where photo bytes live.
     pub photo_store: PhotoStoreSettings,
+    /// Sign-in throttling, the refresh grace window and the trusted reverse proxies.
+    pub auth: crate::auth::settings::AuthSettings,
 }
 
 impl Settings {
