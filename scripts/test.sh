@@ -242,6 +242,13 @@ section "black-box suite on PostgreSQL"
 DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     run_tests cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
 
+section "load generator: 100 phones for 20 s on SQLite and PostgreSQL (zero errors)"
+DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    run_tests bash scripts/ci/load.sh || FAILED+=("load generator")
+section "crash safety: kill -9 during 5,000 submissions, on SQLite and PostgreSQL"
+DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    run_tests bash scripts/ci/crash.sh || FAILED+=("crash safety")
+
 if [[ "${#FAILED[@]}" -gt 0 ]]; then
     section "FAILED after $((SECONDS - SCRIPT_START)) s"
     printf '  - %s\n' "${FAILED[@]}" >&2

@@ -69,6 +69,9 @@ impl Api {
     pub fn new(base: &str, connections: usize, timeout: Duration) -> anyhow::Result<Api> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
+            // Below the server's keep-alive (5 s): a connection is never reused just as the
+            // server closes it ("connection closed before message completed").
+            .pool_idle_timeout(Duration::from_secs(3))
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)

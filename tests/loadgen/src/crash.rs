@@ -177,6 +177,69 @@ async fn client(
     stats
 }
 
+/// Reads back `jobs` through the API: (stats, visits with a wrong digest or revision, visits
+/// still waiting for photos, photos whose bytes or hashes differ).
+async fn verify(
+    api: &Api,
+    accounts: &[Account],
+    acks: &Acks,
+    jobs: &[Arc<Job>],
+) -> (Stats, Vec<String>, usize, Vec<String>) {
+    let mut stats = Stats::new();
+    let (mut digest_bad, mut pending, mut photo_bad) = (Vec::new(), 0, Vec::new());
+    for job in jobs {
+        let tok = &accounts[job.account].token;
+        let path = format!("/api/v1/visits/{}", job.id);
+        match api
+            .get_json(&mut stats, crate::stats::Op::Read, tok, &path)
+            .await
+        {
+            Ok(v) => {
+                let want = acks
+                    .visits
+                    .get(&job.id)
+                    .map(|a| a.digest.as_str())
+                    .unwrap_or("");
+                if v["original_digest"].as_str() != Some(want) || v["revision"].as_i64() != Some(1)
+                {
+                    digest_bad.push(job.id.to_string());
+                }
+                if v["evidence_pending"] != serde_json::json!(false) {
+                    pending += 1;
+                }
+            }
+            Err(e) => digest_bad.push(format!("{}: {e}", job.id)),
+        }
+        for p in &job.photos {
+            let ack = acks.photos.get(&p.id);
+            if ack.map(|a| a.upload_sha256.as_str()) != Some(p.sha256_hex().as_str()) {
+                photo_bad.push(format!(
+                    "{}: upload digest {:?}",
+                    p.id,
+                    ack.map(|a| &a.upload_sha256)
+                ));
+                continue;
+            }
+            match api
+                .get_bytes(&mut stats, tok, &format!("/api/v1/photos/{}", p.id))
+                .await
+            {
+                Ok(bytes) => {
+                    let got: String = Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    if ack.map(|a| a.sha256.as_str()) != Some(got.as_str()) {
+                        photo_bad.push(format!("{}: stored bytes hash {got}", p.id));
+                    }
+                }
+                Err(e) => photo_bad.push(format!("{}: {e}", p.id)),
+            }
+        }
+    }
+    (stats, digest_bad, pending, photo_bad)
+}
+
 /// The outcome: named checks, each passed or failed with a reason.
 pub struct Report {
     pub checks: Vec<(String, Result<(), String>)>,
@@ -382,36 +445,21 @@ pub async fn run(
     );
 
     // The API: each visit readable with the digest it was acknowledged with; each photo's bytes
-    // hash to what the upload answer said.
-    let mut digest_bad = Vec::new();
-    let mut pending = 0;
-    for job in &jobs {
-        let tok = &accounts[job.account].token;
-        match api
-            .get_json(
-                &mut stats,
-                crate::stats::Op::Read,
-                tok,
-                &format!("/api/v1/visits/{}", job.id),
-            )
-            .await
-        {
-            Ok(v) => {
-                let want = acks
-                    .visits
-                    .get(&job.id)
-                    .map(|a| a.digest.as_str())
-                    .unwrap_or("");
-                if v["original_digest"].as_str() != Some(want) || v["revision"].as_i64() != Some(1)
-                {
-                    digest_bad.push(job.id.to_string());
-                }
-                if v["evidence_pending"] != serde_json::json!(false) {
-                    pending += 1;
-                }
-            }
-            Err(e) => digest_bad.push(format!("{}: {e}", job.id)),
-        }
+    // hash to what the upload answer said (checked by `clients` tasks in parallel).
+    let acks = Arc::new(acks);
+    let mut set = JoinSet::new();
+    for c in 0..clients {
+        let mine: Vec<Arc<Job>> = jobs.iter().skip(c).step_by(clients).cloned().collect();
+        let (api, accounts, acks) = (api.clone(), accounts.clone(), acks.clone());
+        set.spawn(async move { verify(&api, &accounts, &acks, &mine).await });
+    }
+    let (mut digest_bad, mut pending, mut photo_bad) = (Vec::new(), 0, Vec::new());
+    while let Some(r) = set.join_next().await {
+        let (s, d, p, ph) = r?;
+        stats.merge(&s);
+        digest_bad.extend(d);
+        pending += p;
+        photo_bad.extend(ph);
     }
     check(
         &mut checks,
@@ -431,36 +479,6 @@ pub async fn run(
         pending == 0,
         || format!("{pending} visits"),
     );
-    let mut photo_bad = Vec::new();
-    for job in &jobs {
-        let tok = &accounts[job.account].token;
-        for p in &job.photos {
-            let ack = acks.photos.get(&p.id);
-            if ack.map(|a| a.upload_sha256.as_str()) != Some(p.sha256_hex().as_str()) {
-                photo_bad.push(format!(
-                    "{}: upload digest {:?}",
-                    p.id,
-                    ack.map(|a| &a.upload_sha256)
-                ));
-                continue;
-            }
-            match api
-                .get_bytes(&mut stats, tok, &format!("/api/v1/photos/{}", p.id))
-                .await
-            {
-                Ok(bytes) => {
-                    let got: String = Sha256::digest(&bytes)
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
-                    if ack.map(|a| a.sha256.as_str()) != Some(got.as_str()) {
-                        photo_bad.push(format!("{}: stored bytes hash {got}", p.id));
-                    }
-                }
-                Err(e) => photo_bad.push(format!("{}: {e}", p.id)),
-            }
-        }
-    }
     check(
         &mut checks,
         "every photo's bytes match its hashes",

@@ -122,6 +122,9 @@ struct CrashArgs {
     common: Common,
     #[arg(long, default_value_t = 50)]
     clients: usize,
+    /// Accounts the clients sign in with (each sign-in is a deliberately slow password hash).
+    #[arg(long, default_value_t = 10)]
+    users: usize,
     #[arg(long, default_value_t = 5000)]
     visits: usize,
     /// One visit in N carries a photo.
@@ -305,7 +308,7 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
 
 async fn crash(args: CrashArgs) -> anyhow::Result<bool> {
     let c = &args.common;
-    let users = args.clients.max(1);
+    let users = args.users.clamp(1, args.clients.max(1));
     let (target, names, serve, srv) = prepare(c, users)?;
     let api = Api::new(
         &srv.base,
