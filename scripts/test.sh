@@ -242,6 +242,9 @@ section "black-box suite on PostgreSQL"
 DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     run_tests cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
 
+section "S3-compatible photo store (s3s-fs on loopback), on SQLite and PostgreSQL"
+DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    run_tests bash scripts/ci/s3.sh || FAILED+=("S3 photo store tests")
 section "load generator: 100 phones for 20 s on SQLite and PostgreSQL (zero errors)"
 DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     run_tests bash scripts/ci/load.sh || FAILED+=("load generator")

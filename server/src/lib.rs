@@ -1,6 +1,8 @@
 //! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
 
+pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

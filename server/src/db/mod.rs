@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod assignments;
+pub mod audit;
 pub mod coverage;
 pub mod coverage_status;
 pub mod establishments;
@@ -18,6 +19,8 @@ pub mod tokens;
 pub mod units;
 pub mod users;
 pub mod visits;
+// Failed sign-ins (authentication throttling).
+pub mod throttle;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -6,6 +6,7 @@ use doi178_shared::{Role, Username};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::passwords::hash_password;
 use crate::auth::Actor;
 use crate::db::{self, users::UserRow};
@@ -101,7 +102,7 @@ pub async fn create(
     let username = Username::parse(&input.username)?;
     let display_name = doi178_shared::text::clean_text("display_name", &input.display_name, 120)?;
     let role: Role = input.role.parse()?;
-    doi178_shared::check_password_policy(&input.password)?;
+    crate::auth::password_policy::check(username.as_str(), &input.password)?;
     if actor.role == Role::ProvincialStaff && !matches!(role, Role::TeamLeader | Role::Inspector) {
         return Err(ApiError::forbidden(
             "provincial staff may create team leaders and inspectors only",
@@ -147,7 +148,7 @@ pub async fn create(
                 created_at: now(),
                 updated_at: now(),
             };
-            db::users::insert(c, &row)?;
+            db::users::insert(c, &Who::of(&actor), &row)?;
             Ok(row)
         })
     })
