@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use doi178_server::db::schema::{photos, visit_photos, visit_revisions, visits};
+use doi178_server::db::schema::{audit_log, photos, visit_photos, visit_revisions, visits};
 use doi178_server::db::{AnyConnection, Db, DbError};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -422,6 +422,55 @@ pub async fn run(
         },
     )?;
     let n = jobs.len() as i64;
+    // The audit log: one entry per stored visit and photo, none for a replay, chain intact.
+    let photo_ids: Vec<String> = jobs
+        .iter()
+        .flat_map(|j| j.photos.iter().map(|p| p.id.to_string()))
+        .collect();
+    let (audit_visits, audit_photos) =
+        db.read(|c: &mut AnyConnection| -> Result<(i64, i64), DbError> {
+            let (mut v, mut p) = (0, 0);
+            for chunk in ids.chunks(500) {
+                v += audit_log::table
+                    .filter(audit_log::entity_kind.eq("visit"))
+                    .filter(audit_log::entity_id.eq_any(chunk))
+                    .count()
+                    .get_result::<i64>(c)?;
+            }
+            for chunk in photo_ids.chunks(500) {
+                p += audit_log::table
+                    .filter(audit_log::entity_kind.eq("photo"))
+                    .filter(audit_log::entity_id.eq_any(chunk))
+                    .count()
+                    .get_result::<i64>(c)?;
+            }
+            Ok((v, p))
+        })?;
+    check(
+        &mut checks,
+        "one audit entry per stored visit and photo",
+        audit_visits == n && audit_photos == n_photos as i64,
+        || format!("{audit_visits} entries for {n} visits, {audit_photos} for {n_photos} photos"),
+    );
+    let verify_out = std::process::Command::new(&target.bin)
+        .args(["--database-url", &target.database_url, "--data-dir"])
+        .arg(target.data_dir())
+        .args(["audit", "verify"])
+        .env("DOI178_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    check(
+        &mut checks,
+        "doi178-server audit verify passes",
+        verify_out.status.success(),
+        || {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&verify_out.stdout),
+                String::from_utf8_lossy(&verify_out.stderr)
+            )
+        },
+    );
     check(
         &mut checks,
         "every submitted visit is in the database exactly once",
