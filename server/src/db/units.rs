@@ -53,10 +53,21 @@ pub fn subtree_ids(conn: &mut AnyConnection, roots: &[String]) -> QueryResult<BT
             .first(conn)
             .optional()?;
         if let Some(path) = path {
-            let ids: Vec<String> = admin_units::table
+            let under = admin_units::table
                 .filter(admin_units::path.like(format!("{path}%")))
-                .select(admin_units::id)
-                .load(conn)?;
+                .select(admin_units::id);
+            // SQLite's LIKE is case-insensitive and cannot use the index on `path`, so every
+            // call (one per API request, for the caller's jurisdiction) scanned the whole tree;
+            // the same prefix as a range of the binary-ordered index reads only the subtree.
+            // (PostgreSQL keeps the plain LIKE: its collation need not be byte order.)
+            let ids: Vec<String> = if matches!(conn, AnyConnection::Sqlite(_)) {
+                under
+                    .filter(admin_units::path.ge(&path))
+                    .filter(admin_units::path.lt(format!("{path}\u{10FFFF}")))
+                    .load(conn)?
+            } else {
+                under.load(conn)?
+            };
             out.extend(ids);
         }
     }
