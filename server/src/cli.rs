@@ -47,6 +47,8 @@ pub enum Command {
     /// Time the coverage, series and planner reads on the database and compare with the
     /// straightforward GROUP BY over the visits (read only; migrates first).
     Bench(crate::bench::BenchArgs),
+    /// Print every route with its access rule as JSON (the authorisation tests read it).
+    Routes,
 }
 
 #[derive(Args, Debug, Default)]
@@ -196,6 +198,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
             crate::bench::run(&db, &args)
+        }
+        Command::Routes => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::routes::rules::table())?
+            );
+            Ok(())
         }
     }
 }
