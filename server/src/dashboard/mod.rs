@@ -44,5 +44,5 @@ pub fn routes() -> Vec<RouteSpec> {
 
 /// Registers every dashboard route. Called after the API routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    rules::register(cfg, routes());
+    rules::register(cfg, rules::Surface::Dashboard, routes());
 }

@@ -157,7 +157,7 @@ pub fn api_routes() -> Vec<RouteSpec> {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use utoipa::OpenApi;
-    rules::register(cfg, ops_routes());
+    rules::register(cfg, rules::Surface::Api, ops_routes());
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
         .url("/api/docs/openapi.json", ApiDoc::openapi());
     cfg.service(swagger);

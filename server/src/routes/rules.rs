@@ -5,14 +5,22 @@
 //! and the black-box authorisation matrix (`tests/tests/authz_matrix.rs`) checks each rule for
 //! every role, inside and outside the caller's jurisdiction.
 //!
-//! The rule is a declaration that the tests hold the handlers to: the checks themselves stay in the
-//! one authorisation layer (the `Actor` and `Web` extractors, `Actor::require` / `Actor::leads`
-//! and the db layer's jurisdiction filters).
+//! The rule is enforced where it is declared: before the handler (and before its body is read),
+//! the route checks who is asking — 401 (API) or the sign-in redirect (dashboard) for anonymous
+//! callers, 403 for a role the rule does not admit. What a caller may see of a record stays in the
+//! one authorisation layer: the `Actor` (its jurisdiction, `Actor::leads`) and the db layer's
+//! filters, which answer "not found" for anything outside the jurisdiction.
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{web, FromRequest, Handler, Responder, Route};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, FromRequest, Handler, HttpMessage, Responder, Route};
 use doi178_shared::Role;
 use serde::Serialize;
+
+use crate::auth::Actor;
+use crate::error::ApiError;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,10 +147,89 @@ where
     spec(Method::DELETE, path, rule, handler)
 }
 
+/// Where a route is served, which decides how its rule is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// JSON with a bearer token: anonymous → 401, wrong role → 403 (problem bodies).
+    Api,
+    /// HTML with a cookie session: anonymous → sign-in redirect, wrong role → 403 page.
+    Dashboard,
+}
+
+/// Whether `actor` passes `who` (signed in is given).
+pub fn admits(who: Who, actor: &Actor) -> bool {
+    match who {
+        Who::Anyone | Who::SignedIn => true,
+        Who::Roles(roles) => roles.contains(&actor.role),
+        Who::Leadership => !actor.led_team_ids().is_empty(),
+        Who::TeamMember => !actor.teams.is_empty(),
+    }
+}
+
+fn refusal(who: Who, actor: &Actor) -> ApiError {
+    let what = match who {
+        Who::Leadership => "this is for the leader or a deputy of a team",
+        Who::TeamMember => "this is for members of an inspection team",
+        _ => "this is not open to your role",
+    };
+    ApiError::forbidden(format!("{what} (your role: {})", actor.role.as_str()))
+}
+
+async fn enforce_api(
+    who: Who,
+    mut req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let actor = req.extract::<Actor>().await?;
+    if !admits(who, &actor) {
+        return Err(refusal(who, &actor).into());
+    }
+    // The handler's `Actor` extractor takes it from here instead of loading it again.
+    req.extensions_mut().insert(actor);
+    next.call(req).await
+}
+
+async fn enforce_dashboard(
+    who: Who,
+    mut req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // The session extractor answers anonymous callers (sign-in redirect) and forms without their
+    // anti-forgery token (403) before the role is looked at.
+    let web = req.extract::<crate::dashboard::Web>().await?;
+    if !admits(who, &web.actor) {
+        let e = ApiError::forbidden(web.t(
+            "Trang này không dành cho vai trò của bạn.",
+            "This page is not for your role.",
+        ));
+        let e = crate::dashboard::DashError::Api(e);
+        return Err(e.into());
+    }
+    next.call(req).await
+}
+
+/// The actix route of `spec`, with its rule enforced before the handler.
+fn guarded(spec: RouteSpec, surface: Surface) -> Route {
+    let who = spec.rule.who;
+    match (who, surface) {
+        (Who::Anyone, _) => spec.route,
+        // Every dashboard handler takes the session (`Web`) first; only role rules need a check
+        // of their own.
+        (Who::SignedIn, Surface::Dashboard) => spec.route,
+        (_, Surface::Dashboard) => spec
+            .route
+            .wrap(from_fn(move |req, next| enforce_dashboard(who, req, next))),
+        (_, Surface::Api) => spec
+            .route
+            .wrap(from_fn(move |req, next| enforce_api(who, req, next))),
+    }
+}
+
 /// Registers routes on a service config (the app or a scope).
-pub fn register(cfg: &mut web::ServiceConfig, specs: Vec<RouteSpec>) {
+pub fn register(cfg: &mut web::ServiceConfig, surface: Surface, specs: Vec<RouteSpec>) {
     for s in specs {
-        cfg.route(s.path, s.route);
+        let path = s.path;
+        cfg.route(path, guarded(s, surface));
     }
 }
 
@@ -159,7 +246,8 @@ pub fn register_scope<F, Args>(
 {
     let mut scope = web::scope(prefix);
     for s in specs {
-        scope = scope.route(s.path, s.route);
+        let path = s.path;
+        scope = scope.route(path, guarded(s, Surface::Api));
     }
     cfg.service(scope.default_service(web::to(fallback)));
 }
