@@ -371,6 +371,15 @@ fn survey(s: &TestServer, admin: &Session, phu_xuan: &str, complete: bool) -> Wo
     }
 }
 
+/// Name, role, leads a team, member of a team, zones covered (`None`: all).
+type CallerSpec = (
+    &'static str,
+    Option<&'static str>,
+    bool,
+    bool,
+    Option<Vec<Zone>>,
+);
+
 /// A caller of the matrix.
 struct Caller {
     name: &'static str,
@@ -682,13 +691,7 @@ fn check(
 fn callers(s: &TestServer, world: &World, admin: Session, phu_xuan: &str) -> Vec<Caller> {
     let commune_staff = create_commune_staff(s, &admin, phu_xuan);
     let hue = vec![Zone::PhuXuan, Zone::HueElsewhere];
-    let specs: Vec<(
-        &'static str,
-        Option<&'static str>,
-        bool,
-        bool,
-        Option<Vec<Zone>>,
-    )> = vec![
+    let specs: Vec<CallerSpec> = vec![
         ("anonymous", None, false, false, Some(vec![])),
         ("admin", Some("admin"), false, false, None),
         (
@@ -829,17 +832,19 @@ fn every_route_answers_every_caller_as_its_rule_says() {
                 continue;
             }
             // Anti-forgery: every signed-in dashboard POST without its token is refused.
-            if route.surface == "dashboard" && route.method != "GET" && route.who != "anyone" {
-                if who.web.is_some() {
-                    let path = concrete_path(route, &world, who, Case::Missing).unwrap();
-                    let resp = call(&s, route, who, &path, false);
-                    checked += 1;
-                    if resp.status != 403 {
-                        failures.push(format!(
-                            "{} {path} as {} without the anti-forgery token: expected 403, got {}",
-                            route.method, who.name, resp.status
-                        ));
-                    }
+            if route.surface == "dashboard"
+                && route.method != "GET"
+                && route.who != "anyone"
+                && who.web.is_some()
+            {
+                let path = concrete_path(route, &world, who, Case::Missing).unwrap();
+                let resp = call(&s, route, who, &path, false);
+                checked += 1;
+                if resp.status != 403 {
+                    failures.push(format!(
+                        "{} {path} as {} without the anti-forgery token: expected 403, got {}",
+                        route.method, who.name, resp.status
+                    ));
                 }
             }
             let want = expect(route, who);
@@ -949,7 +954,7 @@ fn everything_seen(s: &TestServer, who: &Caller, foreign_unit: &str) -> Vec<(Str
         format!("/api/v1/coverage?unit={home}"),
         format!("/api/v1/coverage?unit={foreign_unit}"),
         format!("/api/v1/coverage?unit={province}"),
-        format!("/api/v1/coverage?unit=VN"),
+        "/api/v1/coverage?unit=VN".to_string(),
         format!("/api/v1/coverage/series?unit={home}"),
         format!("/api/v1/coverage/series?unit={province}"),
         format!("/api/v1/coverage/never-inspected?unit={home}&limit=500"),

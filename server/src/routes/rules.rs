@@ -299,6 +299,7 @@ pub fn table() -> Vec<RouteRule> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
