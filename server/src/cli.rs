@@ -59,6 +59,8 @@ pub enum Command {
     /// Create an account (e.g. the first administrator); its password is read from standard input
     /// and must meet the password policy.
     AddUser(crate::auth::cli::AddUserArgs),
+    /// Print every route with its access rule as JSON (the authorisation tests read it).
+    Routes,
 }
 
 #[derive(Args, Debug, Default)]
@@ -222,6 +224,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
             crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
+        }
+        Command::Routes => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::routes::rules::table())?
+            );
+            Ok(())
         }
     }
 }

@@ -216,10 +216,15 @@ fn only_the_leaders_chain_plans_and_bad_parameters_are_named() {
     let team = leaders_team(&s, &leader);
     let inspector = s.login("kiemtra.hue");
     let qt = s.login("tinh.quangtri");
+    let qt_leader = s.login("doitruong.quangtri");
 
     s.get(&format!("/api/v1/planner?team={team}"), inspector.token())
         .problem(403, Some("forbidden"));
+    // The planner is for team leaders (the route's rule): staff are refused whatever the team.
     s.get(&format!("/api/v1/planner?team={team}"), qt.token())
+        .problem(403, Some("forbidden"));
+    // A leader of another province does not learn that the team exists.
+    s.get(&format!("/api/v1/planner?team={team}"), qt_leader.token())
         .problem(404, Some("not_found"));
     s.get(&format!("/api/v1/planner?team={team}"), None)
         .expect(401);

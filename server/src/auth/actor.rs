@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::str::FromStr;
 
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use doi178_shared::{MemberRole, Role};
 use uuid::Uuid;
 
@@ -114,6 +114,10 @@ impl FromRequest for Actor {
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        // Already loaded by the route's access rule (`routes::rules`).
+        if let Some(actor) = req.extensions().get::<Actor>().cloned() {
+            return Box::pin(async move { Ok(actor) });
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {

@@ -20,10 +20,11 @@ use crate::db::{self, coverage_status::StatusRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::coverage::{self as api, Coverage, CoverageQuery, Measure, Params, NATIONAL};
 use crate::routes::reports::{self as api_reports, Series};
+use crate::routes::rules::{get, RouteSpec, SIGNED_IN};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/coverage", web::get().to(page));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![get("/coverage", SIGNED_IN, page)]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,12 +22,15 @@ use super::session::Web;
 use crate::db::units::UnitRow;
 use crate::error::ApiResult;
 use crate::routes::coverage::{self as api, Coverage};
+use crate::routes::rules::{get, RouteSpec, SIGNED_IN};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/map", web::get().to(page))
-        .route("/map/coverage.json", web::get().to(coverage_json))
-        .route("/map/markers.json", web::get().to(markers_json));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        get("/map", SIGNED_IN, page),
+        get("/map/coverage.json", SIGNED_IN, coverage_json),
+        get("/map/markers.json", SIGNED_IN, markers_json),
+    ]
 }
 
 /// The two-digit province code of a unit id (`2025:46` → `46`).

@@ -18,20 +18,31 @@ pub mod tips;
 
 use actix_web::web;
 
+use crate::routes::rules::{self, get, post, RouteSpec, PUBLIC, SIGNED_IN};
+
 pub use page::{Ctx, DashError, DashResult, Lang, Nav};
 pub use session::Web;
 
+/// Every dashboard route with its access rule (see `routes::rules`). Signed-in routes answer an
+/// anonymous browser with a redirect to the sign-in form; every POST needs the anti-forgery token.
+pub fn routes() -> Vec<RouteSpec> {
+    let mut all = vec![
+        get("/", PUBLIC, session::index),
+        post("/login", PUBLIC, session::login),
+        post("/logout", SIGNED_IN, session::logout),
+        get("/lang/{lang}", PUBLIC, session::set_lang),
+        get("/static/{path:.*}", PUBLIC, assets::serve),
+    ];
+    all.extend(map::routes());
+    all.extend(coverage::routes());
+    all.extend(establishments::routes());
+    all.extend(leader::routes());
+    all.extend(tips::routes());
+    all.extend(reports::routes());
+    all
+}
+
 /// Registers every dashboard route. Called after the API routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(session::index))
-        .route("/login", web::post().to(session::login))
-        .route("/logout", web::post().to(session::logout))
-        .route("/lang/{lang}", web::get().to(session::set_lang))
-        .route("/static/{path:.*}", web::get().to(assets::serve));
-    map::configure(cfg);
-    coverage::configure(cfg);
-    establishments::configure(cfg);
-    leader::configure(cfg);
-    tips::configure(cfg);
-    reports::configure(cfg);
+    rules::register(cfg, rules::Surface::Dashboard, routes());
 }

@@ -23,16 +23,20 @@ use super::page::{render, Ctx, DashResult, Lang};
 use super::Web;
 use crate::db::{self, tips::TipRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::routes::rules::{get, post, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::routes::tips::{create_tip, set_tip_status, TipView};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tips", web::get().to(list))
-        .route("/tips", web::post().to(create))
-        .route("/tips/establishments", web::get().to(pick_establishment))
-        .route("/tips/{id}", web::get().to(detail))
-        .route("/tips/{id}/status", web::post().to(change_status))
-        .route("/tips/{id}/assignment", web::post().to(make_assignment));
+pub fn routes() -> Vec<RouteSpec> {
+    let handlers = roles(STAFF_AND_LEADERS);
+    vec![
+        get("/tips", handlers, list),
+        post("/tips", handlers, create),
+        get("/tips/establishments", handlers, pick_establishment),
+        get("/tips/{id}", handlers.scoped(), detail),
+        post("/tips/{id}/status", handlers.scoped(), change_status),
+        post("/tips/{id}/assignment", handlers.scoped(), make_assignment),
+    ]
 }
 
 /// Tips are for provincial staff, administrators and team leaders (as in the API).

@@ -8,6 +8,7 @@ pub mod photos;
 pub mod planner;
 pub mod reference;
 pub mod reports;
+pub mod rules;
 pub mod sync;
 pub mod teams;
 pub mod tips;
@@ -21,100 +22,146 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
+use rules::{
+    delete, get, post, put, roles, RouteSpec, ADMIN, FIELD, LEADERSHIP, PUBLIC, SIGNED_IN, STAFF,
+    STAFF_AND_LEADERS,
+};
+
+/// Prefix of the JSON API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Health, metrics and the API description.
+pub fn ops_routes() -> Vec<RouteSpec> {
+    vec![
+        get("/healthz", PUBLIC, healthz),
+        get("/metrics", PUBLIC, metrics),
+        get("/api/openapi.json", PUBLIC, openapi_json),
+    ]
+}
+
+/// The JSON API under [`API_PREFIX`], each route with its access rule (see `rules`).
+pub fn api_routes() -> Vec<RouteSpec> {
+    vec![
+        post("/auth/login", PUBLIC, auth::login),
+        post("/auth/refresh", PUBLIC, auth::refresh),
+        post("/auth/logout", SIGNED_IN, auth::logout),
+        get("/me", SIGNED_IN, auth::me),
+        get("/units", SIGNED_IN, units::list),
+        get("/units/{id}", SIGNED_IN.scoped(), units::get),
+        get("/establishments", SIGNED_IN, establishments::list),
+        post(
+            "/establishments",
+            roles(STAFF_AND_LEADERS),
+            establishments::create,
+        ),
+        get(
+            "/establishments/{id}",
+            SIGNED_IN.scoped(),
+            establishments::get,
+        ),
+        put(
+            "/establishments/{id}",
+            roles(STAFF_AND_LEADERS).scoped(),
+            establishments::update,
+        ),
+        get("/teams", SIGNED_IN, teams::list),
+        post("/teams", roles(STAFF), teams::create),
+        get("/teams/{id}", SIGNED_IN.scoped(), teams::get),
+        post(
+            "/teams/{id}/members",
+            roles(STAFF).scoped(),
+            teams::add_member,
+        ),
+        delete(
+            "/teams/{id}/members/{user_id}",
+            roles(STAFF).scoped(),
+            teams::remove_member,
+        ),
+        get("/users", SIGNED_IN, users::list),
+        post("/users", roles(STAFF), users::create),
+        get("/users/{id}", SIGNED_IN.scoped(), users::get),
+        get("/agencies", SIGNED_IN, reference::agencies),
+        get("/programmes", SIGNED_IN, reference::programmes),
+        post("/programmes", roles(ADMIN), reference::create_programme),
+        put(
+            "/programmes/{id}",
+            roles(ADMIN),
+            reference::update_programme,
+        ),
+        get("/coverage", SIGNED_IN, coverage::get),
+        get("/coverage/series", SIGNED_IN, reports::series),
+        get(
+            "/coverage/never-inspected",
+            SIGNED_IN,
+            reports::never_inspected,
+        ),
+        get("/coverage/follow-ups", SIGNED_IN, reports::follow_ups),
+        get("/coverage/summary", SIGNED_IN, reports::summary),
+        get("/planner", LEADERSHIP, planner::propose),
+        get("/checklist-templates", SIGNED_IN, reference::list_templates),
+        post(
+            "/checklist-templates",
+            roles(ADMIN),
+            reference::create_template,
+        ),
+        get(
+            "/checklist-templates/{id}",
+            SIGNED_IN,
+            reference::get_template,
+        ),
+        get("/tips", SIGNED_IN, tips::list),
+        post("/tips", roles(STAFF_AND_LEADERS), tips::create),
+        get("/tips/{id}", SIGNED_IN.scoped(), tips::get),
+        post(
+            "/tips/{id}/status",
+            roles(STAFF_AND_LEADERS).scoped(),
+            tips::set_status,
+        ),
+        get("/assignments", SIGNED_IN, assignments::list),
+        post("/assignments", LEADERSHIP, assignments::create),
+        get("/assignments/{id}", SIGNED_IN.scoped(), assignments::get),
+        post(
+            "/assignments/{id}/release",
+            LEADERSHIP.scoped(),
+            assignments::release,
+        ),
+        post(
+            "/assignments/{id}/cancel",
+            LEADERSHIP.scoped(),
+            assignments::cancel,
+        ),
+        post(
+            "/assignments/{id}/complete",
+            LEADERSHIP.scoped(),
+            assignments::complete,
+        ),
+        get("/visits", SIGNED_IN, visits::list),
+        put("/visits/{id}", roles(FIELD), visits::put),
+        get("/visits/{id}", SIGNED_IN.scoped(), visits::get),
+        post(
+            "/visits/{id}/revisions",
+            roles(FIELD).scoped(),
+            visits::revise,
+        ),
+        post("/visits/{id}/review", LEADERSHIP.scoped(), visits::review),
+        put("/photos/{id}", roles(FIELD), photos::put),
+        get("/photos/{id}", SIGNED_IN.scoped(), photos::get),
+        get(
+            "/photos/{id}/thumbnail",
+            SIGNED_IN.scoped(),
+            photos::thumbnail,
+        ),
+        get("/sync", SIGNED_IN, sync::pull),
+    ]
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use utoipa::OpenApi;
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/api/openapi.json", web::get().to(openapi_json))
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
-                .url("/api/docs/openapi.json", ApiDoc::openapi()),
-        )
-        .service(
-            web::scope("/api/v1")
-                .route("/auth/login", web::post().to(auth::login))
-                .route("/auth/refresh", web::post().to(auth::refresh))
-                .route("/auth/logout", web::post().to(auth::logout))
-                .route("/me", web::get().to(auth::me))
-                .route("/units", web::get().to(units::list))
-                .route("/units/{id}", web::get().to(units::get))
-                .route("/establishments", web::get().to(establishments::list))
-                .route("/establishments", web::post().to(establishments::create))
-                .route("/establishments/{id}", web::get().to(establishments::get))
-                .route(
-                    "/establishments/{id}",
-                    web::put().to(establishments::update),
-                )
-                .route("/teams", web::get().to(teams::list))
-                .route("/teams", web::post().to(teams::create))
-                .route("/teams/{id}", web::get().to(teams::get))
-                .route("/teams/{id}/members", web::post().to(teams::add_member))
-                .route(
-                    "/teams/{id}/members/{user_id}",
-                    web::delete().to(teams::remove_member),
-                )
-                .route("/users", web::get().to(users::list))
-                .route("/users", web::post().to(users::create))
-                .route("/users/{id}", web::get().to(users::get))
-                .route("/agencies", web::get().to(reference::agencies))
-                .route("/programmes", web::get().to(reference::programmes))
-                .route("/programmes", web::post().to(reference::create_programme))
-                .route(
-                    "/programmes/{id}",
-                    web::put().to(reference::update_programme),
-                )
-                .route("/coverage", web::get().to(coverage::get))
-                .route("/coverage/series", web::get().to(reports::series))
-                .route(
-                    "/coverage/never-inspected",
-                    web::get().to(reports::never_inspected),
-                )
-                .route("/coverage/follow-ups", web::get().to(reports::follow_ups))
-                .route("/coverage/summary", web::get().to(reports::summary))
-                .route("/planner", web::get().to(planner::propose))
-                .route(
-                    "/checklist-templates",
-                    web::get().to(reference::list_templates),
-                )
-                .route(
-                    "/checklist-templates",
-                    web::post().to(reference::create_template),
-                )
-                .route(
-                    "/checklist-templates/{id}",
-                    web::get().to(reference::get_template),
-                )
-                .route("/tips", web::get().to(tips::list))
-                .route("/tips", web::post().to(tips::create))
-                .route("/tips/{id}", web::get().to(tips::get))
-                .route("/tips/{id}/status", web::post().to(tips::set_status))
-                .route("/assignments", web::get().to(assignments::list))
-                .route("/assignments", web::post().to(assignments::create))
-                .route("/assignments/{id}", web::get().to(assignments::get))
-                .route(
-                    "/assignments/{id}/release",
-                    web::post().to(assignments::release),
-                )
-                .route(
-                    "/assignments/{id}/cancel",
-                    web::post().to(assignments::cancel),
-                )
-                .route(
-                    "/assignments/{id}/complete",
-                    web::post().to(assignments::complete),
-                )
-                .route("/visits", web::get().to(visits::list))
-                .route("/visits/{id}", web::put().to(visits::put))
-                .route("/visits/{id}", web::get().to(visits::get))
-                .route("/visits/{id}/revisions", web::post().to(visits::revise))
-                .route("/visits/{id}/review", web::post().to(visits::review))
-                .route("/photos/{id}", web::put().to(photos::put))
-                .route("/photos/{id}", web::get().to(photos::get))
-                .route("/photos/{id}/thumbnail", web::get().to(photos::thumbnail))
-                .route("/sync", web::get().to(sync::pull))
-                .default_service(web::to(not_found)),
-        );
+    rules::register(cfg, rules::Surface::Api, ops_routes());
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+        .url("/api/docs/openapi.json", ApiDoc::openapi());
+    cfg.service(swagger);
+    rules::register_scope(cfg, API_PREFIX, api_routes(), not_found);
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -10,27 +10,35 @@ mod detail;
 mod import;
 mod list;
 
-use actix_web::web;
-
 use crate::db::units::UnitRow;
+use crate::routes::rules::{get, post, roles, RouteSpec, SIGNED_IN, STAFF};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/establishments", web::get().to(list::page))
-        .route("/establishments/import", web::get().to(import::page))
-        .route(
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        get("/establishments", SIGNED_IN, list::page),
+        get("/establishments/import", roles(STAFF), import::page),
+        post(
             "/establishments/import/preview",
-            web::post().to(import::preview),
-        )
-        .route(
+            roles(STAFF),
+            import::preview,
+        ),
+        post(
             "/establishments/import/confirm",
-            web::post().to(import::confirm),
-        )
-        .route("/establishments/photos/{id}", web::get().to(detail::photo))
-        .route(
+            roles(STAFF),
+            import::confirm,
+        ),
+        get(
+            "/establishments/photos/{id}",
+            SIGNED_IN.scoped(),
+            detail::photo,
+        ),
+        get(
             "/establishments/photos/{id}/thumbnail",
-            web::get().to(detail::thumbnail),
-        )
-        .route("/establishments/{id}", web::get().to(detail::page));
+            SIGNED_IN.scoped(),
+            detail::thumbnail,
+        ),
+        get("/establishments/{id}", SIGNED_IN.scoped(), detail::page),
+    ]
 }
 
 /// A unit's name in the page language.

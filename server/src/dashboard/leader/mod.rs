@@ -10,7 +10,7 @@ mod plan;
 mod review;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::NaiveDate;
 use doi178_shared::Role;
 use uuid::Uuid;
@@ -18,23 +18,32 @@ use uuid::Uuid;
 use super::page::{DashError, Lang};
 use super::Web;
 use crate::error::ApiError;
+use crate::routes::rules::{get, post, RouteSpec, LEADERSHIP, TEAM_MEMBER};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/leader", web::get().to(plan::page))
-        .route("/leader/assignments", web::get().to(assignments::list))
-        .route("/leader/assignments", web::post().to(plan::create))
-        .route(
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        get("/leader", LEADERSHIP, plan::page),
+        get("/leader/assignments", LEADERSHIP, assignments::list),
+        post("/leader/assignments", LEADERSHIP, plan::create),
+        get(
             "/leader/assignments/{id}",
-            web::get().to(assignments::detail),
-        )
-        .route(
+            LEADERSHIP.scoped(),
+            assignments::detail,
+        ),
+        post(
             "/leader/assignments/{id}/{action}",
-            web::post().to(assignments::act),
-        )
-        .route("/leader/reviews", web::get().to(review::list))
-        .route("/leader/visits/{id}", web::get().to(review::detail))
-        .route("/leader/visits/{id}/review", web::post().to(review::submit))
-        .route("/inspector", web::get().to(inspector::page));
+            LEADERSHIP.scoped(),
+            assignments::act,
+        ),
+        get("/leader/reviews", LEADERSHIP, review::list),
+        get("/leader/visits/{id}", LEADERSHIP.scoped(), review::detail),
+        post(
+            "/leader/visits/{id}/review",
+            LEADERSHIP.scoped(),
+            review::submit,
+        ),
+        get("/inspector", TEAM_MEMBER, inspector::page),
+    ]
 }
 
 /// The leader's pages are for team leaders (leader or deputy of at least one team).

@@ -24,16 +24,20 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, file_slug, Table};
 use crate::routes::coverage::{MIN_YEAR, NATIONAL};
+use crate::routes::rules::{get, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::state::AppState;
 
 use super::page::{render_status, Ctx, DashResult, Lang};
 use super::Web;
 use model::{Indicator, Period, Report, Request};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/reports", web::get().to(page))
-        .route("/reports/report.xlsx", web::get().to(report_xlsx))
-        .route("/reports/export/{file}", web::get().to(export_list));
+pub fn routes() -> Vec<RouteSpec> {
+    let readers = roles(STAFF_AND_LEADERS);
+    vec![
+        get("/reports", readers, page),
+        get("/reports/report.xlsx", readers, report_xlsx),
+        get("/reports/export/{file}", readers, export_list),
+    ]
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
