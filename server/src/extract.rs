@@ -78,6 +78,17 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 
 /// Parses a query string into `T`; failures are 400 problems naming the parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // A control character is never a search term or an id, and PostgreSQL cannot even hold a NUL:
+    // refuse it here, naming the parameter, before any handler or database sees it.
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                &name,
+                format!("invalid query parameter {name}: it contains a control character"),
+            ));
+        }
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -219,6 +230,31 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("limit"));
         let e = parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&evil=1").unwrap_err();
         assert_eq!((e.field.as_deref(), e.status.as_u16()), (Some("evil"), 400));
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        let e =
+            parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&limit=%00").unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.status.as_u16()),
+            (Some("limit"), 400)
+        );
+        let e = parse_json::<Outer>(br#"{"inner":[{"a":1}],"x":"\u0000"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("x"));
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Texts {
+            items: Vec<String>,
+        }
+        let e = parse_json::<Texts>(br#"{"items":["ok","a\u0000b"]}"#).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.status.as_u16()),
+            (Some("items[1]"), 422)
+        );
+        // An escaped backslash followed by "u0000" is text, not a NUL.
+        let ok = parse_json::<Texts>(br#"{"items":["\\u0000"]}"#).unwrap();
+        assert_eq!(ok.items, vec!["\\u0000".to_string()]);
     }
 
     #[test]
