@@ -71,17 +71,28 @@ DOI178_JWT_SECRET="schemathesis-$(date +%s%N)-secret-for-this-run-only" DOI178_L
     "$BIN" --data-dir "$WORK/data" serve --demo --port "$PORT" --workers 2 \
     >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
+# No curl on a bare Debian: python3's urllib does the few plain requests.
+http_ok() {
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$1" >/dev/null 2>&1
+}
 for _ in $(seq 1 300); do
-    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
+    http_ok "$BASE/healthz" && break
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:"; cat "$WORK/server.log"; exit 1; }
     sleep 0.2
 done
-curl -fsS "$BASE/healthz" >/dev/null || { echo "server did not come up:"; cat "$WORK/server.log"; exit 1; }
+http_ok "$BASE/healthz" || { echo "server did not come up:"; cat "$WORK/server.log"; exit 1; }
 
 login() {
-    curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
-        -d "{\"username\":\"$1\",\"password\":\"doi178-demo\"}" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+    python3 - "$BASE" "$1" <<'PY'
+import json, sys, urllib.request
+base, user = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(
+    base + "/api/v1/auth/login",
+    data=json.dumps({"username": user, "password": "doi178-demo"}).encode(),
+    headers={"Content-Type": "application/json"},
+)
+print(json.load(urllib.request.urlopen(req, timeout=30))["access_token"])
+PY
 }
 
 EXAMPLES="${DOI178_SCHEMATHESIS_EXAMPLES:-25}"
