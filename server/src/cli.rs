@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`.
+//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `audit verify`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -47,6 +47,8 @@ pub enum Command {
     /// Time the coverage, series and planner reads on the database and compare with the
     /// straightforward GROUP BY over the visits (read only; migrates first).
     Bench(crate::bench::BenchArgs),
+    /// The audit log: `audit verify` checks its hash chain and the live rows against it.
+    Audit(crate::audit::AuditArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -196,6 +198,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
             crate::bench::run(&db, &args)
+        }
+        Command::Audit(args) => {
+            let settings = resolve(&cli.common, None)?;
+            crate::audit::run(&settings, &args)
         }
     }
 }

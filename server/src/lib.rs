@@ -1,5 +1,6 @@
 //! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
 
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;

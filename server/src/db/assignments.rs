@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::schema::{assignment_establishments, assignments, teams};
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::Actor;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = assignments)]
 #[diesel(treat_none_as_null = true)]
 pub struct AssignmentRow {
@@ -125,9 +126,11 @@ pub fn get(
 
 pub fn insert(
     conn: &mut AnyConnection,
+    who: &Who,
     row: &AssignmentRow,
     establishments: &[String],
 ) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Assignment, &row.id)?;
     diesel::insert_into(assignments::table)
         .values(row)
         .execute(conn)?;
@@ -143,13 +146,16 @@ pub fn insert(
     for chunk in links.chunks(200) {
         crate::insert_rows!(conn, assignment_establishments::table, chunk.to_vec())?;
     }
+    change.commit(conn, who)?;
     Ok(())
 }
 
-pub fn update(conn: &mut AnyConnection, row: &AssignmentRow) -> QueryResult<()> {
+pub fn update(conn: &mut AnyConnection, who: &Who, row: &AssignmentRow) -> QueryResult<()> {
+    let change = audit::begin(conn, Kind::Assignment, &row.id)?;
     diesel::update(assignments::table.filter(assignments::id.eq(&row.id)))
         .set(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 

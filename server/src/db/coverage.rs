@@ -200,9 +200,11 @@ pub fn programme(
 /// Replaces a programme's fields (all but `id` and `created_at`).
 pub fn update_programme(
     conn: &mut AnyConnection,
+    who: &crate::audit::Who,
     row: &super::programmes::ProgrammeRow,
 ) -> QueryResult<usize> {
-    diesel::update(programmes::table.filter(programmes::id.eq(&row.id)))
+    let change = crate::audit::begin(conn, crate::audit::Kind::Programme, &row.id)?;
+    let n = diesel::update(programmes::table.filter(programmes::id.eq(&row.id)))
         .set((
             programmes::name.eq(&row.name),
             programmes::period_start.eq(row.period_start),
@@ -214,7 +216,9 @@ pub fn update_programme(
             programmes::province_overrides.eq(&row.province_overrides),
             programmes::updated_at.eq(row.updated_at),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    change.commit(conn, who)?;
+    Ok(n)
 }
 
 /// Which establishments a coverage count looks at, grouped per commune.

@@ -9,9 +9,12 @@ use uuid::Uuid;
 use super::schema::{admin_units, establishments};
 use super::units::escape_like;
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::Actor;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = establishments)]
 #[diesel(treat_none_as_null = true)]
 pub struct EstablishmentRow {
@@ -153,24 +156,35 @@ pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Es
         .optional()
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &EstablishmentRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &EstablishmentRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Establishment, &row.id)?;
     diesel::insert_into(establishments::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 
-pub fn insert_many(conn: &mut AnyConnection, rows: &[EstablishmentRow]) -> QueryResult<()> {
+/// Inserts many (imports), with one audit entry per establishment.
+pub fn insert_many(
+    conn: &mut AnyConnection,
+    who: &Who,
+    rows: &[EstablishmentRow],
+) -> QueryResult<()> {
+    crate::db::audit::lock_chain(conn)?;
     for chunk in rows.chunks(200) {
         crate::insert_rows!(conn, establishments::table, chunk)?;
     }
-    Ok(())
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    audit::created_many(conn, who, Kind::Establishment, &ids)
 }
 
-pub fn update(conn: &mut AnyConnection, row: &EstablishmentRow) -> QueryResult<()> {
+pub fn update(conn: &mut AnyConnection, who: &Who, row: &EstablishmentRow) -> QueryResult<()> {
+    let change = audit::begin(conn, Kind::Establishment, &row.id)?;
     diesel::update(establishments::table.filter(establishments::id.eq(&row.id)))
         .set(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod assignments;
+pub mod audit;
 pub mod coverage;
 pub mod coverage_status;
 pub mod establishments;

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::photos;
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = photos)]
 pub struct PhotoRow {
     pub id: String,
@@ -32,9 +33,11 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PhotoRow>> 
         .optional()
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &PhotoRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &PhotoRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Photo, &row.id)?;
     diesel::insert_into(photos::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::programmes;
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = programmes)]
 pub struct ProgrammeRow {
     pub id: String,
@@ -29,9 +30,11 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<ProgrammeRow>> {
         .load(conn)
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &ProgrammeRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &ProgrammeRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Programme, &row.id)?;
     diesel::insert_into(programmes::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }

@@ -367,3 +367,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     photos,
     visit_photos,
 );
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_username -> Text,
+        action -> Text,
+        entity_kind -> Text,
+        entity_id -> Text,
+        before_digest -> Nullable<Text>,
+        after_digest -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}

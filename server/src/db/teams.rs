@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::schema::{team_members, teams, users};
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::{Actor, Membership};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = teams)]
 pub struct TeamRow {
     pub id: String,
@@ -22,7 +23,7 @@ pub struct TeamRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = team_members)]
 pub struct MemberRow {
     pub team_id: String,
@@ -79,14 +80,26 @@ pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Te
         .optional()
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &TeamRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &TeamRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Team, &row.id)?;
     diesel::insert_into(teams::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 
-pub fn upsert_member(conn: &mut AnyConnection, row: &MemberRow) -> QueryResult<()> {
+/// A team member's id in the audit log.
+pub fn member_key(team: &str, user: &str) -> String {
+    format!("{team}/{user}")
+}
+
+pub fn upsert_member(conn: &mut AnyConnection, who: &Who, row: &MemberRow) -> QueryResult<()> {
+    let change = audit::begin(
+        conn,
+        Kind::TeamMember,
+        &member_key(&row.team_id, &row.user_id),
+    )?;
     diesel::delete(
         team_members::table
             .filter(team_members::team_id.eq(&row.team_id))
@@ -96,16 +109,25 @@ pub fn upsert_member(conn: &mut AnyConnection, row: &MemberRow) -> QueryResult<(
     diesel::insert_into(team_members::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 
-pub fn remove_member(conn: &mut AnyConnection, team: &str, user: &str) -> QueryResult<usize> {
-    diesel::delete(
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    who: &Who,
+    team: &str,
+    user: &str,
+) -> QueryResult<usize> {
+    let change = audit::begin(conn, Kind::TeamMember, &member_key(team, user))?;
+    let n = diesel::delete(
         team_members::table
             .filter(team_members::team_id.eq(team))
             .filter(team_members::user_id.eq(user)),
     )
-    .execute(conn)
+    .execute(conn)?;
+    change.commit(conn, who)?;
+    Ok(n)
 }
 
 /// A member as listed with the team: user id, username, display name, role in the team, agency.

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::checklist_templates;
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = checklist_templates)]
 pub struct TemplateRow {
     pub id: String,
@@ -55,10 +56,12 @@ pub fn latest_version(
         .first(conn)
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &TemplateRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &TemplateRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::ChecklistTemplate, &row.id)?;
     diesel::insert_into(checklist_templates::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 

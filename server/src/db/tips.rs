@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::schema::tips;
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::Actor;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = tips)]
 #[diesel(treat_none_as_null = true)]
 pub struct TipRow {
@@ -64,14 +65,18 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Opt
     Ok(row.filter(|t| actor.sees_unit(&t.unit_id)))
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &TipRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &TipRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::Tip, &row.id)?;
     diesel::insert_into(tips::table).values(row).execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 
-pub fn update(conn: &mut AnyConnection, row: &TipRow) -> QueryResult<()> {
+pub fn update(conn: &mut AnyConnection, who: &Who, row: &TipRow) -> QueryResult<()> {
+    let change = audit::begin(conn, Kind::Tip, &row.id)?;
     diesel::update(tips::table.filter(tips::id.eq(&row.id)))
         .set(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }

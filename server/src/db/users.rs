@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::schema::{team_members, users};
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::Actor;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
@@ -39,10 +40,12 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult
         .optional()
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &UserRow) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, who: &Who, row: &UserRow) -> QueryResult<()> {
+    let change = audit::begin_create(conn, Kind::User, &row.id)?;
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 

@@ -10,9 +10,10 @@ use super::schema::{
     establishments, photos, visit_photos, visit_revisions, visit_violations, visits,
 };
 use super::AnyConnection;
+use crate::audit::{self, Kind, Who};
 use crate::auth::Actor;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = visits)]
 #[diesel(treat_none_as_null = true)]
 pub struct VisitRow {
@@ -248,12 +249,18 @@ pub fn violations(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<Violati
 /// violations and photo links, all in the caller's transaction.
 pub fn store(
     conn: &mut AnyConnection,
+    who: &Who,
     row: &VisitRow,
     revision: &RevisionRow,
     violations: &[ViolationRow],
     photo_ids: &[String],
     is_new: bool,
 ) -> QueryResult<()> {
+    let change = if is_new {
+        audit::begin_create(conn, Kind::Visit, &row.id)?
+    } else {
+        audit::begin(conn, Kind::Visit, &row.id)?
+    };
     if is_new {
         diesel::insert_into(visits::table)
             .values(row)
@@ -285,17 +292,20 @@ pub fn store(
     if !links.is_empty() {
         crate::insert_rows!(conn, visit_photos::table, &links)?;
     }
+    change.commit(conn, who)?;
     Ok(())
 }
 
 pub fn set_review(
     conn: &mut AnyConnection,
+    who: &Who,
     id: &str,
     status: &str,
     comment: Option<&str>,
     seq: i64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let change = audit::begin(conn, Kind::Visit, id)?;
     diesel::update(visits::table.filter(visits::id.eq(id)))
         .set((
             visits::review_status.eq(status),
@@ -304,6 +314,7 @@ pub fn set_review(
             visits::updated_at.eq(now),
         ))
         .execute(conn)?;
+    change.commit(conn, who)?;
     Ok(())
 }
 

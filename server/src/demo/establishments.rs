@@ -403,6 +403,12 @@ pub fn generate_and_insert(db: &Db, args: &DemoArgs, sites: &Sites) -> anyhow::R
                     .context("inserting establishments")?;
                 bar.inc(chunk.len() as u64);
             }
+            crate::audit::bulk(
+                c,
+                &crate::audit::Who::system("demo"),
+                "establishments",
+                rows.len(),
+            )?;
             Ok(())
         })?;
     }

@@ -227,6 +227,12 @@ pub(crate) fn generate_with_hash(
             crate::db::units::insert_all(c, chunk)?;
             bar.inc(chunk.len() as u64);
         }
+        crate::audit::bulk(
+            c,
+            &crate::audit::Who::system("demo"),
+            "admin_units",
+            unit_rows.len(),
+        )?;
         Ok(())
     })?;
     bar.finish_and_clear();

@@ -98,6 +98,7 @@ pub fn store_all(db: &Db, store: &dyn PhotoStore, jobs: &[PhotoJob]) -> anyhow::
             for part in rows.chunks(BATCH) {
                 crate::insert_rows!(c, photos::table, part).context("inserting photos")?;
             }
+            crate::audit::bulk(c, &crate::audit::Who::system("demo"), "photos", rows.len())?;
             Ok(())
         })?;
         done += rows.len();

@@ -461,6 +461,7 @@ pub fn insert_all(
                 crate::insert_rows!(c, visit_photos::table, values)
                     .context("inserting photo links")?;
             }
+            crate::audit::bulk(c, &crate::audit::Who::system("demo"), "visits", built.len())?;
             Ok(())
         })?;
         for b in &built {

@@ -290,7 +290,12 @@ pub fn import_file(
                 (plan.inserts.len() + plan.updates.len()) as u64,
                 "saving",
             );
-            plan::apply(conn, &mut plan, &writing)?;
+            plan::apply(
+                conn,
+                &crate::audit::Who::system("import"),
+                &mut plan,
+                &writing,
+            )?;
             writing.finish_and_clear();
         }
         Ok(plan)
@@ -516,7 +521,7 @@ pub fn import_valid_rows(
             // The rows left conflict among themselves; save nothing.
             return Err(TxError::Rows(errors));
         }
-        plan::apply(conn, &mut plan, &hidden)?;
+        plan::apply(conn, &crate::audit::Who::of(actor), &mut plan, &hidden)?;
         Ok((plan, invalid.into_iter().collect::<Vec<_>>(), chosen))
     });
     let (plan, skipped_invalid, skipped_chosen) = match result {

@@ -526,7 +526,12 @@ fn reserve_seq(conn: &mut AnyConnection, n: usize) -> QueryResult<i64> {
 }
 
 /// Writes the plan: new change numbers for every inserted and updated establishment.
-pub fn apply(conn: &mut AnyConnection, plan: &mut Plan, bar: &ProgressBar) -> QueryResult<()> {
+pub fn apply(
+    conn: &mut AnyConnection,
+    who: &crate::audit::Who,
+    plan: &mut Plan,
+    bar: &ProgressBar,
+) -> QueryResult<()> {
     let n = plan.inserts.len() + plan.updates.len();
     if n == 0 {
         return Ok(());
@@ -550,11 +555,11 @@ pub fn apply(conn: &mut AnyConnection, plan: &mut Plan, bar: &ProgressBar) -> Qu
         }
     }
     for chunk in plan.inserts.chunks(200) {
-        establishments::insert_many(conn, chunk)?;
+        establishments::insert_many(conn, who, chunk)?;
         bar.inc(chunk.len() as u64);
     }
     for row in &plan.updates {
-        establishments::update(conn, row)?;
+        establishments::update(conn, who, row)?;
         bar.inc(1);
     }
     crate::db::coverage::refresh_rollup_groups(conn, &groups)?;

@@ -7,6 +7,7 @@ use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentStat
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{self, assignments::AssignmentRow};
 use crate::error::{ApiError, ApiResult};
@@ -189,7 +190,7 @@ pub fn change_status(
     }
     row.updated_at = now();
     row.seq = db::next_seq(c)?;
-    db::assignments::update(c, &row)?;
+    db::assignments::update(c, &Who::of(actor), &row)?;
     view(c, row)
 }
 
@@ -287,11 +288,11 @@ pub fn create_draft(
         updated_at: now(),
         seq,
     };
-    db::assignments::insert(c, &row, &ids)?;
+    db::assignments::insert(c, &Who::of(actor), &row, &ids)?;
     if let Some(mut tip) = tip.filter(|t| t.assignment_id.is_none()) {
         tip.assignment_id = Some(row.id.clone());
         tip.updated_at = now();
-        db::tips::update(c, &tip)?;
+        db::tips::update(c, &Who::of(actor), &tip)?;
     }
     view(c, row)
 }

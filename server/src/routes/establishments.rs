@@ -11,6 +11,7 @@ use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{self, establishments::EstablishmentRow};
 use crate::error::{ApiError, ApiResult};
@@ -269,7 +270,7 @@ pub async fn create(
             let seq = db::next_seq(c)?;
             let row =
                 EstablishmentRow::from_draft(&draft, Uuid::new_v4().to_string(), now(), now(), seq);
-            db::establishments::insert(c, &row)?;
+            db::establishments::insert(c, &Who::of(&actor), &row)?;
             db::coverage::refresh_rollup_groups(
                 c,
                 &std::collections::BTreeSet::from([(
@@ -311,7 +312,7 @@ pub async fn update(
                 now(),
                 seq,
             );
-            db::establishments::update(c, &row)?;
+            db::establishments::update(c, &Who::of(&actor), &row)?;
             // Coverage: the group it left and the one it is in now.
             db::coverage::refresh_rollup_groups(
                 c,

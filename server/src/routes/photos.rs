@@ -9,6 +9,7 @@ use doi178_shared::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{self, photos::PhotoRow};
 use crate::error::{ApiError, ApiResult};
@@ -196,7 +197,7 @@ pub async fn put(
                 // A concurrent upload of the same id won the race.
                 return Ok((false, existing));
             }
-            db::photos::insert(c, &row)?;
+            db::photos::insert(c, &Who::of(&actor), &row)?;
             Ok((true, row))
         })
     })

@@ -10,6 +10,7 @@ use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{self, agencies::AgencyRow, programmes::ProgrammeRow, templates::TemplateRow};
 use crate::error::{ApiError, ApiResult};
@@ -185,7 +186,7 @@ pub async fn create_programme(
                 overrides,
                 now(),
             )?;
-            db::programmes::insert(c, &row)?;
+            db::programmes::insert(c, &Who::of(&actor), &row)?;
             // The coverage rollup keeps the window starts of every programme.
             db::coverage::rebuild_rollup(c)?;
             Ok(row)
@@ -224,7 +225,7 @@ pub async fn update_programme(
                 overrides,
                 existing.created_at,
             )?;
-            db::coverage::update_programme(c, &row)?;
+            db::coverage::update_programme(c, &Who::of(&actor), &row)?;
             // The coverage rollup keeps the window starts of every programme.
             db::coverage::rebuild_rollup(c)?;
             Ok(row)
@@ -347,7 +348,7 @@ pub async fn create_template(
                 created_at: now(),
                 seq,
             };
-            db::templates::insert(c, &row)?;
+            db::templates::insert(c, &Who::of(&actor), &row)?;
             Ok(row)
         })
     })

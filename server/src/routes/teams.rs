@@ -6,6 +6,7 @@ use doi178_shared::{MemberRole, Role, TeamLevel};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{
     self,
@@ -149,7 +150,7 @@ pub async fn create(
                 created_at: now(),
                 updated_at: now(),
             };
-            db::teams::insert(c, &row)?;
+            db::teams::insert(c, &Who::of(&actor), &row)?;
             view(c, row)
         })
     })
@@ -183,6 +184,7 @@ pub async fn add_member(
             })?;
             db::teams::upsert_member(
                 c,
+                &Who::of(&actor),
                 &MemberRow {
                     team_id: t.id.clone(),
                     user_id: input.user_id.to_string(),
@@ -213,7 +215,7 @@ pub async fn remove_member(
     web::block(move || {
         db.write(|c| -> ApiResult<()> {
             let t = db::teams::get(c, &actor, team)?.ok_or_else(|| ApiError::not_found("team"))?;
-            if db::teams::remove_member(c, &t.id, &user.to_string())? == 0 {
+            if db::teams::remove_member(c, &Who::of(&actor), &t.id, &user.to_string())? == 0 {
                 return Err(ApiError::not_found("member"));
             }
             Ok(())

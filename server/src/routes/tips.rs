@@ -7,6 +7,7 @@ use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{self, tips::TipRow};
 use crate::error::{ApiError, ApiResult};
@@ -195,7 +196,7 @@ pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) ->
         created_at: now(),
         updated_at: now(),
     };
-    db::tips::insert(c, &row)?;
+    db::tips::insert(c, &Who::of(actor), &row)?;
     Ok(row)
 }
 
@@ -226,6 +227,6 @@ pub fn set_tip_status(
         row.handled_at = Some(now());
     }
     row.updated_at = now();
-    db::tips::update(c, &row)?;
+    db::tips::update(c, &Who::of(actor), &row)?;
     Ok(row)
 }

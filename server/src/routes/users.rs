@@ -6,6 +6,7 @@ use doi178_shared::{Role, Username};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::passwords::hash_password;
 use crate::auth::Actor;
 use crate::db::{self, users::UserRow};
@@ -147,7 +148,7 @@ pub async fn create(
                 created_at: now(),
                 updated_at: now(),
             };
-            db::users::insert(c, &row)?;
+            db::users::insert(c, &Who::of(&actor), &row)?;
             Ok(row)
         })
     })

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::audit::Who;
 use crate::auth::Actor;
 use crate::db::{
     self,
@@ -257,7 +258,7 @@ pub async fn put(
             let seq = db::next_seq(c)?;
             let p = prepare(c, &actor, &id, &record, 1, None, seq)?;
             let revision = RevisionRow { visit_id: id.clone(), revision: 1, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: None };
-            db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, true)?;
+            db::visits::store(c, &Who::of(&actor), &p.row, &revision, &p.violations, &p.photo_ids, true)?;
             refresh_coverage(c, &p.row.establishment_id)?;
             Ok(PutOutcome::Created(view(c, &p.row)?))
         })
@@ -424,7 +425,7 @@ pub async fn revise(
             let seq = db::next_seq(c)?;
             let p = prepare(c, &actor, &existing.id, &record, existing.revision + 1, Some(&existing.original_digest), seq)?;
             let revision = RevisionRow { visit_id: existing.id.clone(), revision: p.row.revision, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: Some(reason) };
-            db::visits::store(c, &p.row, &revision, &p.violations, &p.photo_ids, false)?;
+            db::visits::store(c, &Who::of(&actor), &p.row, &revision, &p.violations, &p.photo_ids, false)?;
             refresh_coverage(c, &p.row.establishment_id)?;
             view(c, &p.row)
         })
@@ -508,6 +509,7 @@ pub fn apply_review(
     let seq = db::next_seq(c)?;
     db::visits::set_review(
         c,
+        &Who::of(actor),
         &existing.id,
         &review.decision,
         review.comment.as_deref(),
