@@ -108,7 +108,8 @@ for account in admin kiemtra.hue; do
     echo "---- schemathesis as $account: $EXAMPLES examples per operation, seed $SEED"
     report="$WORK/report-$account.ndjson"
     set +e
-    "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
+    # Run from the temporary directory: schemathesis keeps a cache (.schemathesis/) in the cwd.
+    (cd "$WORK" && exec "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks "$CHECKS" \
         --exclude-path /api/v1/auth/logout \
@@ -119,7 +120,7 @@ for account in admin kiemtra.hue; do
         --generation-database none \
         --suppress-health-check all \
         --no-color \
-        --report ndjson --report-ndjson-path "$report" \
+        --report ndjson --report-ndjson-path "$report") \
         </dev/null >"$WORK/run-$account.txt" 2>&1
     rc=$?
     set -e
