@@ -248,6 +248,10 @@ section "black-box suite on PostgreSQL"
 DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     run_tests cargo test -p doi178-tests --no-fail-fast || FAILED+=("black-box suite on PostgreSQL")
 
+section "S3-compatible photo store (s3s-fs on loopback), on SQLite and PostgreSQL"
+DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    run_tests bash scripts/ci/s3.sh || FAILED+=("S3 photo store tests")
+
 if [[ "${#FAILED[@]}" -gt 0 ]]; then
     section "FAILED after $((SECONDS - SCRIPT_START)) s"
     printf '  - %s\n' "${FAILED[@]}" >&2

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `audit verify`.
+//! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `audit verify`,
+//! `backup`, `restore`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -49,6 +50,15 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// The audit log: `audit verify` checks its hash chain and the live rows against it.
     Audit(crate::audit::AuditArgs),
+    /// Back up the database (a consistent snapshot, even while the server runs) and every photo,
+    /// with a manifest of row counts and photo hashes, into a new directory or a `.tar` file.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty data directory (or PostgreSQL database), after checking
+    /// every hash and row count of its manifest.
+    Restore(crate::backup::RestoreArgs),
+    /// Create an account (e.g. the first administrator); its password is read from standard input
+    /// and must meet the password policy.
+    AddUser(crate::auth::cli::AddUserArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -124,6 +134,8 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
             .or(file.map_tiles_url)
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty()),
+        photo_store: crate::config::PhotoStoreSettings::resolve(file.photo_store, file.s3)?,
+        auth: crate::auth::settings::AuthSettings::resolve(file.auth)?,
     })
 }
 
@@ -190,8 +202,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 4)?;
             db.migrate()?;
-            let photos = crate::storage::LocalDirStore::new(&settings.photo_dir())?;
-            crate::demo::ensure_loaded(&db, &photos, &args)
+            let photos = crate::storage::open(&settings)?;
+            crate::demo::ensure_loaded(&db, &*photos, &args)
         }
         Command::Bench(args) => {
             let settings = resolve(&cli.common, None)?;
@@ -202,6 +214,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => {
             let settings = resolve(&cli.common, None)?;
             crate::audit::run(&settings, &args)
+        }
+        Command::Backup(args) => crate::backup::backup(&resolve(&cli.common, None)?, &args),
+        Command::Restore(args) => crate::backup::restore(&resolve(&cli.common, None)?, &args),
+        Command::AddUser(args) => {
+            let settings = resolve(&cli.common, None)?;
+            let db = crate::db::Db::open(&settings.database_url, 2)?;
+            db.migrate()?;
+            crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
         }
     }
 }

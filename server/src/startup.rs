@@ -13,7 +13,6 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::state::AppState;
-use crate::storage::LocalDirStore;
 use crate::telemetry::Metrics;
 
 pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
@@ -29,11 +28,12 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
         tracing::info!(?applied, "migrations applied");
     }
     let keys = TokenKeys::load_or_create(settings.jwt_secret.as_deref(), &settings.data_dir)?;
-    let photos = LocalDirStore::new(&settings.photo_dir())?;
+    let photos = crate::storage::open(settings)?;
+    tracing::info!(store = %photos.describe(), "photo store");
     Ok(AppState {
         db,
         keys: Arc::new(keys),
-        photos: Arc::new(photos),
+        photos,
         settings: Arc::new(settings.clone()),
         metrics: Arc::new(Metrics::new()?),
     })

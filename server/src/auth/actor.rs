@@ -150,7 +150,7 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 /// was signed out since the token was issued.
 pub fn load_actor(db: &db::Db, user_id: Uuid, session: Uuid) -> Result<Actor, ApiError> {
     db.read(|conn| {
-        if db::tokens::family_revoked(conn, session)? {
+        if !db::tokens::family_live(conn, session, user_id)? {
             return Err(
                 ApiError::unauthorized("this session was signed out; sign in again")
                     .with_code("session_revoked"),

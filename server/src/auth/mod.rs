@@ -1,7 +1,11 @@
 //! Authentication (passwords, tokens) and the authorisation layer (`Actor`).
 
 pub mod actor;
+pub mod cli;
+pub mod password_policy;
 pub mod passwords;
+pub mod settings;
+pub mod throttle;
 pub mod tokens;
 
 pub use actor::{Actor, Jurisdiction, Membership};

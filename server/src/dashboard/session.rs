@@ -179,6 +179,8 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<&'static str>,
+    /// Seconds before another attempt, when `error` is `throttled`.
+    retry_after: u64,
 }
 
 fn login_ctx(req: &HttpRequest) -> Ctx {
@@ -225,6 +227,7 @@ pub async fn index(
             next: safe_next(query.next.as_deref()).unwrap_or_default(),
             username: String::new(),
             error: None,
+            retry_after: 0,
         },
     )
 }
@@ -253,7 +256,7 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim().to_string();
-    let failed = |error: &'static str, status: StatusCode| {
+    let failed = |error: &'static str, status: StatusCode, retry_after: u64| {
         render_status(
             status,
             &LoginPage {
@@ -261,16 +264,18 @@ pub async fn login(
                 next: next.clone().unwrap_or_default(),
                 username: username.clone(),
                 error: Some(error),
+                retry_after,
             },
         )
     };
     if username.is_empty() || form.password.is_empty() {
-        return failed("missing", StatusCode::UNPROCESSABLE_ENTITY);
+        return failed("missing", StatusCode::UNPROCESSABLE_ENTITY, 0);
     }
     let st = state.clone();
     let (user, pass) = (username.clone(), form.password);
+    let client = state.settings.auth.client_addr(&req);
     let outcome = web::block(move || -> Result<(String, Role), ApiError> {
-        let (user_id, role) = authenticate(&st, &user, &pass)?;
+        let (user_id, role) = authenticate(&st, &user, &pass, client)?;
         let token = random_token();
         let row = RefreshRow {
             id: Uuid::new_v4().to_string(),
@@ -290,7 +295,14 @@ pub async fn login(
     let (token, role) = match outcome {
         Ok(v) => v,
         Err(e) if e.status_code() == StatusCode::UNAUTHORIZED => {
-            return failed("credentials", StatusCode::UNAUTHORIZED)
+            return failed("credentials", StatusCode::UNAUTHORIZED, 0)
+        }
+        Err(e) if e.status_code() == StatusCode::TOO_MANY_REQUESTS => {
+            let secs = e.retry_after.unwrap_or(1);
+            let mut page = failed("throttled", StatusCode::TOO_MANY_REQUESTS, secs)?;
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            return Ok(page);
         }
         Err(e) => return Err(e.into()),
     };

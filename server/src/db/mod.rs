@@ -19,6 +19,8 @@ pub mod tokens;
 pub mod units;
 pub mod users;
 pub mod visits;
+// Failed sign-ins (authentication throttling).
+pub mod throttle;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};

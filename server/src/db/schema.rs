@@ -366,6 +366,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_violations,
     photos,
     visit_photos,
+    auth_failures,
 );
 
 diesel::table! {
@@ -382,5 +383,14 @@ diesel::table! {
         summary -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+    }
+}
+
+diesel::table! {
+    auth_failures (id) {
+        id -> Text,
+        scope -> Text,
+        key_hash -> Text,
+        failed_at -> Timestamp,
     }
 }

@@ -57,12 +57,45 @@ pub fn revoke_family(conn: &mut AnyConnection, family: &str) -> QueryResult<usiz
     .execute(conn)
 }
 
-/// True when the session was signed out or its family revoked after a reuse.
-pub fn family_revoked(conn: &mut AnyConnection, family: Uuid) -> QueryResult<bool> {
+/// True while the session `family` of `user` is open: it has a token that was not revoked. Signing
+/// out and reuse detection revoke every token of the family; a family that does not exist, or
+/// belongs to someone else, is not open either.
+pub fn family_live(conn: &mut AnyConnection, family: Uuid, user: Uuid) -> QueryResult<bool> {
     let n: i64 = refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(family.to_string()))
-        .filter(refresh_tokens::revoked_at.is_not_null())
+        .filter(refresh_tokens::user_id.eq(user.to_string()))
+        .filter(refresh_tokens::revoked_at.is_null())
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// True when a token of `family` other than `except` was used at or after `since`: the successor
+/// of the token used at `since` (or one after it) has been used.
+pub fn used_since(
+    conn: &mut AnyConnection,
+    family: &str,
+    except: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n: i64 = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family))
+        .filter(refresh_tokens::id.ne(except))
+        .filter(refresh_tokens::used_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Revokes the tokens of `family` that were never used (the successor a lost answer carried);
+/// the family itself stays open through its used tokens. Returns how many were revoked.
+pub fn revoke_unused(conn: &mut AnyConnection, family: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+    .execute(conn)
 }

@@ -1,14 +1,18 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, and "who am I".
 
-use actix_web::{web, HttpResponse};
+use std::net::IpAddr;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::passwords::{dummy_hash, verify_password};
+use crate::auth::throttle;
 use crate::auth::tokens::{random_token, refresh_expiry, refresh_hash};
 use crate::auth::Actor;
-use crate::db::{self, tokens::RefreshRow};
+use crate::db::{self, tokens::RefreshRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::routes::now;
@@ -54,26 +58,54 @@ pub struct Me {
     pub teams: Vec<MeTeam>,
 }
 
-/// Signs in with username and password.
+/// Signs in with username and password. Failed sign-ins are throttled per account and per client
+/// address: past the limit the answer is 429 with `Retry-After`, even for the right password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem,
+            headers(("Retry-After" = u64, description = "seconds until another attempt is allowed")))))]
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let req = body.0;
+    let body = body.0;
+    let client = state.settings.auth.client_addr(&req);
     let st = state.clone();
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
-        let (user_id, role) = authenticate(&st, &req.username, &req.password)?;
-        issue(&st, user_id, role.as_str(), Uuid::new_v4())
+        let (user_id, role) = authenticate(&st, &body.username, &body.password, client)?;
+        let family = Uuid::new_v4();
+        st.db
+            .write(|c| issue(c, &st, user_id, role.as_str(), family))
     })
     .await??;
     Ok(HttpResponse::Ok().json(tokens))
 }
 
 /// Checks a username and password (the same rules for the API and the dashboard's form): the
-/// account's id and role, or 401 without saying which of the two was wrong.
-pub fn authenticate(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
+/// account's id and role, or 401 without saying which of the two was wrong, or 429 when failed
+/// sign-ins for this username or from this client address reached their limit (the same for
+/// usernames that do not exist).
+pub fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> ApiResult<(Uuid, Role)> {
+    let attempt = throttle::begin(&state.db, &state.settings.auth, username, client)?;
+    let result = check_credentials(state, username, password);
+    match &result {
+        Ok(_) => attempt.succeeded(&state.db)?,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            attempt.failed(&state.db, &state.settings.auth)?
+        }
+        // Anything else (the database failing) leaves the attempt counted, as a failure.
+        Err(_) => {}
+    }
+    result
+}
+
+fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
     let wrong =
         || ApiError::unauthorized("wrong username or password").with_code("invalid_credentials");
     if username.len() > 64 || password.len() > 256 {
@@ -100,7 +132,14 @@ pub fn authenticate(state: &AppState, username: &str, password: &str) -> ApiResu
     Ok((user_id, role))
 }
 
-fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<TokenResponse> {
+/// A new token pair in `family`, its refresh token stored (hashed) on `c`.
+fn issue(
+    c: &mut AnyConnection,
+    state: &AppState,
+    user: Uuid,
+    role: &str,
+    family: Uuid,
+) -> ApiResult<TokenResponse> {
     let refresh = random_token();
     let row = RefreshRow {
         id: Uuid::new_v4().to_string(),
@@ -112,9 +151,7 @@ fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<To
         used_at: None,
         revoked_at: None,
     };
-    state
-        .db
-        .write(|c| db::tokens::insert(c, &row).map_err(ApiError::from))?;
+    db::tokens::insert(c, &row)?;
     let (access, ttl) = state
         .keys
         .issue_access(user, family, role)
@@ -127,8 +164,22 @@ fn issue(state: &AppState, user: Uuid, role: &str, family: Uuid) -> ApiResult<To
     })
 }
 
+fn invalid_refresh() -> ApiError {
+    ApiError::unauthorized("the refresh token is not valid; sign in again")
+        .with_code("invalid_refresh_token")
+}
+
+fn reused_refresh() -> ApiError {
+    ApiError::unauthorized(
+        "this refresh token was already used; the session is closed for safety, sign in again",
+    )
+    .with_code("refresh_token_reused")
+}
+
 /// Exchanges a refresh token for a new pair. The old refresh token stops working; presenting it
-/// again revokes the whole session (it was stolen or replayed).
+/// again revokes the whole session (it was stolen or replayed), except within a short grace window
+/// while its successor has never been used (the phone lost the answer): then a new pair in the
+/// same session replaces the unused successor.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
 pub async fn refresh(
@@ -139,39 +190,78 @@ pub async fn refresh(
     let st = state.clone();
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
         let hash = refresh_hash(&token);
+        // Err inside the transaction rolls it back, so a refusal that revokes answers after it.
         enum Outcome {
-            Rotate(String, String),
-            Reused,
-            Invalid,
+            Issued(TokenResponse),
+            Refused(ApiError),
         }
         let outcome = st.db.write(|c| -> ApiResult<Outcome> {
-            let Some(row) = db::tokens::find_by_hash(c, &hash)? else {
-                return Ok(Outcome::Invalid);
+            let Some(mut row) = db::tokens::find_by_hash(c, &hash)? else {
+                return Ok(Outcome::Refused(invalid_refresh()));
             };
-            if row.revoked_at.is_some() || row.expires_at < now() {
-                return Ok(Outcome::Invalid);
+            let user_id = Uuid::parse_str(&row.user_id).map_err(|_| ApiError::internal())?;
+            let family = Uuid::parse_str(&row.family_id).map_err(|_| ApiError::internal())?;
+            let at = now();
+            if row.expires_at < at || !db::tokens::family_live(c, family, user_id)? {
+                return Ok(Outcome::Refused(invalid_refresh()));
             }
-            if row.used_at.is_some() || !db::tokens::mark_used(c, &row.id)? {
+            if row.revoked_at.is_some() {
+                // A successor replaced in the grace window, presented after all: whoever holds
+                // it is not the phone that asked again.
                 db::tokens::revoke_family(c, &row.family_id)?;
-                return Ok(Outcome::Reused);
+                return Ok(Outcome::Refused(reused_refresh()));
             }
-            Ok(Outcome::Rotate(row.user_id, row.family_id))
+            if row.used_at.is_none() {
+                if db::tokens::mark_used(c, &row.id)? {
+                    return rotate(c, &st, user_id, family).map(Outcome::Issued);
+                }
+                // Used by a concurrent request in the meantime: judge it as a repeat.
+                row = db::tokens::find_by_hash(c, &hash)?.ok_or_else(invalid_refresh)?;
+            }
+            let used_at = row.used_at.unwrap_or(at);
+            let grace = chrono::Duration::seconds(
+                i64::try_from(st.settings.auth.refresh_grace_seconds).unwrap_or(0),
+            );
+            if at - used_at <= grace
+                && !db::tokens::used_since(c, &row.family_id, &row.id, used_at)?
+            {
+                if db::tokens::revoke_unused(c, &row.family_id)? == 0 {
+                    // A concurrent repeat of the same request replaced the successor first.
+                    return Ok(Outcome::Refused(
+                        ApiError::unauthorized(
+                            "this refresh token is being exchanged by another request; use the \
+                             tokens that request received",
+                        )
+                        .with_code("refresh_in_progress"),
+                    ));
+                }
+                return rotate(c, &st, user_id, family).map(Outcome::Issued);
+            }
+            db::tokens::revoke_family(c, &row.family_id)?;
+            Ok(Outcome::Refused(reused_refresh()))
         })?;
         match outcome {
-            Outcome::Invalid => Err(ApiError::unauthorized("the refresh token is not valid; sign in again").with_code("invalid_refresh_token")),
-            Outcome::Reused => Err(ApiError::unauthorized("this refresh token was already used; the session is closed for safety, sign in again").with_code("refresh_token_reused")),
-            Outcome::Rotate(user, family) => {
-                let user_id = Uuid::parse_str(&user).map_err(|_| ApiError::internal())?;
-                let family = Uuid::parse_str(&family).map_err(|_| ApiError::internal())?;
-                let row = st.db.read(|c| db::users::find_by_id(c, user_id).map_err(ApiError::from))?
-                    .filter(|u| u.active)
-                    .ok_or_else(|| ApiError::unauthorized("the account is disabled"))?;
-                issue(&st, user_id, &row.role, family)
-            }
+            Outcome::Issued(tokens) => Ok(tokens),
+            Outcome::Refused(e) => Err(e),
         }
     })
     .await??;
     Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// The next pair of a session, for an account that is still active.
+fn rotate(
+    c: &mut AnyConnection,
+    state: &AppState,
+    user_id: Uuid,
+    family: Uuid,
+) -> ApiResult<TokenResponse> {
+    let Some(user) = db::users::find_by_id(c, user_id)?.filter(|u| u.active) else {
+        return Err(ApiError::unauthorized(
+            "the account is disabled or no longer exists",
+        ));
+    };
+    issue(c, state, user_id, &user.role, family)
 }
 
 /// Signs out: revokes the session's refresh tokens; its access tokens stop working too.

@@ -185,13 +185,14 @@ pub async fn put(
     let result = web::block(move || -> ApiResult<(bool, PhotoRow)> {
         // Files first (fsync'd), then the row: the row is the commit point, so a crash leaves at
         // worst an unreferenced file, never a row without its bytes.
-        store.put(id, Variant::Full, &processed.jpeg).map_err(|e| {
-            tracing::error!(error = %e, "photo store");
-            ApiError::unavailable("photo storage is not available; try again")
-        })?;
+        // Either failure: nothing is recorded, the phone keeps the photo and retries.
         store
-            .put(id, Variant::Thumbnail, &processed.thumb)
-            .map_err(|_| ApiError::unavailable("photo storage is not available; try again"))?;
+            .put(id, Variant::Full, &processed.jpeg)
+            .and_then(|()| store.put(id, Variant::Thumbnail, &processed.thumb))
+            .map_err(|e| {
+                tracing::error!(error = %e, "photo store");
+                store_unavailable("photo storage is not available; nothing was stored, try again")
+            })?;
         db.write(|c| -> ApiResult<(bool, PhotoRow)> {
             if let Some(existing) = db::photos::get(c, &row.id)? {
                 // A concurrent upload of the same id won the race.
@@ -220,6 +221,13 @@ pub async fn put(
         )
         .field("id")),
     }
+}
+
+/// 503 with `Retry-After`: the photo store (a directory or an object store) did not answer.
+fn store_unavailable(detail: &str) -> ApiError {
+    let mut e = ApiError::unavailable(detail);
+    e.retry_after = Some(5);
+    e
 }
 
 /// Whether the actor may see the photo: the uploader, or anyone who may see a visit listing it.
@@ -258,7 +266,10 @@ pub fn read_photo(
     }
     store
         .get(id, variant)
-        .map_err(|_| ApiError::unavailable("photo storage is not available"))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "photo store");
+            store_unavailable("photo storage is not available; try again")
+        })?
         .ok_or_else(|| ApiError::not_found("photo"))
 }
 

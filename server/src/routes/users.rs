@@ -102,7 +102,7 @@ pub async fn create(
     let username = Username::parse(&input.username)?;
     let display_name = doi178_shared::text::clean_text("display_name", &input.display_name, 120)?;
     let role: Role = input.role.parse()?;
-    doi178_shared::check_password_policy(&input.password)?;
+    crate::auth::password_policy::check(username.as_str(), &input.password)?;
     if actor.role == Role::ProvincialStaff && !matches!(role, Role::TeamLeader | Role::Inspector) {
         return Err(ApiError::forbidden(
             "provincial staff may create team leaders and inspectors only",

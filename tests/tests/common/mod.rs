@@ -399,6 +399,11 @@ pub struct TestServer {
 impl TestServer {
     /// A server on its own fresh copy of the demo data.
     pub fn start() -> TestServer {
+        Self::start_with_env(&[])
+    }
+
+    /// A server on its own fresh copy of the demo data, with extra `DOI178_*` settings.
+    pub fn start_with_env(env: &[(&str, &str)]) -> TestServer {
         let db = fresh_database();
         let bin = server_bin();
         let mut child = Command::new(&bin)
@@ -411,6 +416,7 @@ impl TestServer {
             .env_remove("DOI178_DEMO")
             .env_remove("DOI178_BIND")
             .env_remove("DOI178_PORT")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -6,6 +6,31 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
+pub mod s3;
+
+use crate::config::{PhotoStoreSettings, Settings};
+
+/// The photo store the settings name: the local directory or the S3-compatible object store.
+pub fn open(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn PhotoStore>> {
+    Ok(match &settings.photo_store {
+        PhotoStoreSettings::Local => {
+            std::sync::Arc::new(LocalDirStore::new(&settings.photo_dir())?)
+        }
+        PhotoStoreSettings::S3(s3) => std::sync::Arc::new(s3::S3Store::new(s3)?),
+    })
+}
+
+/// The key (relative path) of a photo variant, the same in every store:
+/// `<first two hex digits>/<id>.jpg` or `….thumb.jpg`.
+pub fn relative_key(id: Uuid, variant: Variant) -> String {
+    let name = id.simple().to_string();
+    let suffix = match variant {
+        Variant::Full => "jpg",
+        Variant::Thumbnail => "thumb.jpg",
+    };
+    format!("{}/{name}.{suffix}", &name[..2])
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     Full,
@@ -16,6 +41,10 @@ pub trait PhotoStore: Send + Sync {
     /// Stores the bytes durably (fsync'd) before returning.
     fn put(&self, id: Uuid, variant: Variant, bytes: &[u8]) -> std::io::Result<()>;
     fn get(&self, id: Uuid, variant: Variant) -> std::io::Result<Option<Vec<u8>>>;
+    /// Where the bytes live, for messages (`local directory …`, `s3://bucket/prefix`).
+    fn describe(&self) -> String {
+        "photo store".to_string()
+    }
 }
 
 /// Default store: `<dir>/<first two hex digits>/<id>[.thumb].jpg`, written via a temporary file and
@@ -32,13 +61,8 @@ impl LocalDirStore {
         })
     }
 
-    fn path(&self, id: Uuid, variant: Variant) -> PathBuf {
-        let name = id.simple().to_string();
-        let suffix = match variant {
-            Variant::Full => "jpg",
-            Variant::Thumbnail => "thumb.jpg",
-        };
-        self.dir.join(&name[..2]).join(format!("{name}.{suffix}"))
+    pub fn path(&self, id: Uuid, variant: Variant) -> PathBuf {
+        self.dir.join(relative_key(id, variant))
     }
 }
 
@@ -60,6 +84,10 @@ impl PhotoStore for LocalDirStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    fn describe(&self) -> String {
+        format!("local directory {}", self.dir.display())
     }
 }
 
