@@ -140,6 +140,12 @@ else
     run_tests bash scripts/field-app-smoke.sh || FAILED+=("field app smoke test")
 fi
 
+section "hostile input: schemathesis against the server's OpenAPI document (SQLite demo data)"
+run_tests bash scripts/ci/schemathesis.sh || FAILED+=("schemathesis")
+
+section "hostile input: cargo fuzz targets (visit JSON, photo decode, CSV and XLSX import)"
+run_tests bash scripts/ci/fuzz.sh || FAILED+=("cargo fuzz")
+
 if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
     if [[ "${#FAILED[@]}" -gt 0 ]]; then

@@ -12,10 +12,14 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
+/// The pure JSON checks, shared with the fuzz targets.
+#[path = "json_guard.rs"]
+mod json_guard;
+
+use json_guard::{parse_checked, unknown_field_name, JsonFault, MAX_JSON_DEPTH};
+
 /// Largest JSON body accepted (a visit with 200 answers is about 40 KB).
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Deeper nesting than this is refused before parsing (hostile input, stack safety).
-const MAX_JSON_DEPTH: usize = 32;
 
 /// Like `web::Json`, with problem bodies that name the field at fault.
 pub struct ApiJson<T>(pub T);
@@ -74,6 +78,17 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 
 /// Parses a query string into `T`; failures are 400 problems naming the parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // A control character is never a search term or an id, and PostgreSQL cannot even hold a NUL:
+    // refuse it here, naming the parameter, before any handler or database sees it.
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                &name,
+                format!("invalid query parameter {name}: it contains a control character"),
+            ));
+        }
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -122,79 +137,24 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 
 /// Parses JSON into `T`; failures name the path of the field at fault.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if json_depth_exceeds(body, MAX_JSON_DEPTH) {
-        return Err(ApiError::bad_request(
+    parse_checked(body).map_err(|fault| match fault {
+        JsonFault::TooDeep => ApiError::bad_request(
             "too_deep",
             "body",
             format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
-        ));
-    }
-    let text = std::str::from_utf8(body).map_err(|_| {
-        ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8")
-    })?;
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        let message = inner.to_string();
-        // serde reports unknown fields at the parent path; name the field itself.
-        let field = match unknown_field_name(&message) {
-            Some(name) if field == "body" => name,
-            // Newer serde_path_to_error versions already end the path with the unknown field.
-            Some(name) if field == name || field.ends_with(&format!(".{name}")) => field,
-            Some(name) => format!("{field}.{name}"),
-            None => field,
-        };
-        let code = if inner.is_syntax() || inner.is_eof() {
-            "malformed_json"
-        } else {
-            "invalid"
-        };
-        let status = if code == "malformed_json" {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        ApiError::new(status, code, message).field(field)
+        ),
+        JsonFault::InvalidUtf8 => {
+            ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8")
+        }
+        JsonFault::Serde {
+            field,
+            message,
+            syntax: true,
+        } => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message).field(field),
+        JsonFault::Serde { field, message, .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field)
+        }
     })
-}
-
-fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    Some(rest.split('`').next()?.to_string())
-}
-
-/// Cheap scan for nesting depth that ignores brackets inside strings.
-fn json_depth_exceeds(body: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -270,6 +230,31 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("limit"));
         let e = parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&evil=1").unwrap_err();
         assert_eq!((e.field.as_deref(), e.status.as_u16()), (Some("evil"), 400));
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        let e =
+            parse_query::<Q>("team=67e55044-10b1-426f-9247-bb680e5fe0c8&limit=%00").unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.status.as_u16()),
+            (Some("limit"), 400)
+        );
+        let e = parse_json::<Outer>(br#"{"inner":[{"a":1}],"x":"\u0000"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("x"));
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Texts {
+            items: Vec<String>,
+        }
+        let e = parse_json::<Texts>(br#"{"items":["ok","a\u0000b"]}"#).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.status.as_u16()),
+            (Some("items[1]"), 422)
+        );
+        // An escaped backslash followed by "u0000" is text, not a NUL.
+        let ok = parse_json::<Texts>(br#"{"items":["\\u0000"]}"#).unwrap();
+        assert_eq!(ok.items, vec!["\\u0000".to_string()]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The OpenAPI 3 document served at /api/openapi.json (and browsed at /api/docs/).
 
+use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -30,7 +31,7 @@ use crate::routes;
         routes::sync::pull,
     ),
     components(schemas(crate::error::Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Conformance),
 )]
 pub struct ApiDoc;
 
@@ -48,5 +49,504 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Makes the generated document say what the server really does (checked by schemathesis in
+/// `scripts/ci/schemathesis.sh`):
+/// - query parameters derived with `IntoParams` are declared `in: query` (utoipa defaults them to
+///   `path`), optional unless required, and never `null` (a query string has no null);
+/// - every error answer is `application/problem+json` with the `Problem` schema, and each
+///   operation lists the errors the shared machinery can give it: 400 (malformed parameters or
+///   body), 401/403 (signed-in routes), 404 (ids in the path), 413/415/422 (bodies), 503 (database
+///   unreachable);
+/// - photo uploads take raw JPEG or PNG bytes;
+/// - the timestamps of answers are UTC written without an offset (`2026-11-14T09:00:00`), which
+///   the `date-time` format does not allow: answer-only schemas say so with a pattern.
+struct Conformance;
+
+impl Modify for Conformance {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(mut doc) = serde_json::to_value(&*openapi) else {
+            return;
+        };
+        conform(&mut doc);
+        match serde_json::from_value(doc) {
+            Ok(fixed) => *openapi = fixed,
+            Err(e) => tracing::error!(error = %e, "OpenAPI conformance rewrite failed"),
+        }
+    }
+}
+
+/// UTC timestamps as the answers write them: RFC 3339 with the offset optional.
+const TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?$";
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": {
+            "schema": { "$ref": "#/components/schemas/Problem" } } }
+    })
+}
+
+fn conform(doc: &mut Value) {
+    declare_request_bodies(doc);
+    let mut request_refs = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (_method, op) in item.iter_mut() {
+                if let Some(op) = op.as_object_mut() {
+                    conform_operation(path, op);
+                    collect_refs(op.get("requestBody"), &mut request_refs);
+                    collect_refs(op.get("parameters"), &mut request_refs);
+                }
+            }
+        }
+    }
+    // Schemas reachable from a request keep `date-time` (the server parses RFC 3339 there).
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(name) = request_refs.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        collect_refs(schemas.get(&name), &mut request_refs);
+        seen.push(name);
+    }
+    for (name, schema) in schemas.iter_mut() {
+        if !seen.contains(name) {
+            relax_timestamps(schema);
+        }
+    }
+}
+
+fn conform_operation(path: &str, op: &mut Map<String, Value>) {
+    let mut has_path_params = false;
+    let mut has_query_params = false;
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for param in params.iter_mut() {
+            let Some(param) = param.as_object_mut() else {
+                continue;
+            };
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
+            if location == "path" && !path.contains(&format!("{{{name}}}")) {
+                param.insert("in".into(), json!("query"));
+            }
+            let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
+            match location {
+                "path" => has_path_params = true,
+                "query" => has_query_params = true,
+                _ => {}
+            }
+            if location != "path" {
+                if let Some(schema) = param.get_mut("schema") {
+                    if drop_null_type(schema) {
+                        param.insert("required".into(), json!(false));
+                    }
+                }
+            }
+        }
+    }
+    let has_body = op.contains_key("requestBody");
+    if let Some(content) = op
+        .get_mut("requestBody")
+        .and_then(|b| b.get_mut("content"))
+        .and_then(Value::as_object_mut)
+    {
+        if content.contains_key("image/jpeg") {
+            let bytes = json!({ "schema": { "type": "string", "format": "binary" } });
+            content.insert("image/jpeg".into(), bytes.clone());
+            content.insert("image/png".into(), bytes);
+        }
+    }
+    let secured = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty());
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    let Some(responses) = responses else {
+        return;
+    };
+    for (status, response) in responses.iter_mut() {
+        if status.starts_with('4') || status.starts_with('5') {
+            let Some(response) = response.as_object_mut() else {
+                continue;
+            };
+            let problem_json = response
+                .get("content")
+                .and_then(|c| c.get("application/json"))
+                .and_then(|c| c.get("schema"))
+                .and_then(|s| s.get("$ref"))
+                .and_then(Value::as_str)
+                == Some("#/components/schemas/Problem");
+            if problem_json {
+                if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+                    if let Some(v) = content.remove("application/json") {
+                        content.insert("application/problem+json".into(), v);
+                    }
+                }
+            }
+        }
+    }
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem_response(description));
+    };
+    if has_path_params || has_query_params || has_body {
+        add("400", "Malformed parameters or body");
+    }
+    if secured {
+        add("401", "Not signed in, or the token is invalid or expired");
+        add("403", "The role may not do this");
+    }
+    if has_path_params || has_query_params {
+        add(
+            "404",
+            "No such record, or one named by a parameter (or not in your jurisdiction)",
+        );
+    }
+    if has_query_params {
+        add("422", "Parameters that parse but are not valid");
+    }
+    if has_body {
+        add("413", "Body larger than the limit");
+        add("415", "Body of the wrong Content-Type");
+        add("422", "Body that parses but is not valid");
+    }
+    add("503", "The database is not reachable");
+}
+
+/// The request bodies parsed into `doi178-shared` types (which do not derive `ToSchema`, to keep
+/// that crate free of utoipa) are declared `Object` on the routes; their schemas are written here,
+/// field for field as serde reads them (unknown fields are refused), so that generated requests
+/// reach the validation and the database instead of stopping at the parser.
+fn declare_request_bodies(doc: &mut Value) {
+    let uuid = json!({ "type": "string", "format": "uuid" });
+    let date = json!({ "type": "string", "format": "date" });
+    let date_time = json!({ "type": "string", "format": "date-time" });
+    let text = json!({ "type": "string" });
+    let opt = |schema: &Value| {
+        let mut s = schema.clone();
+        s["type"] = json!([s["type"].clone(), "null"]);
+        s
+    };
+    let u32_ = json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX });
+    let i64_ = json!({ "type": "integer", "format": "int64" });
+    let number = json!({ "type": "number" });
+    let enum_ = |values: &[&str]| json!({ "type": "string", "enum": values });
+    let est_type = enum_(&[
+        "karaoke",
+        "dance_hall",
+        "massage_sauna",
+        "hotel",
+        "guesthouse",
+        "bar",
+        "restaurant_hostess",
+        "other",
+    ]);
+    let object = |required: &[&str], properties: Value| {
+        json!({ "type": "object", "additionalProperties": false,
+                "required": required, "properties": properties })
+    };
+    let schemas = [
+        (
+            "EstablishmentInput",
+            object(
+                &[
+                    "name",
+                    "establishment_type",
+                    "unit",
+                    "address",
+                    "status",
+                    "risk",
+                ],
+                json!({
+                    "name": text, "establishment_type": est_type,
+                    "unit": { "type": "string", "description": "unit id, e.g. `2025:46.19777`" },
+                    "address": text, "lat": opt(&number), "lon": opt(&number),
+                    "business_reg_no": opt(&text), "licence_no": opt(&text),
+                    "licence_issued_on": opt(&date), "licence_expires_on": opt(&date),
+                    "antt_cert_no": opt(&text), "owner_name": opt(&text), "phone": opt(&text),
+                    "status": enum_(&["operating", "suspended", "closed"]),
+                    "opened_on": opt(&date), "closed_on": opt(&date),
+                    "risk": enum_(&["low", "medium", "high"]),
+                    "commitment_signed": { "type": "boolean" },
+                    "commitment_signed_on": opt(&date),
+                }),
+            ),
+        ),
+        (
+            "ProgrammeInput",
+            object(
+                &[
+                    "name",
+                    "period_start",
+                    "period_end",
+                    "annual_min_share_bp",
+                    "end_share_bp",
+                    "types_in_scope",
+                ],
+                json!({
+                    "name": text, "period_start": date, "period_end": date,
+                    "annual_min_share_bp": u32_, "end_share_bp": u32_,
+                    "types_in_scope": { "type": "array", "items": est_type },
+                    "province_overrides": {
+                        "type": ["object", "null"],
+                        "description": "province unit id → `{annual_min_share_bp?, end_share_bp?}`",
+                        "additionalProperties": object(&[], json!({
+                            "annual_min_share_bp": opt(&u32_), "end_share_bp": opt(&u32_) })),
+                    },
+                }),
+            ),
+        ),
+        (
+            "ChecklistTemplateInput",
+            object(
+                &["establishment_type", "title", "items", "valid_from"],
+                json!({
+                    "id": uuid, "establishment_type": est_type, "version": u32_, "title": text,
+                    "items": { "type": "array", "items": object(&["code", "text"], json!({
+                        "code": text, "text": text, "legal_basis": opt(&text),
+                        "sanction_ref": opt(&text), "violation_code": opt(&text) })) },
+                    "valid_from": date,
+                }),
+            ),
+        ),
+        (
+            "AssignmentInput",
+            object(
+                &[
+                    "team_id",
+                    "kind",
+                    "window_start",
+                    "window_end",
+                    "establishment_ids",
+                ],
+                json!({
+                    "team_id": uuid,
+                    "kind": enum_(&["planned", "unannounced", "follow_up", "tip"]),
+                    "window_start": date, "window_end": date,
+                    "establishment_ids": { "type": "array", "items": uuid },
+                    "note": opt(&text), "tip_id": opt(&uuid), "follow_up_of": opt(&uuid),
+                }),
+            ),
+        ),
+        (
+            "TipInput",
+            object(
+                &["channel", "received_at", "content", "unit"],
+                json!({
+                    "channel": enum_(&["hotline", "letter", "in_person", "online", "agency_referral"]),
+                    "received_at": date_time, "content": text, "unit": text,
+                    "establishment_id": opt(&uuid), "reporter_contact": opt(&text),
+                    "deadline": opt(&date),
+                }),
+            ),
+        ),
+        (
+            "VisitInput",
+            object(
+                &[
+                    "establishment_id",
+                    "team_id",
+                    "members_present",
+                    "started_at",
+                    "ended_at",
+                    "template_id",
+                    "template_version",
+                    "outcome",
+                ],
+                json!({
+                    "establishment_id": uuid, "team_id": uuid, "assignment_id": opt(&uuid),
+                    "members_present": { "type": "array", "items": uuid },
+                    "started_at": date_time, "ended_at": date_time,
+                    "gps": {
+                        "type": ["object", "null"], "additionalProperties": false,
+                        "required": ["lat", "lon", "accuracy_m"],
+                        "properties": { "lat": number, "lon": number, "accuracy_m": number },
+                    },
+                    "gps_warning": opt(&text), "template_id": uuid, "template_version": u32_,
+                    "answers": { "type": "array", "items": object(&["item", "result"], json!({
+                        "item": text, "result": enum_(&["pass", "fail", "not_applicable"]),
+                        "note": opt(&text) })) },
+                    "outcome": enum_(&["no_violation", "violations_found", "not_operating", "refused"]),
+                    "violations": { "type": "array", "items": object(
+                        &["code", "description", "legal_basis", "proposed_fine_vnd"],
+                        json!({ "code": text, "description": text, "legal_basis": text,
+                                "proposed_fine_vnd": i64_ })) },
+                    "minutes_no": opt(&text), "follow_up_on": opt(&date),
+                    "photo_ids": { "type": "array", "items": uuid }, "notes": opt(&text),
+                }),
+            ),
+        ),
+    ];
+    // Valid examples (the examples phase sends them; units are from the shipped code list).
+    let examples = [
+        (
+            "EstablishmentInput",
+            json!({ "name": "Karaoke Hoa Mai", "establishment_type": "karaoke",
+                    "unit": "2025:19789", "address": "12 Lê Lợi, Phường Thuận Hoá",
+                    "lat": 16.4631, "lon": 107.5875, "phone": "0903 789 441",
+                    "status": "operating", "risk": "medium" }),
+        ),
+        (
+            "TipInput",
+            json!({ "channel": "hotline", "received_at": "2026-01-05T08:00:00Z",
+                    "content": "Phòng hát đóng cửa sau 0 giờ", "unit": "2025:19789" }),
+        ),
+        (
+            "ProgrammeInput",
+            json!({ "name": "Chương trình 2026-2030", "period_start": "2026-01-01",
+                    "period_end": "2030-12-31", "annual_min_share_bp": 2000,
+                    "end_share_bp": 10000, "types_in_scope": ["karaoke", "bar"] }),
+        ),
+        (
+            "ChecklistTemplateInput",
+            json!({ "establishment_type": "bar", "title": "Phiếu kiểm tra quán bar",
+                    "items": [{ "code": "B01", "text": "Đóng cửa đúng giờ" }],
+                    "valid_from": "2026-01-01" }),
+        ),
+    ];
+    let mut schemas = schemas;
+    for (name, example) in examples {
+        if let Some((_, schema)) = schemas.iter_mut().find(|(n, _)| *n == name) {
+            schema["example"] = example;
+        }
+    }
+    let bodies = [
+        ("/api/v1/establishments", "post", "EstablishmentInput"),
+        ("/api/v1/establishments/{id}", "put", "EstablishmentInput"),
+        ("/api/v1/programmes", "post", "ProgrammeInput"),
+        ("/api/v1/programmes/{id}", "put", "ProgrammeInput"),
+        (
+            "/api/v1/checklist-templates",
+            "post",
+            "ChecklistTemplateInput",
+        ),
+        ("/api/v1/assignments", "post", "AssignmentInput"),
+        ("/api/v1/tips", "post", "TipInput"),
+        ("/api/v1/visits/{id}", "put", "VisitInput"),
+    ];
+    for (path, method, name) in bodies {
+        let pointer = format!(
+            "/paths/{}/{method}/requestBody/content/application~1json/schema",
+            path.replace('~', "~0").replace('/', "~1")
+        );
+        if let Some(schema) = doc.pointer_mut(&pointer) {
+            if schema == &json!({ "type": "object" }) {
+                *schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+            }
+        }
+    }
+    if let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas {
+            components.entry(name).or_insert(schema);
+        }
+    }
+}
+
+/// Removes `null` from a `type` list; true when it was there (an optional parameter).
+fn drop_null_type(schema: &mut Value) -> bool {
+    let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) else {
+        return false;
+    };
+    let before = types.len();
+    types.retain(|t| t != "null");
+    let dropped = types.len() != before;
+    if types.len() == 1 {
+        let only = types[0].clone();
+        schema["type"] = only;
+    }
+    dropped
+}
+
+fn collect_refs(value: Option<&Value>, out: &mut Vec<String>) {
+    match value {
+        Some(Value::Object(map)) => {
+            for (key, v) in map {
+                if key == "$ref" {
+                    if let Some(name) = v
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    {
+                        out.push(name.to_string());
+                    }
+                } else {
+                    collect_refs(Some(v), out);
+                }
+            }
+        }
+        Some(Value::Array(items)) => {
+            for v in items {
+                collect_refs(Some(v), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn relax_timestamps(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("date-time") {
+                map.remove("format");
+                map.insert("pattern".into(), json!(TIMESTAMP_PATTERN));
+            }
+            for v in map.values_mut() {
+                relax_timestamps(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(relax_timestamps),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_declares_query_parameters_and_problem_bodies() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let op = &doc["paths"]["/api/v1/assignments"]["get"];
+        let team = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "team")
+            .unwrap();
+        assert_eq!(team["in"], "query");
+        assert_eq!(team["required"], false);
+        assert_eq!(team["schema"]["type"], "string");
+        let problem = &op["responses"]["401"]["content"]["application/problem+json"];
+        assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
+        let get = &doc["paths"]["/api/v1/visits/{id}"]["get"];
+        assert!(get["responses"]["404"]["content"]["application/json"].is_null());
+        assert_eq!(get["parameters"][0]["in"], "path");
+        // Answers write naive UTC timestamps; requests keep RFC 3339.
+        let created = &doc["components"]["schemas"]["UserView"]["properties"]["created_at"];
+        assert!(created["format"].is_null());
+        assert!(created["pattern"].is_string());
     }
 }

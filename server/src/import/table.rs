@@ -133,13 +133,16 @@ pub fn read_bytes(name: &str, bytes: &[u8]) -> anyhow::Result<RawTable> {
             if bytes.is_empty() {
                 bail!("the file is empty");
             }
-            let workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
-                .map_err(|e| {
-                    anyhow!(
-                        "cannot open {name} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx"
-                    )
-                })?;
-            read_workbook(workbook)
+            guarded(|| {
+                let workbook =
+                    calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+                        .map_err(|e| {
+                            anyhow!(
+                                "cannot open {name} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx"
+                            )
+                        })?;
+                read_workbook(workbook)
+            })
         }
     }
 }
@@ -262,13 +265,26 @@ fn read_spreadsheet(path: &Path) -> anyhow::Result<RawTable> {
     if !path.exists() {
         bail!("cannot read {}: no such file", path.display());
     }
-    let workbook = open_workbook_auto(path).map_err(|e| {
-        anyhow!(
-            "cannot open {} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx",
-            path.display()
-        )
-    })?;
-    read_workbook(workbook)
+    guarded(|| {
+        let workbook = open_workbook_auto(path).map_err(|e| {
+            anyhow!(
+                "cannot open {} as a spreadsheet: {e}. Is it really an Excel file? Save it again as .xlsx",
+                path.display()
+            )
+        })?;
+        read_workbook(workbook)
+    })
+}
+
+/// Runs the spreadsheet reader so that a panic inside it (calamine on a hostile file, e.g. the
+/// arithmetic overflow of a cell reference like `AAAAAAAAAAAAA1` when overflow checks are on)
+/// becomes an error about the file instead of taking the request, or the import, down.
+fn guarded<T>(read: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(anyhow!(
+            "the spreadsheet is damaged and cannot be read; open it and save it again as .xlsx, or save it as CSV"
+        ))
+    })
 }
 
 fn read_workbook<RS: std::io::Read + std::io::Seek>(
@@ -278,9 +294,42 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
     let Some(first) = names.first().cloned() else {
         bail!("the workbook has no worksheets");
     };
+    // calamine makes a dense grid from the first to the last cell: a tiny file with one cell in
+    // A1 and one in XFD1048576 would ask for 17 billion cells (hundreds of GB). Measure first.
+    match &mut workbook {
+        calamine::Sheets::Xlsx(x) => {
+            let mut cells = x
+                .worksheet_cells_reader(&first)
+                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?;
+            let mut extent = Extent::default();
+            while let Some(cell) = cells
+                .next_cell()
+                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?
+            {
+                extent.add(cell.get_position())?;
+            }
+        }
+        calamine::Sheets::Xlsb(x) => {
+            let mut cells = x
+                .worksheet_cells_reader(&first)
+                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?;
+            let mut extent = Extent::default();
+            while let Some(cell) = cells
+                .next_cell()
+                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?
+            {
+                extent.add(cell.get_position())?;
+            }
+        }
+        // .xls (at most 65536 × 256) and .ods (calamine caps it) are bounded by their readers;
+        // the range is checked below before it is copied.
+        _ => {}
+    }
     let range = workbook
         .worksheet_range(&first)
         .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?;
+    let (height, width) = range.get_size();
+    check_extent(height as u64, width as u64)?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::new();
     for (i, cells) in range.rows().enumerate() {
@@ -302,6 +351,38 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
         ));
     }
     Ok(RawTable { rows, source })
+}
+
+/// Largest worksheet read: rows, and cells of the grid from its first to its last cell (an
+/// establishment list of a whole province is a few thousand rows of about 20 columns).
+pub const MAX_SHEET_ROWS: u64 = 200_000;
+pub const MAX_SHEET_CELLS: u64 = 5_000_000;
+
+/// The bounding box of the cells of a worksheet, refused as soon as it passes the limits.
+#[derive(Default)]
+struct Extent {
+    bounds: Option<((u32, u32), (u32, u32))>,
+}
+
+impl Extent {
+    fn add(&mut self, (row, col): (u32, u32)) -> anyhow::Result<()> {
+        let ((r0, c0), (r1, c1)) = self.bounds.unwrap_or(((row, col), (row, col)));
+        let bounds = ((r0.min(row), c0.min(col)), (r1.max(row), c1.max(col)));
+        self.bounds = Some(bounds);
+        let ((r0, c0), (r1, c1)) = bounds;
+        check_extent(u64::from(r1 - r0) + 1, u64::from(c1 - c0) + 1)
+    }
+}
+
+fn check_extent(rows: u64, cols: u64) -> anyhow::Result<()> {
+    if rows > MAX_SHEET_ROWS || rows.saturating_mul(cols) > MAX_SHEET_CELLS {
+        bail!(
+            "the first worksheet spans {rows} rows × {cols} columns, more than an establishment \
+             list can have (at most {MAX_SHEET_ROWS} rows and {MAX_SHEET_CELLS} cells): delete \
+             the rows and columns past the list, or save it as CSV"
+        );
+    }
+    Ok(())
 }
 
 fn convert(data: &Data) -> Cell {

@@ -1,0 +1,9 @@
+//! An establishment list uploaded as CSV (any bytes: encodings, separators, quoting).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    doi178_fuzz::keep_caught_panics();
+    doi178_fuzz::import::parse("list.csv", data);
+});
