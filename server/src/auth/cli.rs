@@ -10,7 +10,7 @@ use doi178_shared::{Role, Username};
 use uuid::Uuid;
 
 use super::{Actor, Jurisdiction};
-use crate::db::{self, users::UserRow, Db};
+use crate::db::Db;
 use crate::error::ApiError;
 
 #[derive(Args, Debug)]
@@ -65,34 +65,21 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         jurisdiction: Jurisdiction::All,
         session: Uuid::nil(),
     };
-    let row = db.write(|c| -> Result<UserRow, ApiError> {
-        if let Some(unit) = &args.unit_id {
-            if db::units::get(c, &system, unit)?.is_none() {
-                return Err(ApiError::unprocessable(
-                    "unknown_unit",
-                    "unit_id",
-                    "no such administrative unit",
-                ));
-            }
-        }
-        if db::users::find_by_username(c, username.as_str())?.is_some() {
-            return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
-        }
-        let now = crate::routes::now();
-        let row = UserRow {
-            id: Uuid::new_v4().to_string(),
-            username: username.as_str().to_string(),
-            display_name,
-            password_hash: hash,
-            role: role.as_str().to_string(),
-            unit_id: args.unit_id.clone(),
-            agency_id: args.agency_id.clone(),
-            active: true,
-            created_at: now,
-            updated_at: now,
-        };
-        db::users::insert(c, &crate::audit::Who::system("add-user"), &row)?;
-        Ok(row)
+    let account = crate::routes::users::NewAccount {
+        username: username.as_str().to_string(),
+        display_name,
+        password_hash: hash,
+        role,
+        unit_id: args.unit_id.clone(),
+        agency_id: args.agency_id.clone(),
+    };
+    let row = db.write(|c| {
+        crate::routes::users::insert_account(
+            c,
+            &system,
+            &crate::audit::Who::system("add-user"),
+            account,
+        )
     });
     let row = row.map_err(problem)?;
     println!("created {} ({}), id {}", row.username, row.role, row.id);

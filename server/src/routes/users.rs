@@ -121,37 +121,65 @@ pub async fn create(
         .map_err(|_| ApiError::internal())?;
     let db = state.db.clone();
     let user = web::block(move || {
-        db.write(|c| -> ApiResult<UserRow> {
-            if let Some(unit) = &input.unit_id {
-                if db::units::get(c, &actor, unit)?.is_none() {
-                    return Err(ApiError::unprocessable(
-                        "unknown_unit",
-                        "unit_id",
-                        "unit does not exist or is outside your jurisdiction",
-                    ));
-                }
-            }
-            if db::users::find_by_username(c, username.as_str())?.is_some() {
-                return Err(
-                    ApiError::conflict("duplicate", "this username is taken").field("username")
-                );
-            }
-            let row = UserRow {
-                id: Uuid::new_v4().to_string(),
+        db.write(|c| {
+            let account = NewAccount {
                 username: username.as_str().to_string(),
                 display_name,
                 password_hash: hash,
-                role: role.as_str().to_string(),
+                role,
                 unit_id: input.unit_id,
                 agency_id: input.agency_id,
-                active: true,
-                created_at: now(),
-                updated_at: now(),
             };
-            db::users::insert(c, &Who::of(&actor), &row)?;
-            Ok(row)
+            insert_account(c, &actor, &Who::of(&actor), account)
         })
     })
     .await??;
     Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+/// An account about to be created, its password already hashed.
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub agency_id: Option<String>,
+}
+
+/// Inserts an account after the checks every way of creating one shares (the API and
+/// `doi178-server add-user`): the unit exists within `scope`'s jurisdiction and the username is
+/// free. Role and password policy are the caller's to check first.
+pub fn insert_account(
+    c: &mut db::AnyConnection,
+    scope: &Actor,
+    who: &Who,
+    account: NewAccount,
+) -> ApiResult<UserRow> {
+    if let Some(unit) = &account.unit_id {
+        if db::units::get(c, scope, unit)?.is_none() {
+            return Err(ApiError::unprocessable(
+                "unknown_unit",
+                "unit_id",
+                "unit does not exist or is outside your jurisdiction",
+            ));
+        }
+    }
+    if db::users::find_by_username(c, &account.username)?.is_some() {
+        return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
+    }
+    let row = UserRow {
+        id: Uuid::new_v4().to_string(),
+        username: account.username,
+        display_name: account.display_name,
+        password_hash: account.password_hash,
+        role: account.role.as_str().to_string(),
+        unit_id: account.unit_id,
+        agency_id: account.agency_id,
+        active: true,
+        created_at: now(),
+        updated_at: now(),
+    };
+    db::users::insert(c, who, &row)?;
+    Ok(row)
 }
