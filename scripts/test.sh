@@ -253,10 +253,10 @@ DOI178_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     run_tests bash scripts/ci/s3.sh || FAILED+=("S3 photo store tests")
 section "load generator: 100 phones for 20 s on SQLite and PostgreSQL (zero errors)"
 DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
-    run_tests bash scripts/ci/load.sh || FAILED+=("load generator")
+    run_tests bash scripts/ci/loadgen.sh load || FAILED+=("load generator")
 section "crash safety: kill -9 during 5,000 submissions, on SQLite and PostgreSQL"
 DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
-    run_tests bash scripts/ci/crash.sh || FAILED+=("crash safety")
+    run_tests bash scripts/ci/loadgen.sh crash || FAILED+=("crash safety")
 
 if [[ "${#FAILED[@]}" -gt 0 ]]; then
     section "FAILED after $((SECONDS - SCRIPT_START)) s"

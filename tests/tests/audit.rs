@@ -274,22 +274,8 @@ fn field(s: &TestServer, leader: &Session, inspector: &Session) -> Field {
         .unwrap()
         .to_string();
     let candidates = s.get_ok("/api/v1/establishments?limit=100&status=operating", leader);
-    let (est, template) = candidates["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["location"].is_object())
-        .find_map(|e| {
-            let t = s.get_ok(
-                &format!(
-                    "/api/v1/checklist-templates?type={}",
-                    e["establishment_type"].as_str().unwrap()
-                ),
-                inspector,
-            );
-            let first = t["items"].as_array().unwrap().first().cloned();
-            first.map(|t| (e.clone(), t))
-        })
+    let (est, template) = s
+        .with_checklist(&candidates, true, inspector)
         .expect("no operating establishment with a location and a checklist");
     Field {
         team_id,

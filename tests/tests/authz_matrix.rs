@@ -12,8 +12,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{server_bin, urlencode, Resp, Session, TestServer, DEMO_PASSWORD, HUE, QUANG_TRI};
-use reqwest::header::{LOCATION, SET_COOKIE};
+use common::{
+    server_bin, urlencode, Browser, Resp, Session, TestServer, DEMO_PASSWORD, HUE, QUANG_TRI,
+};
+use reqwest::header::LOCATION;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,48 +46,6 @@ fn route_table() -> Vec<RouteRule> {
 }
 
 /// A cookie session of the dashboard.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-fn sign_in_browser(s: &TestServer, username: &str, password: &str) -> Browser {
-    let body = format!(
-        "username={}&password={}",
-        urlencode(username),
-        urlencode(password)
-    );
-    let resp = s.request(
-        Method::POST,
-        "/login",
-        None,
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        Some(body.into_bytes()),
-    );
-    resp.expect(303);
-    let cookie = resp
-        .headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("doi178_session=") && !v.starts_with("doi178_session=;"))
-        .expect("a session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let home = resp.headers[LOCATION].to_str().unwrap().to_string();
-    let page = s.request(Method::GET, &home, None, &[("Cookie", &cookie)], None);
-    let html = page.text();
-    let csrf = html
-        .split("\"X-CSRF-Token\": \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no anti-forgery token on {home} ({}): {html}", page.status))
-        .to_string();
-    Browser { cookie, csrf }
-}
-
 /// The records of one part of the demo data, by kind (`establishment`, `visit`, `photo`,
 /// `assignment`, `tip`, `team`, `user`, `unit`): ids.
 type Records = BTreeMap<&'static str, Vec<String>>;
@@ -744,15 +704,15 @@ fn callers(s: &TestServer, world: &World, admin: Session, phu_xuan: &str) -> Vec
             "anonymous" => (None, None),
             "admin" => (
                 Some(admin.clone()),
-                Some(sign_in_browser(s, name, DEMO_PASSWORD)),
+                Some(s.sign_in_browser(name, DEMO_PASSWORD)),
             ),
             "canbo.phuxuan" => (
                 Some(commune_staff.clone()),
-                Some(sign_in_browser(s, name, STRONG_PASSWORD)),
+                Some(s.sign_in_browser(name, STRONG_PASSWORD)),
             ),
             _ => (
                 Some(s.login(name)),
-                Some(sign_in_browser(s, name, DEMO_PASSWORD)),
+                Some(s.sign_in_browser(name, DEMO_PASSWORD)),
             ),
         };
         let mut inside = BTreeMap::new();
@@ -1201,11 +1161,11 @@ fn a_draft_unannounced_assignment_is_invisible_to_inspectors_until_released() {
     let s = TestServer::start();
     let leader = s.login("doitruong.hue");
     let inspector = s.login("kiemtra.hue");
-    let inspector_web = sign_in_browser(&s, "kiemtra.hue", DEMO_PASSWORD);
+    let inspector_web = s.sign_in_browser("kiemtra.hue", DEMO_PASSWORD);
     // The province's staff are outside the leader's chain too: an unannounced inspection is
     // nobody else's business before it is over.
     let staff = s.login("tinh.hue");
-    let staff_web = sign_in_browser(&s, "tinh.hue", DEMO_PASSWORD);
+    let staff_web = s.sign_in_browser("tinh.hue", DEMO_PASSWORD);
     let team = items(&s.get_ok("/api/v1/teams", &inspector))
         .into_iter()
         .find(|t| {

@@ -5,15 +5,9 @@
 
 mod common;
 
-use common::{TestServer, DEMO_PASSWORD};
+use common::{session_cookie, Browser, TestServer, DEMO_PASSWORD};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Method;
-
-/// A browser session: the cookie and the page's anti-forgery token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
 
 fn form(fields: &[(&str, &str)]) -> Vec<u8> {
     form_body(fields).into_bytes()
@@ -37,34 +31,8 @@ fn post_login(server: &TestServer, fields: &[(&str, &str)]) -> common::Resp {
     )
 }
 
-fn session_cookie(resp: &common::Resp) -> Option<String> {
-    resp.headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("doi178_session=") && !v.starts_with("doi178_session=;"))
-        .map(str::to_string)
-}
-
 fn sign_in(server: &TestServer, username: &str) -> Browser {
-    let resp = post_login(
-        server,
-        &[("username", username), ("password", DEMO_PASSWORD)],
-    );
-    resp.expect(303);
-    let set = session_cookie(&resp).expect("a session cookie");
-    let cookie = set.split(';').next().unwrap().to_string();
-    // Any signed-in page carries the anti-forgery token in <body hx-headers>.
-    let home = resp.headers[LOCATION].to_str().unwrap().to_string();
-    let page = server.request(Method::GET, &home, None, &[("Cookie", &cookie)], None);
-    let html = page.text();
-    let csrf = html
-        .split("\"X-CSRF-Token\": \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no anti-forgery token on {home} ({}): {html}", page.status))
-        .to_string();
-    Browser { cookie, csrf }
+    server.sign_in_browser(username, DEMO_PASSWORD)
 }
 
 #[test]

@@ -16,10 +16,9 @@ mod common;
 use std::io::Cursor;
 
 use chrono::{Duration, Utc};
-use common::{content_digest, Session, TestServer, DEMO_PASSWORD};
+use common::{content_digest, Browser, Session, TestServer, DEMO_PASSWORD};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -263,25 +262,8 @@ fn visit_body(s: &TestServer, inspector: &Session) -> Value {
         .expect("the inspector's team")
         .to_string();
     let ests = s.get_ok("/api/v1/establishments?limit=50", inspector);
-    let (est, template) = ests["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|e| {
-            let t = s.get_ok(
-                &format!(
-                    "/api/v1/checklist-templates?type={}",
-                    e["establishment_type"].as_str().unwrap()
-                ),
-                inspector,
-            );
-            t["items"]
-                .as_array()
-                .unwrap()
-                .first()
-                .cloned()
-                .map(|t| (e.clone(), t))
-        })
+    let (est, template) = s
+        .with_checklist(&ests, false, inspector)
         .expect("an establishment with a checklist");
     let now = Utc::now();
     json!({
@@ -299,47 +281,8 @@ fn visit_body(s: &TestServer, inspector: &Session) -> Value {
     })
 }
 
-/// A dashboard session: the cookie and the page's anti-forgery token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
 fn sign_in(s: &TestServer, username: &str) -> Browser {
-    let body = format!(
-        "username={}&password={}",
-        common::urlencode(username),
-        common::urlencode(DEMO_PASSWORD)
-    );
-    let resp = s.request(
-        Method::POST,
-        "/login",
-        None,
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        Some(body.into_bytes()),
-    );
-    resp.expect(303);
-    let cookie = resp
-        .headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("doi178_session=") && !v.starts_with("doi178_session=;"))
-        .expect("a session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let home = resp.headers[LOCATION].to_str().unwrap().to_string();
-    let page = s.request(Method::GET, &home, None, &[("Cookie", &cookie)], None);
-    let html = page.text();
-    let csrf = html
-        .split("\"X-CSRF-Token\": \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no anti-forgery token on {home}: {html}"))
-        .to_string();
-    Browser { cookie, csrf }
+    s.sign_in_browser(username, DEMO_PASSWORD)
 }
 
 /// `POST /establishments/import/preview` with `name` and `bytes` as the `file` field.

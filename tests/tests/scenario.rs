@@ -166,22 +166,8 @@ fn assignment_release_visit_photo_and_revision() {
 
     // An establishment of Huế with a location and a checklist for its type.
     let candidates = s.get_ok("/api/v1/establishments?limit=100&status=operating", &leader);
-    let (est, template) = candidates["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["location"].is_object())
-        .find_map(|e| {
-            let t = s.get_ok(
-                &format!(
-                    "/api/v1/checklist-templates?type={}",
-                    e["establishment_type"].as_str().unwrap()
-                ),
-                &inspector,
-            );
-            let first = t["items"].as_array().unwrap().first().cloned();
-            first.map(|t| (e.clone(), t))
-        })
+    let (est, template) = s
+        .with_checklist(&candidates, true, &inspector)
         .expect("no operating establishment with a location and a checklist");
     let est_id = est["id"].as_str().unwrap().to_string();
     assert_eq!(template["establishment_type"], est["establishment_type"]);
@@ -597,25 +583,8 @@ fn invalid_visits_are_problems_naming_the_field() {
     let inspector_id = me["id"].as_str().unwrap().to_string();
     let team_id = me["teams"][0]["team_id"].as_str().unwrap().to_string();
     let ests = s.get_ok("/api/v1/establishments?limit=50", &inspector);
-    let (est, template) = ests["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|e| {
-            let t = s.get_ok(
-                &format!(
-                    "/api/v1/checklist-templates?type={}",
-                    e["establishment_type"].as_str().unwrap()
-                ),
-                &inspector,
-            );
-            t["items"]
-                .as_array()
-                .unwrap()
-                .first()
-                .cloned()
-                .map(|t| (e.clone(), t))
-        })
+    let (est, template) = s
+        .with_checklist(&ests, false, &inspector)
         .expect("an establishment with a checklist");
     let now = Utc::now();
     let good = json!({

@@ -288,25 +288,8 @@ fn submit_visit(s: &TestServer, inspector: &Session, team_id: &str) -> String {
     let me = s.get_ok("/api/v1/me", inspector);
     let inspector_id = me["id"].as_str().unwrap().to_string();
     let ests = s.get_ok("/api/v1/establishments?limit=50", inspector);
-    let (est, template) = ests["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|e| {
-            let t = s.get_ok(
-                &format!(
-                    "/api/v1/checklist-templates?type={}",
-                    e["establishment_type"].as_str().unwrap()
-                ),
-                inspector,
-            );
-            t["items"]
-                .as_array()
-                .unwrap()
-                .first()
-                .cloned()
-                .map(|t| (e.clone(), t))
-        })
+    let (est, template) = s
+        .with_checklist(&ests, false, inspector)
         .expect("an establishment with a checklist");
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();

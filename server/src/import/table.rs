@@ -287,6 +287,19 @@ fn guarded<T>(read: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
     })
 }
 
+/// Walks the cells of worksheet `$sheet` of an `.xlsx` or `.xlsb` reader without building the
+/// dense grid, refusing a sheet whose extent is too large.
+macro_rules! measure_extent {
+    ($book:expr, $sheet:expr) => {{
+        let unreadable = |e| anyhow!("cannot read worksheet \"{}\": {e}", $sheet);
+        let mut cells = $book.worksheet_cells_reader(&$sheet).map_err(unreadable)?;
+        let mut extent = Extent::default();
+        while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+            extent.add(cell.get_position())?;
+        }
+    }};
+}
+
 fn read_workbook<RS: std::io::Read + std::io::Seek>(
     mut workbook: calamine::Sheets<RS>,
 ) -> anyhow::Result<RawTable> {
@@ -297,30 +310,9 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
     // calamine makes a dense grid from the first to the last cell: a tiny file with one cell in
     // A1 and one in XFD1048576 would ask for 17 billion cells (hundreds of GB). Measure first.
     match &mut workbook {
-        calamine::Sheets::Xlsx(x) => {
-            let mut cells = x
-                .worksheet_cells_reader(&first)
-                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?;
-            let mut extent = Extent::default();
-            while let Some(cell) = cells
-                .next_cell()
-                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?
-            {
-                extent.add(cell.get_position())?;
-            }
-        }
-        calamine::Sheets::Xlsb(x) => {
-            let mut cells = x
-                .worksheet_cells_reader(&first)
-                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?;
-            let mut extent = Extent::default();
-            while let Some(cell) = cells
-                .next_cell()
-                .map_err(|e| anyhow!("cannot read worksheet \"{first}\": {e}"))?
-            {
-                extent.add(cell.get_position())?;
-            }
-        }
+        // The two readers have the same methods but no common trait.
+        calamine::Sheets::Xlsx(x) => measure_extent!(x, first),
+        calamine::Sheets::Xlsb(x) => measure_extent!(x, first),
         // .xls (at most 65536 × 256) and .ods (calamine caps it) are bounded by their readers;
         // the range is checked below before it is copied.
         _ => {}

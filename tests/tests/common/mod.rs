@@ -388,6 +388,88 @@ pub fn backend_name() -> &'static str {
 // The server
 // ---------------------------------------------------------------------------------------------
 
+/// Starts `doi178-server … serve` on a free port (the command already names its database and data
+/// directory, and may carry extra settings, which win over the defaults here: the tests' secret,
+/// quiet logs, nothing from the caller's configuration), captures its output and waits until it
+/// listens. Returns the process, its base URL and what it printed so far (kept growing).
+pub fn spawn_server(mut cmd: Command) -> (Child, String, Arc<Mutex<String>>) {
+    let given: Vec<std::ffi::OsString> = cmd.get_envs().map(|(k, _)| k.to_os_string()).collect();
+    let defaults: [(&str, Option<&str>); 6] = [
+        ("DOI178_JWT_SECRET", Some(JWT_SECRET)),
+        ("DOI178_LOG", Some("warn")),
+        ("DOI178_CONFIG", None),
+        ("DOI178_DEMO", None),
+        ("DOI178_BIND", None),
+        ("DOI178_PORT", None),
+    ];
+    for (key, value) in defaults {
+        if given.iter().any(|k| k == key) {
+            continue;
+        }
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.args(["serve", "--port", "0", "--workers", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    let out_log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            out_log
+                .lock()
+                .unwrap()
+                .push_str(&format!("[stdout] {line}\n"));
+            let _ = tx.send(line);
+        }
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let err_log = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match stderr.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => err_log
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let prefix = "doi178-server listening on ";
+    let base = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(addr) = line.trim().strip_prefix(prefix) {
+                    break addr.trim().trim_end_matches('/').to_string();
+                }
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "server did not report `{prefix}…` ({e:?}; exit status {status:?}); its output:\n{}",
+                    log.lock().unwrap()
+                );
+            }
+        }
+    };
+    (child, base, log)
+}
+
 pub struct TestServer {
     child: Child,
     pub base: String,
@@ -405,72 +487,11 @@ impl TestServer {
     /// A server on its own fresh copy of the demo data, with extra `DOI178_*` settings.
     pub fn start_with_env(env: &[(&str, &str)]) -> TestServer {
         let db = fresh_database();
-        let bin = server_bin();
-        let mut child = Command::new(&bin)
-            .args(["--database-url", &db.url, "--data-dir"])
+        let mut cmd = Command::new(server_bin());
+        cmd.args(["--database-url", &db.url, "--data-dir"])
             .arg(db.data_dir.path())
-            .args(["serve", "--port", "0", "--workers", "2"])
-            .env("DOI178_JWT_SECRET", JWT_SECRET)
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .env_remove("DOI178_DEMO")
-            .env_remove("DOI178_BIND")
-            .env_remove("DOI178_PORT")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().unwrap();
-        let out_log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                out_log
-                    .lock()
-                    .unwrap()
-                    .push_str(&format!("[stdout] {line}\n"));
-                let _ = tx.send(line);
-            }
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let err_log = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match stderr.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => err_log
-                        .lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n])),
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let prefix = "doi178-server listening on ";
-        let base = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(addr) = line.trim().strip_prefix(prefix) {
-                        break addr.trim().trim_end_matches('/').to_string();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let status = child.wait().ok();
-                    std::thread::sleep(Duration::from_millis(100));
-                    panic!(
-                        "server did not report `{prefix}…` ({e:?}; exit status {status:?}); its output:\n{}",
-                        log.lock().unwrap()
-                    );
-                }
-            }
-        };
+            .envs(env.iter().copied());
+        let (child, base, log) = spawn_server(cmd);
         let client = Client::builder()
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
@@ -568,6 +589,68 @@ impl TestServer {
         self.get(path, Some(&session.access_token)).ok_json()
     }
 
+    /// Signs in through the dashboard's form, as a browser does: the session cookie and the
+    /// anti-forgery token that any signed-in page carries in `<body hx-headers>`.
+    pub fn sign_in_browser(&self, username: &str, password: &str) -> Browser {
+        let body = format!(
+            "username={}&password={}",
+            urlencode(username),
+            urlencode(password)
+        );
+        let resp = self.request(
+            Method::POST,
+            "/login",
+            None,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(body.into_bytes()),
+        );
+        resp.expect(303);
+        let cookie = session_cookie(&resp)
+            .expect("a session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let home = resp.headers[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let page = self.request(Method::GET, &home, None, &[("Cookie", &cookie)], None);
+        let html = page.text();
+        let csrf = html
+            .split("\"X-CSRF-Token\": \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no anti-forgery token on {home} ({}): {html}", page.status))
+            .to_string();
+        Browser { cookie, csrf }
+    }
+
+    /// The first establishment of a list answer (`{"items": […]}`) with a checklist template for
+    /// its type, as `session` sees the templates (only those with a location when `located`):
+    /// (establishment, template).
+    pub fn with_checklist(
+        &self,
+        list: &Value,
+        located: bool,
+        session: &Session,
+    ) -> Option<(Value, Value)> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| !located || e["location"].is_object())
+            .find_map(|e| {
+                let path = format!(
+                    "/api/v1/checklist-templates?type={}",
+                    e["establishment_type"].as_str().unwrap()
+                );
+                let templates = self.get_ok(&path, session);
+                let first = templates["items"].as_array().unwrap().first().cloned();
+                first.map(|t| (e.clone(), t))
+            })
+    }
+
     /// Signs in a demo account.
     pub fn login(&self, username: &str) -> Session {
         let r = self.post_json(
@@ -656,6 +739,23 @@ pub struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// A browser session on the dashboard: the cookie (`doi178_session=…`) and the page's
+/// anti-forgery token.
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The `Set-Cookie` header that opens a dashboard session, if the answer has one.
+pub fn session_cookie(resp: &Resp) -> Option<String> {
+    resp.headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("doi178_session=") && !v.starts_with("doi178_session=;"))
+        .map(str::to_string)
 }
 
 impl Resp {

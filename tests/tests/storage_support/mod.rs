@@ -4,11 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -17,7 +16,9 @@ use reqwest::blocking::Client;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::common::{content_digest, server_bin, with_database, DEMO_PASSWORD, JWT_SECRET};
+use crate::common::{
+    content_digest, server_bin, spawn_server, with_database, DEMO_PASSWORD, JWT_SECRET,
+};
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex_encode(&Sha256::digest(bytes))
@@ -150,59 +151,8 @@ impl Server {
         cmd.arg("--data-dir")
             .arg(data_dir)
             .args(["--database-url", db_url])
-            .args(["serve", "--port", "0", "--workers", "2"])
-            .env("DOI178_JWT_SECRET", JWT_SECRET)
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .env_remove("DOI178_DEMO")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start doi178-server");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                l.lock().unwrap().push_str(&format!("[stdout] {line}\n"));
-                let _ = tx.send(line);
-            }
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match stderr.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => l
-                        .lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n])),
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let base = loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(addr) = line.trim().strip_prefix("doi178-server listening on ") {
-                        break addr.trim().to_string();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    std::thread::sleep(Duration::from_millis(100));
-                    panic!("server did not start ({e:?}):\n{}", log.lock().unwrap());
-                }
-            }
-        };
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        let (child, base, log) = spawn_server(cmd);
         Server {
             child,
             base,
