@@ -63,7 +63,12 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     img.apply_orientation(orientation);
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let jpeg = encode_jpeg(&rgb, JPEG_QUALITY)?;
-    let thumb_img = rgb.thumbnail(THUMB_EDGE, THUMB_EDGE);
+    // A photo that already fits is its own thumbnail (`thumbnail` would enlarge it).
+    let thumb_img = if rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE {
+        rgb.clone()
+    } else {
+        rgb.thumbnail(THUMB_EDGE, THUMB_EDGE)
+    };
     let thumb = encode_jpeg(&thumb_img, THUMB_QUALITY)?;
     Ok(Processed {
         jpeg,
@@ -110,6 +115,15 @@ mod tests {
         assert_eq!((p.width, p.height), (640, 480));
         assert_eq!(image::guess_format(&p.jpeg).unwrap(), ImageFormat::Jpeg);
         assert_eq!((p.thumb_width, p.thumb_height), (320, 240));
+    }
+
+    #[test]
+    fn a_photo_smaller_than_a_thumbnail_is_not_enlarged() {
+        let p = process(&png(96, 72)).unwrap();
+        assert_eq!((p.width, p.height), (96, 72));
+        assert_eq!((p.thumb_width, p.thumb_height), (96, 72));
+        let p = process(&png(200, 900)).unwrap();
+        assert_eq!((p.thumb_width, p.thumb_height), (71, 320));
     }
 
     #[test]

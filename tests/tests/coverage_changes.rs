@@ -235,3 +235,186 @@ fn an_establishment_listed_under_a_merged_pre_2025_commune_counts_in_the_current
         "stored under the current commune"
     );
 }
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Line {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+/// The rows of a coverage table, one text line each (the same on both backends), sorted.
+fn snapshot(s: &TestServer, table: &str) -> Vec<String> {
+    let cols = match table {
+        "inspection_days" => "establishment_id || '|' || CAST(day AS TEXT) || '|' || CAST(visits AS TEXT)",
+        "establishment_visit_summary" => "establishment_id || '|' || COALESCE(CAST(last_inspected_on AS TEXT), '-') || '|' || CAST(prior_violations AS TEXT)",
+        "coverage_rollup" => "CAST(since AS TEXT) || '|' || unit_id || '|' || establishment_type || '|' || CAST(open_since AS TEXT) || '|' || CAST(inspected_since AS TEXT) || '|' || CAST(open_now AS TEXT) || '|' || CAST(inspected_now AS TEXT) || '|' || COALESCE(CAST(last_opened_on AS TEXT), '-') || '|' || COALESCE(CAST(last_closed_on AS TEXT), '-') || '|' || COALESCE(CAST(last_inspected_on AS TEXT), '-')",
+        other => panic!("no snapshot of {other}"),
+    };
+    let sql = format!("SELECT {cols} AS line FROM {table} ORDER BY line");
+    use diesel::RunQueryDsl;
+    let rows: Vec<Line> = match open_raw(s.database_url()) {
+        Raw::Sqlite(mut c) => diesel::sql_query(sql).load(&mut c).unwrap(),
+        Raw::Postgresql(mut c) => diesel::sql_query(sql).load(&mut c).unwrap(),
+    };
+    let mut lines: Vec<String> = rows.into_iter().map(|r| r.line).collect();
+    lines.sort();
+    lines
+}
+
+/// A new visit updates the coverage tables incrementally (its day, the summary, and the rollup
+/// rows when the day is its establishment's latest); the result must be what a recomputation
+/// gives. Visits in and out of order, every outcome, with violations, on establishments never
+/// inspected, inspected before, closed earlier, and one that never operated; then a review of
+/// one visit per establishment recomputes its rows and a programme saved unchanged rebuilds the
+/// whole rollup: nothing may move.
+#[test]
+fn a_new_visit_updates_coverage_exactly_as_a_recomputation_would() {
+    let s = TestServer::start();
+    let staff = s.login("tinh.hue");
+    let leader = s.login("doitruong.hue");
+    let inspector = s.login("kiemtra.hue");
+    let admin = s.login("admin");
+    let me = s.get_ok("/api/v1/me", &inspector);
+    let team = s.get_ok("/api/v1/me", &leader)["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "leader" && t["unit_id"] == HUE)
+        .unwrap()["team_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let communes = s.get_ok(&format!("/api/v1/units?parent={HUE}"), &staff);
+    let commune = communes["items"][2]["id"].as_str().unwrap().to_string();
+
+    // Establishments: two the demo has (likely inspected before), three new ones: open, closed
+    // in March 2026, and one that closed before it opened (never operated: not in the rollup).
+    let listed = s.get_ok("/api/v1/establishments?type=karaoke&limit=50", &inspector);
+    let mut ests: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ests.len(), 2, "{listed}");
+    let mut create = |name: &str, opened: &str, closed: Option<&str>| {
+        let mut body = establishment(name, &commune, "karaoke");
+        body["opened_on"] = json!(opened);
+        if let Some(c) = closed {
+            body["status"] = json!("closed");
+            body["closed_on"] = json!(c);
+        }
+        let e = s
+            .post_json("/api/v1/establishments", staff.token(), &body)
+            .expect(201)
+            .json();
+        ests.push(e["id"].as_str().unwrap().to_string());
+    };
+    create("Karaoke Phú Xuân", "2020-01-01", None);
+    create("Karaoke Kim Long", "2020-01-01", Some("2026-03-01"));
+    create("Karaoke Vỹ Dạ", "2024-05-01", Some("2024-05-01"));
+
+    let templates = s.get_ok("/api/v1/checklist-templates?type=karaoke", &inspector);
+    let t = &templates["items"][0];
+    // (establishment index, days before today, outcome): out of order per establishment, across
+    // the starts of the programme period and the calendar years the rollup keeps.
+    let plan: [(usize, i64, &str); 16] = [
+        (0, 30, "no_violation"),
+        (0, 400, "violations_found"),
+        (0, 3, "refused"),
+        (1, 200, "not_operating"),
+        (1, 200, "no_violation"),
+        (1, 500, "no_violation"),
+        (2, 300, "violations_found"),
+        (2, 10, "not_operating"),
+        (2, 10, "no_violation"),
+        (2, 350, "no_violation"),
+        (2, 1, "violations_found"),
+        (3, 290, "no_violation"),
+        (3, 600, "violations_found"),
+        (3, 5, "no_violation"),
+        (4, 100, "no_violation"),
+        (4, 700, "violations_found"),
+    ];
+    let now = Utc::now();
+    let mut first_visit: Vec<Option<String>> = vec![None; ests.len()];
+    for (i, (e, days, outcome)) in plan.iter().enumerate() {
+        let started = now - Duration::days(*days) - Duration::minutes(90 + i as i64);
+        let mut visit = json!({
+            "establishment_id": ests[*e],
+            "team_id": team,
+            "members_present": [me["id"]],
+            "started_at": started.to_rfc3339(),
+            "ended_at": (started + Duration::minutes(45)).to_rfc3339(),
+            "template_id": t["id"],
+            "template_version": t["version"],
+            "outcome": outcome
+        });
+        if *outcome == "violations_found" {
+            visit["violations"] = json!([{
+                "code": "ND282_D23_K2_A",
+                "description": "Không có nội quy",
+                "legal_basis": "Điểm a khoản 2 Điều 23 Nghị định 282/2025/NĐ-CP",
+                "proposed_fine_vnd": 1_000_000 + i as i64
+            }]);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        s.put_json(&format!("/api/v1/visits/{id}"), inspector.token(), &visit)
+            .expect(201);
+        first_visit[*e].get_or_insert(id);
+    }
+
+    let tables = [
+        "inspection_days",
+        "establishment_visit_summary",
+        "coverage_rollup",
+    ];
+    let incremental: Vec<Vec<String>> = tables.iter().map(|t| snapshot(&s, t)).collect();
+    for id in &ests {
+        assert!(
+            incremental[0].iter().any(|l| l.starts_with(id.as_str())),
+            "no counted day for {id}"
+        );
+    }
+    // Recompute each establishment's rows: accepting a visit does not change what counts.
+    for id in first_visit.iter().flatten() {
+        s.post_json(
+            &format!("/api/v1/visits/{id}/review"),
+            leader.token(),
+            &json!({"decision": "accepted"}),
+        )
+        .expect(200);
+    }
+    for (table, before) in tables.iter().zip(&incremental) {
+        assert_eq!(&snapshot(&s, table), before, "{table} after recomputation");
+    }
+    // Rebuild the whole rollup: save the current programme unchanged.
+    let programmes = s.get_ok("/api/v1/programmes", &admin);
+    let p = programmes
+        .get("items")
+        .unwrap_or(&programmes)
+        .as_array()
+        .unwrap()[0]
+        .clone();
+    let bp = |share: &Value| (share.as_f64().unwrap() * 10_000.0).round() as u32;
+    let body = json!({
+        "name": p["name"],
+        "period_start": p["period_start"],
+        "period_end": p["period_end"],
+        "annual_min_share_bp": bp(&p["annual_min_share"]),
+        "end_share_bp": bp(&p["end_share"]),
+        "types_in_scope": p["types_in_scope"],
+    });
+    s.put_json(
+        &format!("/api/v1/programmes/{}", p["id"].as_str().unwrap()),
+        admin.token(),
+        &body,
+    )
+    .expect(200);
+    assert_eq!(
+        snapshot(&s, "coverage_rollup"),
+        incremental[2],
+        "coverage_rollup after a full rebuild"
+    );
+}

@@ -124,6 +124,138 @@ pub fn refresh_establishment(
     Ok(())
 }
 
+/// Adds one newly stored visit (revision 1, not yet reviewed) to its establishment's coverage
+/// rows, in the caller's transaction, instead of recomputing them ([`refresh_establishment`],
+/// which corrections and reviews still use): the counted day gains a visit, the summary its day
+/// and violations, and the rollup rows of the establishment's group change only when that day is
+/// its new latest one. The same rows as a recomputation (tested against one).
+pub fn add_new_visit(
+    conn: &mut AnyConnection,
+    visit: &super::visits::VisitRow,
+    counted: &[Outcome],
+) -> QueryResult<()> {
+    let review = ReviewStatus::parse(&visit.review_status).unwrap_or(ReviewStatus::Submitted);
+    let is_counted_day =
+        Outcome::parse(&visit.outcome).is_ok_and(|outcome| is_counted(outcome, review, counted));
+    let violations = if review != ReviewStatus::Rejected && visit.violation_count > 0 {
+        i64::from(visit.violation_count)
+    } else {
+        0
+    };
+    if !is_counted_day && violations == 0 {
+        return Ok(());
+    }
+    let est = visit.establishment_id.as_str();
+    let day = vietnam_day(visit.started_at);
+    let previous_last: Option<NaiveDate> = inspection_days::table
+        .filter(inspection_days::establishment_id.eq(est))
+        .select(diesel::dsl::max(inspection_days::day))
+        .first(conn)?;
+    if is_counted_day {
+        let bumped = diesel::update(
+            inspection_days::table
+                .filter(inspection_days::establishment_id.eq(est))
+                .filter(inspection_days::day.eq(day)),
+        )
+        .set(inspection_days::visits.eq(inspection_days::visits + 1))
+        .execute(conn)?;
+        if bumped == 0 {
+            diesel::insert_into(inspection_days::table)
+                .values((
+                    inspection_days::establishment_id.eq(est),
+                    inspection_days::day.eq(day),
+                    inspection_days::visits.eq(1),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let last = match (previous_last, is_counted_day) {
+        (Some(p), true) => Some(p.max(day)),
+        (None, true) => Some(day),
+        (p, false) => p,
+    };
+    let summary = establishment_visit_summary::table
+        .filter(establishment_visit_summary::establishment_id.eq(est));
+    let updated = diesel::update(summary)
+        .set((
+            establishment_visit_summary::last_inspected_on.eq(last),
+            establishment_visit_summary::prior_violations
+                .eq(establishment_visit_summary::prior_violations + violations),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(establishment_visit_summary::table)
+            .values((
+                establishment_visit_summary::establishment_id.eq(est),
+                establishment_visit_summary::last_inspected_on.eq(last),
+                establishment_visit_summary::prior_violations.eq(violations),
+            ))
+            .execute(conn)?;
+    }
+    match (previous_last, last) {
+        (_, None) => Ok(()),
+        (Some(p), Some(l)) if l <= p => Ok(()),
+        (previous, Some(l)) => raise_last_day(conn, est, previous, l),
+    }
+}
+
+/// The rollup rows of an establishment's group after its latest counted day moved from
+/// `previous` to `last`: it now counts as inspected since every kept start in `(previous,
+/// last]` (see the rollup's definitions below).
+fn raise_last_day(
+    conn: &mut AnyConnection,
+    establishment_id: &str,
+    previous: Option<NaiveDate>,
+    last: NaiveDate,
+) -> QueryResult<()> {
+    let found: Option<(String, String, Option<NaiveDate>, Option<NaiveDate>)> =
+        establishments::table
+            .filter(establishments::id.eq(establishment_id))
+            .select((
+                establishments::unit_id,
+                establishments::establishment_type,
+                establishments::opened_on,
+                establishments::closed_on,
+            ))
+            .first(conn)
+            .optional()?;
+    let Some((unit, kind, opened_on, closed_on)) = found else {
+        return Ok(());
+    };
+    // The rollup leaves out establishments that never operated.
+    if let (Some(o), Some(c)) = (opened_on, closed_on) {
+        if c <= o {
+            return Ok(());
+        }
+    }
+    // $1 last, $2 previous, $3 closed_on, $4 commune, $5 type (SQLite numbers `$n` by first
+    // appearance, so each first appears in order).
+    const SQL: &str = "UPDATE coverage_rollup SET \
+        inspected_since = inspected_since + CASE WHEN since <= $1 \
+        AND ($2 IS NULL OR since > $2) AND ($3 IS NULL OR $3 > since) THEN 1 ELSE 0 END, \
+        inspected_now = inspected_now + CASE WHEN since <= $1 \
+        AND ($2 IS NULL OR since > $2) AND $3 IS NULL THEN 1 ELSE 0 END, \
+        last_inspected_on = CASE WHEN last_inspected_on IS NULL OR last_inspected_on < $1 \
+        THEN $1 ELSE last_inspected_on END \
+        WHERE unit_id = $4 AND establishment_type = $5";
+    macro_rules! run {
+        ($c:expr) => {
+            diesel::sql_query(SQL)
+                .bind::<Date, _>(last)
+                .bind::<Nullable<Date>, _>(previous)
+                .bind::<Nullable<Date>, _>(closed_on)
+                .bind::<Text, _>(&unit)
+                .bind::<Text, _>(&kind)
+                .execute($c)
+        };
+    }
+    match conn {
+        AnyConnection::Sqlite(c) => run!(c),
+        AnyConnection::Postgresql(c) => run!(c),
+    }?;
+    Ok(())
+}
+
 /// Rebuilds the whole table from the visits in one statement per backend (bulk loads), then the
 /// rollup ([`rebuild_rollup`]).
 pub fn rebuild_all(conn: &mut AnyConnection, counted: &[Outcome]) -> QueryResult<usize> {

@@ -19,11 +19,12 @@ pub mod tokens;
 pub mod units;
 pub mod users;
 pub mod visits;
+mod writer;
 // Failed sign-ins (authentication throttling).
 pub mod throttle;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -132,8 +133,9 @@ pub struct Db {
     /// SQLite has one writer at a time: every write transaction runs on this one connection
     /// (opened on first use, outside the pool). Its lock turns "database is locked" upgrade
     /// failures into an orderly queue inside the process, and because no other connection
-    /// writes, its page cache stays valid from one transaction to the next.
-    writer: Arc<Mutex<Option<AnyConnection>>>,
+    /// writes, its page cache stays valid from one transaction to the next. Frequent small
+    /// writes are committed in groups ([`Db::write_grouped`]).
+    writer: Arc<writer::Writer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +148,9 @@ pub enum DbError {
     Pool(#[from] ::r2d2::Error),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// The group transaction a write was part of did not commit (nothing of it was stored).
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 impl Db {
@@ -181,7 +186,7 @@ impl Db {
             pool,
             backend,
             manager,
-            writer: Arc::new(Mutex::new(None)),
+            writer: Arc::new(writer::Writer::default()),
         })
     }
 
@@ -212,34 +217,30 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError>,
     {
         match self.backend {
-            Backend::Sqlite => {
-                let mut writer = match self.writer.lock() {
-                    Ok(w) => w,
-                    // A writer panicked inside its transaction: close that connection (SQLite
-                    // rolls the transaction back) and open a new one.
-                    Err(poisoned) => {
-                        let mut w = poisoned.into_inner();
-                        *w = None;
-                        w
-                    }
-                };
-                if writer.is_none() {
-                    let conn = self
-                        .manager
-                        .connect()
-                        .map_err(|e| DbError::Open(e.to_string()))?;
-                    *writer = Some(conn);
-                }
-                match writer.as_mut() {
-                    Some(conn) => conn.transaction(f),
-                    None => Err(DbError::Open("no writer connection".into()).into()),
-                }
-            }
+            Backend::Sqlite => self.writer.run_now(&self.manager, f),
             Backend::Postgres => {
                 let mut pooled = self.conn()?;
                 let conn: &mut AnyConnection = &mut pooled;
                 conn.transaction(f)
             }
+        }
+    }
+
+    /// [`Db::write`] for the frequent small writes of many clients at once (visits, photos):
+    /// on SQLite, `f` joins the writes queued at the same moment and they commit in one
+    /// transaction, each in its own savepoint (see [`writer`]); this returns once that
+    /// transaction has committed. On PostgreSQL it is [`Db::write`].
+    pub fn write_grouped<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => self.writer.run_grouped(&self.manager, f),
+            Backend::Postgres => self.write(f),
         }
     }
 

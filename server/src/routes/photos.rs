@@ -193,7 +193,7 @@ pub async fn put(
                 tracing::error!(error = %e, "photo store");
                 store_unavailable("photo storage is not available; nothing was stored, try again")
             })?;
-        db.write(|c| -> ApiResult<(bool, PhotoRow)> {
+        db.write_grouped(move |c| -> ApiResult<(bool, PhotoRow)> {
             if let Some(existing) = db::photos::get(c, &row.id)? {
                 // A concurrent upload of the same id won the race.
                 return Ok((false, existing));

@@ -75,6 +75,13 @@ struct Prepared {
     photo_ids: Vec<String>,
 }
 
+/// What the database says about a visit's references, checked by [`check`].
+struct Checked {
+    team_id: String,
+    est: db::establishments::EstablishmentRow,
+    template: db::templates::TemplateRow,
+}
+
 /// Checks a validated visit against the database (team, members, establishment, template,
 /// assignment) and builds the rows to store.
 fn prepare(
@@ -86,6 +93,12 @@ fn prepare(
     original_digest: Option<&str>,
     seq: i64,
 ) -> ApiResult<Prepared> {
+    let checked = check(c, actor, record)?;
+    build(actor, id, record, checked, revision, original_digest, seq)
+}
+
+/// The checks of [`prepare`]: reads only, so a new visit runs them before its write.
+fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiResult<Checked> {
     let input = record.input();
     if !actor.member_of(input.team_id) {
         return Err(
@@ -154,6 +167,29 @@ fn prepare(
             ));
         }
     }
+    Ok(Checked {
+        team_id: team.id,
+        est,
+        template,
+    })
+}
+
+/// The rows of a checked visit.
+fn build(
+    actor: &Actor,
+    id: &str,
+    record: &VisitRecord,
+    checked: Checked,
+    revision: i32,
+    original_digest: Option<&str>,
+    seq: i64,
+) -> ApiResult<Prepared> {
+    let input = record.input();
+    let Checked {
+        team_id,
+        est,
+        template,
+    } = checked;
     let (distance_m, mut gps_warning) = match (input.gps.as_ref(), est.lat, est.lon) {
         (Some(gps), Some(lat), Some(lon)) => {
             let d = doi178_shared::geo::haversine_m(gps.lat, gps.lon, lat, lon);
@@ -184,7 +220,7 @@ fn prepare(
         id: id.to_string(),
         revision,
         establishment_id: est.id,
-        team_id: team.id,
+        team_id,
         assignment_id: input.assignment_id.map(|a| a.to_string()),
         submitted_by: actor.user_id.to_string(),
         started_at: input.started_at.naive_utc(),
@@ -225,6 +261,30 @@ enum PutOutcome {
     Replayed(Value),
 }
 
+/// A visit id that is already stored: the same body again is answered with what is stored (only
+/// to whoever may see it), anything else is a conflict.
+fn resubmitted(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    existing: VisitRow,
+    digest: &str,
+) -> ApiResult<PutOutcome> {
+    let visible = Uuid::parse_str(&existing.id)
+        .ok()
+        .map(|u| db::visits::get(c, actor, u))
+        .transpose()?
+        .flatten()
+        .is_some();
+    if visible && existing.original_digest == digest {
+        return Ok(PutOutcome::Replayed(view(c, &existing)?));
+    }
+    let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
+    if visible {
+        err.stored_digest = Some(existing.original_digest);
+    }
+    Err(err)
+}
+
 /// Submits a visit under the id the phone generated. First time: 201. The same body again: 200
 /// with what is stored. A different body under the same id: 409 with the stored digest.
 #[utoipa::path(put, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
@@ -242,24 +302,49 @@ pub async fn put(
     let digest = record.digest();
     let db = state.db.clone();
     let metrics = state.metrics.clone();
-    let outcome = web::block(move || {
-        db.write(|c| -> ApiResult<PutOutcome> {
+    let outcome = web::block(move || -> ApiResult<PutOutcome> {
+        // The reads first, on a pooled connection beside the writer: a resubmission is answered
+        // from what is stored, and a new visit's references are checked before it queues for the
+        // write. (What a concurrent change to a team or template does in between is the same as
+        // the visit arriving a moment earlier.)
+        let checked = db.read(|c| -> ApiResult<Result<Checked, PutOutcome>> {
+            match db::visits::get_unscoped(c, &id)? {
+                Some(existing) => resubmitted(c, &actor, existing, &digest).map(Err),
+                None => check(c, &actor, &record).map(Ok),
+            }
+        })?;
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(replayed) => return Ok(replayed),
+        };
+        db.write_grouped(move |c| -> ApiResult<PutOutcome> {
+            // The same id submitted twice at once: the second finds the first here.
             if let Some(existing) = db::visits::get_unscoped(c, &id)? {
-                let visible = Uuid::parse_str(&id).ok().map(|u| db::visits::get(c, &actor, u)).transpose()?.flatten().is_some();
-                if visible && existing.original_digest == digest {
-                    return Ok(PutOutcome::Replayed(view(c, &existing)?));
-                }
-                let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
-                if visible {
-                    err.stored_digest = Some(existing.original_digest);
-                }
-                return Err(err);
+                return resubmitted(c, &actor, existing, &digest);
             }
             let seq = db::next_seq(c)?;
-            let p = prepare(c, &actor, &id, &record, 1, None, seq)?;
-            let revision = RevisionRow { visit_id: id.clone(), revision: 1, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: None };
-            db::visits::store(c, &Who::of(&actor), &p.row, &revision, &p.violations, &p.photo_ids, true)?;
-            refresh_coverage(c, &p.row.establishment_id)?;
+            let p = build(&actor, &id, &record, checked, 1, None, seq)?;
+            let revision = RevisionRow {
+                visit_id: id.clone(),
+                revision: 1,
+                body: p.row.body.clone(),
+                digest: p.row.digest.clone(),
+                submitted_by: p.row.submitted_by.clone(),
+                received_at: p.row.received_at,
+                reason: None,
+            };
+            db::visits::store(
+                c,
+                &Who::of(&actor),
+                &p.row,
+                &revision,
+                &p.violations,
+                &p.photo_ids,
+                true,
+            )?;
+            let today = doi178_shared::time::vietnam_date(Utc::now());
+            let counted = db::coverage::current_counted(c, today)?;
+            db::coverage::add_new_visit(c, &p.row, &counted)?;
             Ok(PutOutcome::Created(view(c, &p.row)?))
         })
     })

@@ -1,0 +1,342 @@
+//! The SQLite writer: one connection for every write, and group commit for the frequent ones.
+//!
+//! SQLite admits one writing transaction at a time. Every write runs on one connection kept for
+//! the purpose (its page cache stays valid: no other connection writes), behind a lock.
+//!
+//! On a small server most of the cost of a short write is the transaction around it (locking,
+//! the WAL frames of the pages it touched, the commit). The frequent small writes of many phones
+//! ([`Writer::run_grouped`]) are therefore sent to one thread, which takes every such write
+//! queued at that moment (up to [`MAX_GROUP`]), runs each in its own savepoint of one transaction
+//! and commits them together: a write that fails rolls back its savepoint only; each caller gets
+//! its answer after the commit, so nothing is acknowledged that is not stored. Under load the
+//! group grows by itself (the writes that arrive while a group commits form the next one); alone,
+//! a write commits at once. Other writes ([`Writer::run_now`]) take the connection in turn.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use diesel::connection::TransactionManager;
+use diesel::r2d2::ManageConnection;
+use diesel::Connection;
+
+use super::{AnyConnection, DbError, Manager};
+
+/// The most writes committed in one transaction.
+pub const MAX_GROUP: usize = 128;
+
+/// One queued write: `run` is called with the connection inside the group's transaction and
+/// returns what to do once the group has committed (`Ok`) or not (`Err`, with the reason);
+/// `refuse` tells the caller why it was not run at all.
+struct Job {
+    run: Box<dyn FnOnce(&mut AnyConnection) -> Deliver + Send>,
+    refuse: Box<dyn FnOnce(String) + Send>,
+}
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// The writer connection (opened on first use) and the queue to the group-commit thread
+/// (started on first use).
+#[derive(Default)]
+pub struct Writer {
+    conn: Mutex<Option<AnyConnection>>,
+    queue: Mutex<Option<Sender<Job>>>,
+}
+
+impl Writer {
+    /// Runs `f` in its own transaction on the writer connection, now (after the write in progress).
+    pub fn run_now<T, E>(
+        &self,
+        manager: &Manager,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut conn = self.lock_conn();
+        if conn.is_none() {
+            *conn = Some(
+                manager
+                    .connect()
+                    .map_err(|e| DbError::Open(e.to_string()))?,
+            );
+        }
+        match conn.as_mut() {
+            Some(c) => c.transaction(f),
+            None => Err(DbError::Open("no writer connection".into()).into()),
+        }
+    }
+
+    fn lock_conn(&self) -> MutexGuard<'_, Option<AnyConnection>> {
+        match self.conn.lock() {
+            Ok(c) => c,
+            // A write panicked inside its transaction: close that connection (SQLite rolls the
+            // transaction back) and open a new one.
+            Err(poisoned) => {
+                let mut c = poisoned.into_inner();
+                *c = None;
+                c
+            }
+        }
+    }
+
+    /// Runs `f` in a savepoint of the writer's next group transaction and waits for the commit.
+    pub fn run_grouped<T, E>(
+        self: &Arc<Self>,
+        manager: &Manager,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        let (answer, answered) = mpsc::sync_channel::<Result<T, E>>(1);
+        let refusal = answer.clone();
+        let refuse = Box::new(move |why: String| {
+            let _ = refusal.send(Err(E::from(DbError::NotCommitted(why))));
+        });
+        let run = Box::new(move |conn: &mut AnyConnection| -> Deliver {
+            let result = conn.transaction(f);
+            Box::new(move |committed: Result<(), String>| {
+                let result = match (result, committed) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Ok(_), Err(why)) => Err(E::from(DbError::NotCommitted(why))),
+                    // Its savepoint was rolled back: nothing of it depends on the commit.
+                    (Err(e), _) => Err(e),
+                };
+                // The caller waits for this answer; it is gone only if its thread died.
+                let _ = answer.send(result);
+            })
+        });
+        self.send(manager, Job { run, refuse })?;
+        answered
+            .recv()
+            .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
+    }
+
+    fn send(self: &Arc<Self>, manager: &Manager, job: Job) -> Result<(), DbError> {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let job = match queue.as_ref() {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => return Ok(()),
+                // The thread is gone (it cannot be, short of a bug): start another.
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (tx, rx) = mpsc::channel::<Job>();
+        let manager = manager.clone();
+        let writer = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer.group_loop(&manager, &rx))
+            .map_err(|e| DbError::Open(format!("cannot start the writer thread: {e}")))?;
+        tx.send(job)
+            .map_err(|_| DbError::Open("the writer thread stopped".into()))?;
+        *queue = Some(tx);
+        Ok(())
+    }
+}
+
+impl Writer {
+    fn group_loop(&self, manager: &Manager, rx: &Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            let mut conn = self.lock_conn();
+            if conn.is_none() {
+                match manager.connect() {
+                    Ok(c) => *conn = Some(c),
+                    Err(e) => {
+                        let why = format!("cannot open the database: {e}");
+                        for job in group {
+                            fail(job, &why);
+                        }
+                        continue;
+                    }
+                }
+            }
+            if let Some(c) = conn.as_mut() {
+                if let Err(why) = run_group(c, group) {
+                    // A write panicked or the connection misbehaved: close it (SQLite rolls back
+                    // what was not committed) and open a new one for the next group.
+                    tracing::error!(error = %why, "write group failed; reopening the writer connection");
+                    *conn = None;
+                }
+            }
+        }
+    }
+}
+
+/// Runs a group in one transaction and delivers every answer. `Err` when the connection should
+/// not be used again.
+fn run_group(conn: &mut AnyConnection, group: Vec<Job>) -> Result<(), String> {
+    let n = group.len();
+    if let Err(e) = <AnyConnection as Connection>::TransactionManager::begin_transaction(conn) {
+        let why = format!("cannot begin a transaction: {e}");
+        // Unstarted jobs: their closures are dropped, and their callers told.
+        for job in group {
+            fail(job, &why);
+        }
+        return Err(why);
+    }
+    let mut delivers: Vec<Deliver> = Vec::with_capacity(n);
+    let mut jobs = group.into_iter();
+    let mut broken: Option<String> = None;
+    for job in jobs.by_ref() {
+        let Job { run, refuse } = job;
+        // `refuse` is not needed once the job runs: the answer comes through what `run` returns.
+        drop(refuse);
+        match catch_unwind(AssertUnwindSafe(|| run(conn))) {
+            Ok(deliver) => delivers.push(deliver),
+            Err(_) => {
+                broken = Some("a write panicked; the group was rolled back".into());
+                break;
+            }
+        }
+    }
+    let outcome = match &broken {
+        Some(why) => {
+            let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(why.clone())
+        }
+        None => <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)
+            .map_err(|e| {
+                let _ =
+                    <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                format!("commit failed: {e}")
+            }),
+    };
+    for deliver in delivers {
+        deliver(outcome.clone());
+    }
+    let why = outcome.err();
+    for job in jobs {
+        fail(job, why.as_deref().unwrap_or("not run"));
+    }
+    match broken {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// Tells a job's caller that it was not stored, without running it.
+fn fail(job: Job, why: &str) {
+    tracing::warn!(reason = %why, "a write was not run");
+    (job.refuse)(why.to_string());
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::Barrier;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    use super::*;
+    use crate::db::Db;
+
+    #[derive(Debug)]
+    enum TestError {
+        Refused,
+        Db(String),
+    }
+    impl From<diesel::result::Error> for TestError {
+        fn from(e: diesel::result::Error) -> Self {
+            TestError::Db(e.to_string())
+        }
+    }
+    impl From<DbError> for TestError {
+        fn from(e: DbError) -> Self {
+            TestError::Db(e.to_string())
+        }
+    }
+
+    diesel::table! { notes (id) { id -> Integer, } }
+
+    fn stored(db: &Db) -> Vec<i32> {
+        let mut c = db.conn().unwrap();
+        let mut ids: Vec<i32> = notes::table.select(notes::id).load(&mut *c).unwrap();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Many writers at once: each gets its own answer, only after the commit; a write that
+    /// fails or panics stores nothing and its neighbours in the group are not lost silently
+    /// (stored and answered `Ok`, or not stored and answered `Err`); the writer goes on after.
+    #[test]
+    fn grouped_writes_answer_each_caller_and_store_exactly_what_was_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path().join("w.db").to_str().unwrap(), 4).unwrap();
+        db.write(|c| c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)"))
+            .unwrap();
+        let n = 200;
+        let barrier = Arc::new(Barrier::new(n));
+        let handles: Vec<_> = (0..n as i32)
+            .map(|i| {
+                let db = db.clone();
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let r = db.write_grouped(move |c| -> Result<i32, TestError> {
+                        diesel::insert_into(notes::table)
+                            .values(notes::id.eq(i))
+                            .execute(c)?;
+                        match i % 10 {
+                            3 => Err(TestError::Refused),
+                            7 if i == 77 => panic!("a bug in one write"),
+                            _ => Ok(i),
+                        }
+                    });
+                    (i, r)
+                })
+            })
+            .collect();
+        let mut acknowledged = Vec::new();
+        for h in handles {
+            let (i, r) = h.join().unwrap();
+            match r {
+                Ok(v) => {
+                    assert_eq!(v, i);
+                    acknowledged.push(i);
+                }
+                Err(TestError::Refused) => assert_eq!(i % 10, 3, "refused {i}"),
+                Err(TestError::Db(why)) => assert!(
+                    why.contains("writer") || why.contains("panicked"),
+                    "{i}: {why}"
+                ),
+            }
+        }
+        acknowledged.sort_unstable();
+        assert_eq!(stored(&db), acknowledged, "stored = acknowledged");
+        assert!(!acknowledged.contains(&77) && !acknowledged.iter().any(|i| i % 10 == 3));
+        assert!(
+            acknowledged.len() >= n - n / 10 - 128 - 1,
+            "{} acknowledged",
+            acknowledged.len()
+        );
+        // The writer goes on: grouped and immediate writes after the panic.
+        db.write_grouped(|c| -> Result<usize, TestError> {
+            Ok(diesel::insert_into(notes::table)
+                .values(notes::id.eq(1000))
+                .execute(c)?)
+        })
+        .unwrap();
+        db.write(|c| -> Result<usize, TestError> {
+            Ok(diesel::insert_into(notes::table)
+                .values(notes::id.eq(1001))
+                .execute(c)?)
+        })
+        .unwrap();
+        let all = stored(&db);
+        assert!(all.ends_with(&[1000, 1001]), "{all:?}");
+    }
+}
