@@ -201,7 +201,7 @@ fn append(
 }
 
 fn load_one(conn: &mut AnyConnection, kind: Kind, id: &str) -> QueryResult<Option<Value>> {
-    Ok(sql::entities(conn, kind, &[id.to_string()])?.remove(id))
+    sql::entity(conn, kind, id)
 }
 
 /// A write in progress: the entity's state before it, read with the chain locked.

@@ -64,18 +64,19 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let jpeg = encode_jpeg(&rgb, JPEG_QUALITY)?;
     // A photo that already fits is its own thumbnail (`thumbnail` would enlarge it).
-    let thumb_img = if rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE {
-        rgb.clone()
-    } else {
-        rgb.thumbnail(THUMB_EDGE, THUMB_EDGE)
-    };
-    let thumb = encode_jpeg(&thumb_img, THUMB_QUALITY)?;
+    let (thumb, thumb_width, thumb_height) =
+        if rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE {
+            (jpeg.clone(), rgb.width(), rgb.height())
+        } else {
+            let t = rgb.thumbnail(THUMB_EDGE, THUMB_EDGE);
+            (encode_jpeg(&t, THUMB_QUALITY)?, t.width(), t.height())
+        };
     Ok(Processed {
         jpeg,
         width: rgb.width(),
         height: rgb.height(),
-        thumb_width: thumb_img.width(),
-        thumb_height: thumb_img.height(),
+        thumb_width,
+        thumb_height,
         thumb,
     })
 }

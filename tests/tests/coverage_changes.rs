@@ -352,6 +352,7 @@ fn a_new_visit_updates_coverage_exactly_as_a_recomputation_would() {
             "outcome": outcome
         });
         if *outcome == "violations_found" {
+            visit["minutes_no"] = json!(format!("{i}/BB-KTLN"));
             visit["violations"] = json!([{
                 "code": "ND282_D23_K2_A",
                 "description": "Không có nội quy",

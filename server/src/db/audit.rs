@@ -16,6 +16,7 @@ use crate::audit::Kind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: NaiveDateTime,
@@ -77,6 +78,30 @@ fn keyed<T: serde::Serialize>(
     id: impl Fn(&T) -> String,
 ) -> QueryResult<BTreeMap<String, Value>> {
     rows.into_iter().map(|r| Ok((id(&r), json(&r)?))).collect()
+}
+
+/// One live row as [`entities`] gives it. Visits and photos, the rows written most often, are
+/// read by primary key (a statement SQLite keeps prepared; `eq_any` is compiled every time).
+pub fn entity(conn: &mut AnyConnection, kind: Kind, id: &str) -> QueryResult<Option<Value>> {
+    use super::photos::PhotoRow;
+    use super::visits::VisitRow;
+    match kind {
+        Kind::Visit => visits::table
+            .filter(visits::id.eq(id))
+            .select(VisitRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(|r| json(&r))
+            .transpose(),
+        Kind::Photo => photos::table
+            .filter(photos::id.eq(id))
+            .select(PhotoRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(|r| json(&r))
+            .transpose(),
+        _ => Ok(entities(conn, kind, &[id.to_string()])?.remove(id)),
+    }
 }
 
 /// The live rows of `ids` (of one kind) as JSON, by id; ids without a row are absent. An

@@ -9,6 +9,7 @@ use crate::audit::{self, Kind, Who};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = photos)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct PhotoRow {
     pub id: String,
     /// SHA-256 of the bytes the phone sent (the idempotency check).

@@ -16,6 +16,9 @@ use crate::auth::Actor;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = visits)]
 #[diesel(treat_none_as_null = true)]
+// `None` is bound as NULL (every column's default) rather than left out, so the INSERT is the
+// same statement every time and SQLite's prepared statement is reused.
+#[diesel(treat_none_as_default_value = false)]
 pub struct VisitRow {
     pub id: String,
     pub revision: i32,
@@ -49,6 +52,7 @@ pub struct VisitRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = visit_revisions)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RevisionRow {
     pub visit_id: String,
     pub revision: i32,

@@ -276,8 +276,10 @@ mod tests {
     fn grouped_writes_answer_each_caller_and_store_exactly_what_was_acknowledged() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path().join("w.db").to_str().unwrap(), 4).unwrap();
-        db.write(|c| c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)"))
-            .unwrap();
+        db.write(|c| -> Result<(), TestError> {
+            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
+        })
+        .unwrap();
         let n = 200;
         let barrier = Arc::new(Barrier::new(n));
         let handles: Vec<_> = (0..n as i32)

@@ -414,6 +414,17 @@ impl Photo {
         }
     }
 
+    /// A photo with a new id and the bytes of one of `pool` (made before the timed part, so the
+    /// load generator spends its CPU on requests, not on encoding JPEGs).
+    pub fn from_pool(pool: &[Photo], rng: &mut impl Rng) -> Photo {
+        let p = &pool[rng.gen_range(0..pool.len())];
+        Photo {
+            id: Uuid::new_v4(),
+            bytes: p.bytes.clone(),
+            sha256: p.sha256,
+        }
+    }
+
     pub fn content_digest(&self) -> String {
         format!(
             "sha-256=:{}:",

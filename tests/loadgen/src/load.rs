@@ -41,6 +41,7 @@ async fn phone(
     opts: LoadOptions,
     idx: usize,
     deadline: Instant,
+    pool: Arc<Vec<Photo>>,
 ) -> (Stats, Vec<String>, u64) {
     let mut stats = Stats::new();
     let mut created = Vec::new();
@@ -69,7 +70,7 @@ async fn phone(
         n += 1;
         let photos: Vec<Photo> = if opts.photo_every > 0 && n % opts.photo_every == 0 {
             (0..opts.photos_per_visit)
-                .map(|_| Photo::new(&mut rng))
+                .map(|_| Photo::from_pool(&pool, &mut rng))
                 .collect()
         } else {
             Vec::new()
@@ -103,12 +104,22 @@ pub async fn run(
     opts: &LoadOptions,
 ) -> anyhow::Result<LoadResult> {
     anyhow::ensure!(!accounts.is_empty(), "no accounts");
+    // Distinct photo contents, encoded once.
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let pool: Arc<Vec<Photo>> = Arc::new((0..256).map(|_| Photo::new(&mut rng)).collect());
     let started = Instant::now();
     let deadline = started + opts.duration;
     let mut set = JoinSet::new();
     for i in 0..opts.phones {
         let account = accounts[i % accounts.len()].clone();
-        set.spawn(phone(api.clone(), account, opts.clone(), i, deadline));
+        set.spawn(phone(
+            api.clone(),
+            account,
+            opts.clone(),
+            i,
+            deadline,
+            Arc::clone(&pool),
+        ));
     }
     let mut stats = Stats::new();
     let mut created = Vec::new();
