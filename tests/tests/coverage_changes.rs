@@ -52,19 +52,6 @@ fn row(s: &TestServer, who: &Session, commune: &str, as_of: Option<&str>) -> Row
     )
 }
 
-/// The Huế province team `leader` leads.
-fn hue_team_led_by(s: &TestServer, leader: &Session) -> String {
-    s.get_ok("/api/v1/me", leader)["teams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["role"] == "leader" && t["unit_id"] == HUE)
-        .unwrap()["team_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn plus(r: Row, d: Row) -> Row {
     (r.0 + d.0, r.1 + d.1, r.2 + d.2, r.3 + d.3)
 }
@@ -107,7 +94,7 @@ fn coverage_follows_establishments_through_moves_type_changes_closures_and_openi
     let staff = s.login("tinh.hue");
     let leader = s.login("doitruong.hue");
     let inspector = s.login("kiemtra.hue");
-    let team = hue_team_led_by(&s, &leader);
+    let team = s.hue_team_led_by(&leader);
     let communes = s.get_ok(&format!("/api/v1/units?parent={HUE}"), &staff);
     let (a, b) = (
         communes["items"][0]["id"].as_str().unwrap().to_string(),
@@ -280,7 +267,7 @@ fn a_new_visit_updates_coverage_exactly_as_a_recomputation_would() {
     let inspector = s.login("kiemtra.hue");
     let admin = s.login("admin");
     let me = s.get_ok("/api/v1/me", &inspector);
-    let team = hue_team_led_by(&s, &leader);
+    let team = s.hue_team_led_by(&leader);
     let communes = s.get_ok(&format!("/api/v1/units?parent={HUE}"), &staff);
     let commune = communes["items"][2]["id"].as_str().unwrap().to_string();
 

@@ -894,16 +894,7 @@ fn province_overrides_change_the_targets_of_that_province_only() {
     );
     assert_eq!(series["programme"]["annual_min_share"], 0.3);
     // The planner shows the team's province targets.
-    let me = s.get_ok("/api/v1/me", &leader);
-    let team = me["teams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["role"] == "leader" && t["unit_id"] == HUE)
-        .unwrap()["team_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let team = s.hue_team_led_by(&leader);
     let plan = s.get_ok(
         &format!("/api/v1/planner?team={team}&from=2026-11-20&limit=5"),
         &leader,

@@ -83,23 +83,11 @@ fn keyed<T: serde::Serialize>(
 /// One live row as [`entities`] gives it. Visits and photos, the rows written most often, are
 /// read by primary key (a statement SQLite keeps prepared; `eq_any` is compiled every time).
 pub fn entity(conn: &mut AnyConnection, kind: Kind, id: &str) -> QueryResult<Option<Value>> {
-    use super::photos::PhotoRow;
-    use super::visits::VisitRow;
     match kind {
-        Kind::Visit => visits::table
-            .filter(visits::id.eq(id))
-            .select(VisitRow::as_select())
-            .first(conn)
-            .optional()?
+        Kind::Visit => super::visits::get_unscoped(conn, id)?
             .map(|r| json(&r))
             .transpose(),
-        Kind::Photo => photos::table
-            .filter(photos::id.eq(id))
-            .select(PhotoRow::as_select())
-            .first(conn)
-            .optional()?
-            .map(|r| json(&r))
-            .transpose(),
+        Kind::Photo => super::photos::get(conn, id)?.map(|r| json(&r)).transpose(),
         _ => Ok(entities(conn, kind, &[id.to_string()])?.remove(id)),
     }
 }

@@ -651,6 +651,19 @@ impl TestServer {
             })
     }
 
+    /// The Huế province team `leader` leads.
+    pub fn hue_team_led_by(&self, leader: &Session) -> String {
+        self.get_ok("/api/v1/me", leader)["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["role"] == "leader" && t["unit_id"] == HUE)
+            .unwrap()["team_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Signs in a demo account.
     pub fn login(&self, username: &str) -> Session {
         let r = self.post_json(
