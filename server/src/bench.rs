@@ -116,6 +116,7 @@ fn bench_actor() -> Actor {
         unit_id: None,
         teams: Vec::new(),
         jurisdiction: Jurisdiction::All,
+        team_units: Vec::new(),
         session: Uuid::nil(),
     }
 }

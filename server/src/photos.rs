@@ -29,6 +29,8 @@ pub struct Processed {
     pub thumb: Vec<u8>,
     pub thumb_width: u32,
     pub thumb_height: u32,
+    /// The photo already fits a thumbnail: `thumb` is `jpeg`.
+    pub thumb_is_full: bool,
 }
 
 fn limits() -> Limits {
@@ -64,13 +66,13 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let jpeg = encode_jpeg(&rgb, JPEG_QUALITY)?;
     // A photo that already fits is its own thumbnail (`thumbnail` would enlarge it).
-    let (thumb, thumb_width, thumb_height) =
-        if rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE {
-            (jpeg.clone(), rgb.width(), rgb.height())
-        } else {
-            let t = rgb.thumbnail(THUMB_EDGE, THUMB_EDGE);
-            (encode_jpeg(&t, THUMB_QUALITY)?, t.width(), t.height())
-        };
+    let thumb_is_full = rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE;
+    let (thumb, thumb_width, thumb_height) = if thumb_is_full {
+        (jpeg.clone(), rgb.width(), rgb.height())
+    } else {
+        let t = rgb.thumbnail(THUMB_EDGE, THUMB_EDGE);
+        (encode_jpeg(&t, THUMB_QUALITY)?, t.width(), t.height())
+    };
     Ok(Processed {
         jpeg,
         width: rgb.width(),
@@ -78,6 +80,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
         thumb_width,
         thumb_height,
         thumb,
+        thumb_is_full,
     })
 }
 

@@ -36,6 +36,7 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
         photos,
         settings: Arc::new(settings.clone()),
         metrics: Arc::new(Metrics::new()?),
+        actors: Arc::default(),
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::actor::ActorCache;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
@@ -15,4 +16,6 @@ pub struct AppState {
     pub photos: Arc<dyn PhotoStore>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    /// Signed-in users loaded for earlier requests.
+    pub actors: Arc<ActorCache>,
 }

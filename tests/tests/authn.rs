@@ -196,6 +196,16 @@ impl Replica {
             .map(|v| v.to_str().unwrap().to_string());
         (status, retry, r.json().unwrap_or(Value::Null))
     }
+
+    fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    }
 }
 
 impl Drop for Replica {
@@ -717,6 +727,124 @@ fn sign_out_revokes_access_and_refresh_at_once_and_grace_does_not_reopen_it() {
     // Signing out twice is refused (the token is dead), never a 500.
     s.request(Method::POST, "/api/v1/auth/logout", Some(&a2), &[], None)
         .problem(401, None);
+}
+
+/// The server keeps the users it has loaded while the database's authorisation epoch is
+/// unchanged; a session closed through another server must still be refused by this one at once.
+#[test]
+fn a_session_signed_out_through_one_server_is_refused_by_another_at_once() {
+    let s = TestServer::start();
+    let replica = Replica::of(&s, &[]);
+    let leader = s.login("doitruong.hue");
+    let other = s.login("doitruong.hue");
+    for _ in 0..2 {
+        s.get("/api/v1/me", leader.token()).expect(200);
+        assert_eq!(replica.get("/api/v1/me", &leader.access_token).0, 200);
+        assert_eq!(replica.get("/api/v1/me", &other.access_token).0, 200);
+    }
+    s.request(
+        Method::POST,
+        "/api/v1/auth/logout",
+        leader.token(),
+        &[],
+        None,
+    )
+    .expect(204);
+    let (status, body) = replica.get("/api/v1/me", &leader.access_token);
+    assert_eq!(
+        status, 401,
+        "the other server still admits the closed session: {body}"
+    );
+    assert_eq!(body["code"], "session_revoked");
+    refused(&s, &leader.access_token, "access token after sign-out");
+    // The same person's other session goes on, on both servers.
+    assert_eq!(replica.get("/api/v1/me", &other.access_token).0, 200);
+    s.get("/api/v1/me", other.token()).expect(200);
+}
+
+/// Changes to what a user's authorisation is built from, made directly in the database (as an
+/// operator would, or another server), apply to that user's very next request.
+#[test]
+fn changes_to_an_account_its_teams_and_units_apply_to_the_next_request() {
+    let s = TestServer::start();
+    let inspector = s.login("kiemtra.hue");
+    let me = s.get_ok("/api/v1/me", &inspector);
+    let user_id = me["id"].as_str().unwrap().to_string();
+    let team = me["teams"][0].clone();
+    let team_id = team["team_id"].as_str().unwrap().to_string();
+    let team_unit = team["unit_id"].as_str().unwrap().to_string();
+    let member_role = team["role"].as_str().unwrap().to_string();
+    let team_ids = |me: &Value| -> Vec<String> {
+        me["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["team_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    raw_sql(
+        &s,
+        &format!("UPDATE users SET display_name = 'Tên Đã Đổi' WHERE id = '{user_id}'"),
+    );
+    assert_eq!(
+        s.get_ok("/api/v1/me", &inspector)["display_name"],
+        "Tên Đã Đổi"
+    );
+
+    raw_sql(
+        &s,
+        &format!("DELETE FROM team_members WHERE team_id = '{team_id}' AND user_id = '{user_id}'"),
+    );
+    let me = s.get_ok("/api/v1/me", &inspector);
+    assert!(
+        !team_ids(&me).contains(&team_id),
+        "still a member after leaving: {me}"
+    );
+    raw_sql(
+        &s,
+        &format!(
+            "INSERT INTO team_members (team_id, user_id, role) \
+             VALUES ('{team_id}', '{user_id}', '{member_role}')"
+        ),
+    );
+    assert!(team_ids(&s.get_ok("/api/v1/me", &inspector)).contains(&team_id));
+
+    // A unit added under the team's area is in the jurisdiction at once.
+    let children = format!("/api/v1/units?parent={}", common::urlencode(&team_unit));
+    let before = s.get_ok(&children, &inspector);
+    assert!(!before.to_string().contains("epoch:1"));
+    raw_sql(
+        &s,
+        &format!(
+            "INSERT INTO admin_units (id, code, code_version, name, full_name, name_en, level, \
+             kind, parent_id, path, search_key, valid_from, valid_to, area_km2) \
+             SELECT 'epoch:1', 'epoch1', code_version, 'Thôn Thử', 'Thôn Thử', 'Test hamlet', \
+             level, kind, id, path || 'epoch:1/', 'thon thu', valid_from, NULL, NULL \
+             FROM admin_units WHERE id = '{team_unit}'"
+        ),
+    );
+    let after = s.get_ok(&children, &inspector);
+    assert!(
+        after.to_string().contains("epoch:1"),
+        "the new unit is not in the jurisdiction: {after}"
+    );
+    s.get("/api/v1/units/epoch:1", inspector.token())
+        .expect(200);
+
+    // The team's area changed: the next request sees the team under its new unit.
+    raw_sql(
+        &s,
+        &format!("UPDATE teams SET unit_id = 'epoch:1' WHERE id = '{team_id}'"),
+    );
+    let me = s.get_ok("/api/v1/me", &inspector);
+    let moved = me["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team_id"] == team_id.as_str())
+        .unwrap();
+    assert_eq!(moved["unit_id"], "epoch:1");
 }
 
 // ---------------------------------------------------------------------------------------------

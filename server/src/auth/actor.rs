@@ -2,13 +2,15 @@
 //! (the set of administrative units in their subtree). Every query in `db` takes an `Actor` and
 //! filters by it; handlers never write their own filters.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use diesel::Connection;
 use doi178_shared::{MemberRole, Role};
 use uuid::Uuid;
 
@@ -28,7 +30,7 @@ pub enum Jurisdiction {
     /// The whole country (administrators).
     All,
     /// These administrative units and nothing else.
-    Units(BTreeSet<String>),
+    Units(Arc<BTreeSet<String>>),
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct Actor {
     pub unit_id: Option<String>,
     pub teams: Vec<Membership>,
     pub jurisdiction: Jurisdiction,
+    /// The units of each team's own area (its unit's subtree), by team.
+    pub team_units: Vec<(Uuid, Arc<BTreeSet<String>>)>,
     pub session: Uuid,
 }
 
@@ -69,6 +73,14 @@ impl Actor {
 
     pub fn member_of(&self, team: Uuid) -> bool {
         self.teams.iter().any(|m| m.team_id == team)
+    }
+
+    /// The units of `team`'s area, when the actor is a member of it.
+    pub fn team_units(&self, team: Uuid) -> Option<&BTreeSet<String>> {
+        self.team_units
+            .iter()
+            .find(|(t, _)| *t == team)
+            .map(|(_, units)| units.as_ref())
     }
 
     /// Leader or deputy of `team`: the "leader's chain" that may see its drafts.
@@ -136,8 +148,10 @@ impl FromRequest for Actor {
                         .with_code("invalid_token"),
                 }
             })?;
-            let db = state.db.clone();
-            web::block(move || load_actor(&db, claims.sub, claims.sid)).await?
+            if let Some(actor) = state.actors.cached_now(&state.db, claims.sub, claims.sid) {
+                return Ok(actor);
+            }
+            web::block(move || state.actors.load(&state.db, claims.sub, claims.sid)).await?
         })
     }
 }
@@ -150,37 +164,121 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// Users loaded for earlier requests, reused while the database's authorisation epoch
+/// ([`db::tokens::auth_epoch`]) is unchanged: a request then reads one row instead of the
+/// session, account, memberships and jurisdiction. Any change to those (by this server, another
+/// one, or by hand in the database) changes the epoch, and the next request loads afresh.
+#[derive(Default)]
+pub struct ActorCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    epoch: i64,
+    actors: HashMap<(Uuid, Uuid), Actor>,
+}
+
+/// More signed-in sessions than this at one epoch start the cache again (it is a cache of the
+/// sessions in use, not of every session ever opened).
+const CACHE_CAPACITY: usize = 20_000;
+
+impl ActorCache {
+    /// The user behind a verified token, as it is in the database now.
+    pub fn load(&self, db: &db::Db, user_id: Uuid, session: Uuid) -> Result<Actor, ApiError> {
+        let mut pooled = db.conn()?;
+        let conn: &mut db::AnyConnection = &mut pooled;
+        // The epoch first (one statement, no transaction needed): what is loaded after it is at
+        // least as new as it.
+        let epoch = db::tokens::auth_epoch(conn)?;
+        if let Some(actor) = self.get(epoch, user_id, session) {
+            return Ok(actor);
+        }
+        let actor = conn.transaction(|c| load_actor(c, user_id, session))?;
+        self.put(epoch, &actor);
+        Ok(actor)
+    }
+
+    /// The user from the cache without leaving the request's thread, when that cannot wait: on
+    /// SQLite (the epoch is one row of a local file: no network round trip to wait for) with a
+    /// connection idle in the pool. `None`: load it with [`ActorCache::load`] on a blocking thread.
+    pub fn cached_now(&self, db: &db::Db, user_id: Uuid, session: Uuid) -> Option<Actor> {
+        if db.backend() != db::Backend::Sqlite {
+            return None;
+        }
+        let mut pooled = db.try_conn()?;
+        let conn: &mut db::AnyConnection = &mut pooled;
+        let epoch = db::tokens::auth_epoch(conn).ok()?;
+        self.get(epoch, user_id, session)
+    }
+
+    fn get(&self, epoch: i64, user_id: Uuid, session: Uuid) -> Option<Actor> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.epoch != epoch {
+            return None;
+        }
+        inner.actors.get(&(user_id, session)).cloned()
+    }
+
+    fn put(&self, epoch: i64, actor: &Actor) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if epoch < inner.epoch {
+            return; // loaded before a change another request has already seen
+        }
+        if epoch > inner.epoch || inner.actors.len() >= CACHE_CAPACITY {
+            inner.actors.clear();
+            inner.epoch = epoch;
+        }
+        inner
+            .actors
+            .insert((actor.user_id, actor.session), actor.clone());
+    }
+}
+
 /// Loads the user behind a verified token: refused when the account was disabled or the session
 /// was signed out since the token was issued.
-pub fn load_actor(db: &db::Db, user_id: Uuid, session: Uuid) -> Result<Actor, ApiError> {
-    db.read(|conn| {
-        if !db::tokens::family_live(conn, session, user_id)? {
-            return Err(
-                ApiError::unauthorized("this session was signed out; sign in again")
-                    .with_code("session_revoked"),
-            );
+fn load_actor(
+    conn: &mut db::AnyConnection,
+    user_id: Uuid,
+    session: Uuid,
+) -> Result<Actor, ApiError> {
+    if !db::tokens::family_live(conn, session, user_id)? {
+        return Err(
+            ApiError::unauthorized("this session was signed out; sign in again")
+                .with_code("session_revoked"),
+        );
+    }
+    let user = db::users::find_by_id(conn, user_id)?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::unauthorized("the account is disabled or no longer exists"))?;
+    let role = Role::from_str(&user.role).map_err(|_| ApiError::internal())?;
+    let teams = db::teams::memberships_of(conn, user_id)?;
+    let mut team_units = Vec::with_capacity(teams.len());
+    for m in &teams {
+        let units = db::units::subtree_ids(conn, std::slice::from_ref(&m.unit_id))?;
+        team_units.push((m.team_id, Arc::new(units)));
+    }
+    let jurisdiction = if role == Role::Admin {
+        Jurisdiction::All
+    } else {
+        let mut units: BTreeSet<String> = team_units
+            .iter()
+            .flat_map(|(_, u)| u.iter().cloned())
+            .collect();
+        if let Some(own) = &user.unit_id {
+            units.extend(db::units::subtree_ids(conn, std::slice::from_ref(own))?);
         }
-        let user = db::users::find_by_id(conn, user_id)?
-            .filter(|u| u.active)
-            .ok_or_else(|| ApiError::unauthorized("the account is disabled or no longer exists"))?;
-        let role = Role::from_str(&user.role).map_err(|_| ApiError::internal())?;
-        let teams = db::teams::memberships_of(conn, user_id)?;
-        let jurisdiction = if role == Role::Admin {
-            Jurisdiction::All
-        } else {
-            let mut roots: Vec<String> = teams.iter().map(|m| m.unit_id.clone()).collect();
-            roots.extend(user.unit_id.clone());
-            Jurisdiction::Units(db::units::subtree_ids(conn, &roots)?)
-        };
-        Ok(Actor {
-            user_id,
-            username: user.username,
-            display_name: user.display_name,
-            role,
-            unit_id: user.unit_id,
-            teams,
-            jurisdiction,
-            session,
-        })
+        Jurisdiction::Units(Arc::new(units))
+    };
+    Ok(Actor {
+        user_id,
+        username: user.username,
+        display_name: user.display_name,
+        role,
+        unit_id: user.unit_id,
+        teams,
+        jurisdiction,
+        team_units,
+        session,
     })
 }

@@ -63,6 +63,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         unit_id: None,
         teams: Vec::new(),
         jurisdiction: Jurisdiction::All,
+        team_units: Vec::new(),
         session: Uuid::nil(),
     };
     let account = crate::routes::users::NewAccount {

@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::page::{home_for, nav_for, render_status, Ctx, DashError, DashResult, Lang, UserBadge};
-use crate::auth::actor::load_actor;
 use crate::auth::tokens::{random_token, refresh_hash};
 use crate::auth::Actor;
 use crate::db::{self, tokens::RefreshRow};
@@ -108,7 +107,7 @@ fn resolve_session(state: &AppState, token: &str) -> Result<Option<Actor>, ApiEr
     ) else {
         return Ok(None);
     };
-    match load_actor(&state.db, user, family) {
+    match state.actors.load(&state.db, user, family) {
         Ok(actor) => Ok(Some(actor)),
         Err(e) if e.status_code() == StatusCode::UNAUTHORIZED => Ok(None),
         Err(e) => Err(e),

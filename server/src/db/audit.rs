@@ -45,17 +45,19 @@ pub fn lock_chain(conn: &mut AnyConnection) -> QueryResult<()> {
 
 /// Sequence number and hash of the last entry, if any. Call with the chain locked.
 pub fn head(conn: &mut AnyConnection) -> QueryResult<Option<(i64, String)>> {
-    audit_log::table
-        .select((audit_log::seq, audit_log::hash))
-        .order(audit_log::seq.desc())
-        .first(conn)
-        .optional()
+    crate::on_conn!(conn, |c| {
+        audit_log::table
+            .select((audit_log::seq, audit_log::hash))
+            .order(audit_log::seq.desc())
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &AuditRow) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
+    crate::on_conn!(conn, |c| diesel::insert_into(audit_log::table)
         .values(row)
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 

@@ -42,16 +42,18 @@ pub fn parse_counted(json: &str) -> Vec<Outcome> {
 
 /// The outcomes counted by the programme whose period contains `today` (the default when none).
 pub fn current_counted(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<Outcome>> {
-    let stored: Option<String> = programmes::table
-        .filter(programmes::period_start.le(today))
-        .filter(programmes::period_end.ge(today))
-        .order(programmes::period_start.desc())
-        .select(programmes::counted_outcomes)
-        .first(conn)
-        .optional()?;
-    Ok(stored
-        .map(|s| parse_counted(&s))
-        .unwrap_or_else(|| DEFAULT_COUNTED_OUTCOMES.to_vec()))
+    crate::on_conn!(conn, |c| {
+        let stored: Option<String> = programmes::table
+            .filter(programmes::period_start.le(today))
+            .filter(programmes::period_end.ge(today))
+            .order(programmes::period_start.desc())
+            .select(programmes::counted_outcomes)
+            .first(c)
+            .optional()?;
+        Ok(stored
+            .map(|s| parse_counted(&s))
+            .unwrap_or_else(|| DEFAULT_COUNTED_OUTCOMES.to_vec()))
+    })
 }
 
 /// The Vietnamese calendar day of a stored UTC timestamp.
@@ -147,26 +149,28 @@ pub fn add_new_visit(
     }
     let est = visit.establishment_id.as_str();
     let day = vietnam_day(visit.started_at);
-    let previous_last: Option<NaiveDate> = inspection_days::table
-        .filter(inspection_days::establishment_id.eq(est))
-        .select(diesel::dsl::max(inspection_days::day))
-        .first(conn)?;
+    let previous_last: Option<NaiveDate> = crate::on_conn!(&mut *conn, |c| {
+        inspection_days::table
+            .filter(inspection_days::establishment_id.eq(est))
+            .select(diesel::dsl::max(inspection_days::day))
+            .first(c)
+    })?;
     if is_counted_day {
-        let bumped = diesel::update(
+        let bumped = crate::on_conn!(&mut *conn, |c| diesel::update(
             inspection_days::table
                 .filter(inspection_days::establishment_id.eq(est))
                 .filter(inspection_days::day.eq(day)),
         )
         .set(inspection_days::visits.eq(inspection_days::visits + 1))
-        .execute(conn)?;
+        .execute(c))?;
         if bumped == 0 {
-            diesel::insert_into(inspection_days::table)
+            crate::on_conn!(&mut *conn, |c| diesel::insert_into(inspection_days::table)
                 .values((
                     inspection_days::establishment_id.eq(est),
                     inspection_days::day.eq(day),
                     inspection_days::visits.eq(1),
                 ))
-                .execute(conn)?;
+                .execute(c))?;
         }
     }
     let last = match (previous_last, is_counted_day) {
@@ -176,21 +180,23 @@ pub fn add_new_visit(
     };
     let summary = establishment_visit_summary::table
         .filter(establishment_visit_summary::establishment_id.eq(est));
-    let updated = diesel::update(summary)
+    let updated = crate::on_conn!(&mut *conn, |c| diesel::update(summary)
         .set((
             establishment_visit_summary::last_inspected_on.eq(last),
             establishment_visit_summary::prior_violations
                 .eq(establishment_visit_summary::prior_violations + violations),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     if updated == 0 {
-        diesel::insert_into(establishment_visit_summary::table)
-            .values((
-                establishment_visit_summary::establishment_id.eq(est),
-                establishment_visit_summary::last_inspected_on.eq(last),
-                establishment_visit_summary::prior_violations.eq(violations),
-            ))
-            .execute(conn)?;
+        crate::on_conn!(&mut *conn, |c| diesel::insert_into(
+            establishment_visit_summary::table
+        )
+        .values((
+            establishment_visit_summary::establishment_id.eq(est),
+            establishment_visit_summary::last_inspected_on.eq(last),
+            establishment_visit_summary::prior_violations.eq(violations),
+        ))
+        .execute(c))?;
     }
     match (previous_last, last) {
         (_, None) => Ok(()),
@@ -209,7 +215,7 @@ fn raise_last_day(
     last: NaiveDate,
 ) -> QueryResult<()> {
     let found: Option<(String, String, Option<NaiveDate>, Option<NaiveDate>)> =
-        establishments::table
+        crate::on_conn!(&mut *conn, |c| establishments::table
             .filter(establishments::id.eq(establishment_id))
             .select((
                 establishments::unit_id,
@@ -217,8 +223,8 @@ fn raise_last_day(
                 establishments::opened_on,
                 establishments::closed_on,
             ))
-            .first(conn)
-            .optional()?;
+            .first(c)
+            .optional())?;
     let Some((unit, kind, opened_on, closed_on)) = found else {
         return Ok(());
     };

@@ -149,11 +149,13 @@ pub fn get(
 }
 
 pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<EstablishmentRow>> {
-    establishments::table
-        .filter(establishments::id.eq(id))
-        .select(EstablishmentRow::as_select())
-        .first(conn)
-        .optional()
+    crate::on_conn!(conn, |c| {
+        establishments::table
+            .filter(establishments::id.eq(id))
+            .select(EstablishmentRow::as_select())
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn insert(conn: &mut AnyConnection, who: &Who, row: &EstablishmentRow) -> QueryResult<()> {

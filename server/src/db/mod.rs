@@ -49,6 +49,21 @@ macro_rules! insert_rows {
     }};
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection behind `$conn`. Through diesel's
+/// `MultiConnection` a query's SQL text is rendered again on every execution (its wrapper writes
+/// the SQL while collecting the binds), even when the prepared statement is cached; on the
+/// concrete connection a query of fixed shape finds its statement by type and is rendered once.
+/// For the queries every visit, photo or request runs.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
@@ -103,7 +118,7 @@ impl ManageConnection for Manager {
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456; \
-                     PRAGMA cache_size = -16000;",
+                     PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 4000;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -180,6 +195,10 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_connections)
             .connection_timeout(Duration::from_secs(15))
+            // A check (`SELECT 1`) on every check-out finds a PostgreSQL connection the server
+            // closed; a SQLite connection is a file this process holds open, and the check was
+            // one more statement to parse and run on every request.
+            .test_on_check_out(backend == Backend::Postgres)
             .build(manager.clone())
             .map_err(|e| DbError::Open(e.to_string()))?;
         Ok(Db {
@@ -196,6 +215,11 @@ impl Db {
 
     pub fn conn(&self) -> Result<Conn, DbError> {
         Ok(self.pool.get()?)
+    }
+
+    /// A pooled connection if one is idle right now (never waits for one).
+    pub fn try_conn(&self) -> Option<Conn> {
+        self.pool.try_get()
     }
 
     /// Applies pending migrations; returns the names of those applied.
@@ -266,10 +290,10 @@ impl Db {
 /// lock it takes is held to commit, so values become visible in commit order.
 pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
     use schema::sync_counter::dsl::*;
-    diesel::update(sync_counter.filter(id.eq(1)))
+    crate::on_conn!(conn, |c| diesel::update(sync_counter.filter(id.eq(1)))
         .set(value.eq(value + 1))
         .returning(value)
-        .get_result(conn)
+        .get_result(c))
 }
 
 /// Highest change number committed so far.

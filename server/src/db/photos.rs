@@ -27,18 +27,20 @@ pub struct PhotoRow {
 }
 
 pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PhotoRow>> {
-    photos::table
-        .filter(photos::id.eq(id))
-        .select(PhotoRow::as_select())
-        .first(conn)
-        .optional()
+    crate::on_conn!(conn, |c| {
+        photos::table
+            .filter(photos::id.eq(id))
+            .select(PhotoRow::as_select())
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn insert(conn: &mut AnyConnection, who: &Who, row: &PhotoRow) -> QueryResult<()> {
     let change = audit::begin_create(conn, Kind::Photo, &row.id)?;
-    diesel::insert_into(photos::table)
+    crate::on_conn!(&mut *conn, |c| diesel::insert_into(photos::table)
         .values(row)
-        .execute(conn)?;
+        .execute(c))?;
     change.commit(conn, who)?;
     Ok(())
 }

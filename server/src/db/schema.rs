@@ -394,3 +394,11 @@ diesel::table! {
         failed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// One row: changes whenever an account, session, membership, team or unit does (triggers).
+    auth_epoch (id) {
+        id -> Integer,
+        n -> BigInt,
+    }
+}

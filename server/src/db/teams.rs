@@ -150,10 +150,12 @@ pub fn members(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<MemberLi
 }
 
 pub fn member_ids(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<String>> {
-    team_members::table
-        .filter(team_members::team_id.eq(team))
-        .select(team_members::user_id)
-        .load(conn)
+    crate::on_conn!(conn, |c| {
+        team_members::table
+            .filter(team_members::team_id.eq(team))
+            .select(team_members::user_id)
+            .load(c)
+    })
 }
 
 /// A member of one of the phone's teams, as `GET /api/v1/sync` carries it: team id, user id,

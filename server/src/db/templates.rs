@@ -39,11 +39,13 @@ pub fn list(
 }
 
 pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TemplateRow>> {
-    checklist_templates::table
-        .filter(checklist_templates::id.eq(id))
-        .select(TemplateRow::as_select())
-        .first(conn)
-        .optional()
+    crate::on_conn!(conn, |c| {
+        checklist_templates::table
+            .filter(checklist_templates::id.eq(id))
+            .select(TemplateRow::as_select())
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn latest_version(

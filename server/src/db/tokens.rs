@@ -99,3 +99,15 @@ pub fn revoke_unused(conn: &mut AnyConnection, family: &str) -> QueryResult<usiz
     .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
     .execute(conn)
 }
+
+/// The authorisation epoch: a number the database's triggers change with every change to
+/// accounts, sessions, memberships, teams and units. A user loaded at one epoch is still the same
+/// user while the epoch is unchanged.
+pub fn auth_epoch(conn: &mut AnyConnection) -> QueryResult<i64> {
+    crate::on_conn!(conn, |c| {
+        super::schema::auth_epoch::table
+            .find(1)
+            .select(super::schema::auth_epoch::n)
+            .get_result(c)
+    })
+}

@@ -226,11 +226,13 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Opt
 }
 
 pub fn get_unscoped(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<VisitRow>> {
-    visits::table
-        .filter(visits::id.eq(id))
-        .select(VisitRow::as_select())
-        .first(conn)
-        .optional()
+    crate::on_conn!(conn, |c| {
+        visits::table
+            .filter(visits::id.eq(id))
+            .select(VisitRow::as_select())
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn revisions(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<RevisionRow>> {
@@ -266,9 +268,9 @@ pub fn store(
         audit::begin(conn, Kind::Visit, &row.id)?
     };
     if is_new {
-        diesel::insert_into(visits::table)
+        crate::on_conn!(&mut *conn, |c| diesel::insert_into(visits::table)
             .values(row)
-            .execute(conn)?;
+            .execute(c))?;
     } else {
         diesel::update(visits::table.filter(visits::id.eq(&row.id)))
             .set(row)
@@ -278,9 +280,9 @@ pub fn store(
         diesel::delete(visit_photos::table.filter(visit_photos::visit_id.eq(&row.id)))
             .execute(conn)?;
     }
-    diesel::insert_into(visit_revisions::table)
+    crate::on_conn!(&mut *conn, |c| diesel::insert_into(visit_revisions::table)
         .values(revision)
-        .execute(conn)?;
+        .execute(c))?;
     if !violations.is_empty() {
         crate::insert_rows!(conn, visit_violations::table, violations)?;
     }
@@ -324,16 +326,18 @@ pub fn set_review(
 
 /// Photo ids a visit lists, each with whether it has arrived.
 pub fn photo_status(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<(String, bool)>> {
-    let rows: Vec<(String, Option<String>)> = visit_photos::table
-        .left_join(photos::table.on(photos::id.eq(visit_photos::photo_id)))
-        .filter(visit_photos::visit_id.eq(id))
-        .select((visit_photos::photo_id, photos::id.nullable()))
-        .order(visit_photos::photo_id.asc())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(p, got)| (p, got.is_some()))
-        .collect())
+    crate::on_conn!(conn, |c| {
+        let rows: Vec<(String, Option<String>)> = visit_photos::table
+            .left_join(photos::table.on(photos::id.eq(visit_photos::photo_id)))
+            .filter(visit_photos::visit_id.eq(id))
+            .select((visit_photos::photo_id, photos::id.nullable()))
+            .order(visit_photos::photo_id.asc())
+            .load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, got)| (p, got.is_some()))
+            .collect())
+    })
 }
 
 /// Visits that list `photo` (to decide who may see the photo).

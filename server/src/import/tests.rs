@@ -360,8 +360,10 @@ fn staff_of_19753() -> crate::auth::Actor {
             ["2025:46", "2025:19753"]
                 .iter()
                 .map(|s| s.to_string())
-                .collect(),
+                .collect::<std::collections::BTreeSet<_>>()
+                .into(),
         ),
+        team_units: Vec::new(),
         session: uuid::Uuid::new_v4(),
     }
 }

@@ -131,31 +131,19 @@ pub async fn put(
     }
     let upload_hex = actual.to_hex();
 
-    // Already stored? Decide before doing any image work.
+    // One trip to a blocking thread for the rest: already stored? (decided before any image
+    // work), then decode and re-encode, the files, the row.
     let db = state.db.clone();
-    let (id_s, hex) = (id.to_string(), upload_hex.clone());
-    let existing =
-        web::block(move || db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from)))
-            .await??;
-    if let Some(row) = existing {
-        if row.upload_sha256 == hex && row.uploaded_by == actor.user_id.to_string() {
-            state
-                .metrics
-                .photos_stored
-                .with_label_values(&["replayed"])
-                .inc();
-            return Ok(HttpResponse::Ok().json(PhotoView::from(row)));
+    let store = state.photos.clone();
+    let me = actor.user_id.to_string();
+    let uploader = me.clone();
+    let who = Who::of(&actor);
+    let result = web::block(move || -> ApiResult<Stored> {
+        let id_s = id.to_string();
+        if let Some(row) = db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from))? {
+            return Ok(Stored::Already(row));
         }
-        return Err(ApiError::conflict(
-            "conflict",
-            "another photo is already stored under this id",
-        )
-        .field("id"));
-    }
-
-    let processed = web::block(move || process(&body))
-        .await?
-        .map_err(|e| match e {
+        let processed = process(&body).map_err(|e| match e {
             PhotoError::NotAnImage => ApiError::new(
                 actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "not_an_image",
@@ -167,43 +155,65 @@ pub async fn put(
                 ApiError::unprocessable("corrupt_image", "body", e.to_string())
             }
         })?;
-    let store = state.photos.clone();
-    let row = PhotoRow {
-        id: id.to_string(),
-        upload_sha256: upload_hex,
-        sha256: Sha256Digest::of(&processed.jpeg).to_hex(),
-        size_bytes: processed.jpeg.len() as i64,
-        width: processed.width as i32,
-        height: processed.height as i32,
-        thumb_width: processed.thumb_width as i32,
-        thumb_height: processed.thumb_height as i32,
-        taken_at,
-        uploaded_by: actor.user_id.to_string(),
-        created_at: now(),
-    };
-    let db = state.db.clone();
-    let result = web::block(move || -> ApiResult<(bool, PhotoRow)> {
+        let row = PhotoRow {
+            id: id_s,
+            upload_sha256: upload_hex,
+            sha256: Sha256Digest::of(&processed.jpeg).to_hex(),
+            size_bytes: processed.jpeg.len() as i64,
+            width: processed.width as i32,
+            height: processed.height as i32,
+            thumb_width: processed.thumb_width as i32,
+            thumb_height: processed.thumb_height as i32,
+            taken_at,
+            uploaded_by: uploader,
+            created_at: now(),
+        };
         // Files first (fsync'd), then the row: the row is the commit point, so a crash leaves at
         // worst an unreferenced file, never a row without its bytes.
         // Either failure: nothing is recorded, the phone keeps the photo and retries.
         store
             .put(id, Variant::Full, &processed.jpeg)
-            .and_then(|()| store.put(id, Variant::Thumbnail, &processed.thumb))
+            .and_then(|()| {
+                if processed.thumb_is_full {
+                    store.put_same(id, Variant::Full, Variant::Thumbnail, &processed.thumb)
+                } else {
+                    store.put(id, Variant::Thumbnail, &processed.thumb)
+                }
+            })
             .map_err(|e| {
                 tracing::error!(error = %e, "photo store");
                 store_unavailable("photo storage is not available; nothing was stored, try again")
             })?;
-        db.write_grouped(move |c| -> ApiResult<(bool, PhotoRow)> {
+        db.write_grouped(move |c| -> ApiResult<Stored> {
             if let Some(existing) = db::photos::get(c, &row.id)? {
                 // A concurrent upload of the same id won the race.
-                return Ok((false, existing));
+                return Ok(Stored::Raced(existing));
             }
-            db::photos::insert(c, &Who::of(&actor), &row)?;
-            Ok((true, row))
+            db::photos::insert(c, &who, &row)?;
+            Ok(Stored::Created(row))
         })
     })
     .await??;
-    match result {
+    let (created, row) = match result {
+        Stored::Created(row) => (true, row),
+        Stored::Already(row) => {
+            if row.upload_sha256 == claimed.to_hex() && row.uploaded_by == me {
+                state
+                    .metrics
+                    .photos_stored
+                    .with_label_values(&["replayed"])
+                    .inc();
+                return Ok(HttpResponse::Ok().json(PhotoView::from(row)));
+            }
+            return Err(ApiError::conflict(
+                "conflict",
+                "another photo is already stored under this id",
+            )
+            .field("id"));
+        }
+        Stored::Raced(row) => (false, row),
+    };
+    match (created, row) {
         (true, row) => {
             state
                 .metrics
@@ -221,6 +231,16 @@ pub async fn put(
         )
         .field("id")),
     }
+}
+
+/// What an upload found or did.
+enum Stored {
+    /// Stored before this upload began (a replay, or another photo under the same id).
+    Already(PhotoRow),
+    /// Stored by this upload.
+    Created(PhotoRow),
+    /// Stored by a concurrent upload of the same id while this one was being processed.
+    Raced(PhotoRow),
 }
 
 /// 503 with `Retry-After`: the photo store (a directory or an object store) did not answer.

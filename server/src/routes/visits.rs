@@ -27,11 +27,16 @@ pub const GPS_WARNING_RADIUS_M: f64 = 300.0;
 /// A visit as the API returns it: the submitted fields of the current revision plus what the
 /// server knows (receive time, review, digests, whether photos are still missing).
 pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
+    let photos = db::visits::photo_status(c, &row.id)?;
+    Ok(view_of(row, &photos))
+}
+
+/// [`view`] with the visit's photos (id, received) already read.
+fn view_of(row: &VisitRow, photos: &[(String, bool)]) -> Value {
     let mut out: Map<String, Value> = match serde_json::from_str(&row.body) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let photos = db::visits::photo_status(c, &row.id)?;
     let pending: Vec<&String> = photos
         .iter()
         .filter(|(_, got)| !got)
@@ -57,7 +62,7 @@ pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
     if let Value::Object(s) = server {
         out.extend(s);
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 /// Recomputes the establishment's counted inspection days (coverage) in the caller's
@@ -100,14 +105,11 @@ fn prepare(
 /// The checks of [`prepare`]: reads only, so a new visit runs them before its write.
 fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiResult<Checked> {
     let input = record.input();
-    if !actor.member_of(input.team_id) {
-        return Err(
-            ApiError::forbidden("you can record visits only for your own team").field("team_id"),
-        );
-    }
-    let team = db::teams::get_unscoped(c, &input.team_id.to_string())?
-        .ok_or_else(|| ApiError::not_found("team"))?;
-    let team_units = db::units::subtree_ids(c, std::slice::from_ref(&team.unit_id))?;
+    // The team's area comes with the actor (loaded with its memberships).
+    let team_units = actor.team_units(input.team_id).ok_or_else(|| {
+        ApiError::forbidden("you can record visits only for your own team").field("team_id")
+    })?;
+    let team_id = input.team_id.to_string();
     let est = db::establishments::get_unscoped(c, &input.establishment_id.to_string())?
         .filter(|e| team_units.contains(&e.unit_id))
         .ok_or_else(|| {
@@ -117,7 +119,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
                 "establishment does not exist or is outside the team's jurisdiction",
             )
         })?;
-    let members = db::teams::member_ids(c, &team.id)?;
+    let members = db::teams::member_ids(c, &team_id)?;
     for (i, m) in input.members_present.iter().enumerate() {
         if !members.contains(&m.to_string()) {
             return Err(ApiError::unprocessable(
@@ -150,7 +152,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
     }
     if let Some(a) = input.assignment_id {
         let assignment = db::assignments::get(c, actor, a)?
-            .filter(|r| r.team_id == team.id && (r.status == "released" || r.status == "done"))
+            .filter(|r| r.team_id == team_id && (r.status == "released" || r.status == "done"))
             .ok_or_else(|| {
                 ApiError::unprocessable(
                     "unknown_assignment",
@@ -168,7 +170,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
         }
     }
     Ok(Checked {
-        team_id: team.id,
+        team_id,
         est,
         template,
     })
@@ -261,6 +263,12 @@ enum PutOutcome {
     Replayed(Value),
 }
 
+/// What the writer did with a new visit: stored it (with its photos' status), or found it stored.
+enum Written {
+    Stored(Box<VisitRow>, Vec<(String, bool)>),
+    Found(PutOutcome),
+}
+
 /// A visit id that is already stored: the same body again is answered with what is stored (only
 /// to whoever may see it), anything else is a conflict.
 fn resubmitted(
@@ -317,10 +325,10 @@ pub async fn put(
             Ok(checked) => checked,
             Err(replayed) => return Ok(replayed),
         };
-        db.write_grouped(move |c| -> ApiResult<PutOutcome> {
+        let written = db.write_grouped(move |c| -> ApiResult<Written> {
             // The same id submitted twice at once: the second finds the first here.
             if let Some(existing) = db::visits::get_unscoped(c, &id)? {
-                return resubmitted(c, &actor, existing, &digest);
+                return resubmitted(c, &actor, existing, &digest).map(Written::Found);
             }
             let seq = db::next_seq(c)?;
             let p = build(&actor, &id, &record, checked, 1, None, seq)?;
@@ -345,7 +353,13 @@ pub async fn put(
             let today = doi178_shared::time::vietnam_date(Utc::now());
             let counted = db::coverage::current_counted(c, today)?;
             db::coverage::add_new_visit(c, &p.row, &counted)?;
-            Ok(PutOutcome::Created(view(c, &p.row)?))
+            let photos = db::visits::photo_status(c, &p.row.id)?;
+            Ok(Written::Stored(Box::new(p.row), photos))
+        })?;
+        // The answer is built off the writer's thread.
+        Ok(match written {
+            Written::Found(outcome) => outcome,
+            Written::Stored(row, photos) => PutOutcome::Created(view_of(&row, &photos)),
         })
     })
     .await?;

@@ -40,6 +40,12 @@ pub enum Variant {
 pub trait PhotoStore: Send + Sync {
     /// Stores the bytes durably (fsync'd) before returning.
     fn put(&self, id: Uuid, variant: Variant, bytes: &[u8]) -> std::io::Result<()>;
+    /// Stores `to` with the same bytes as `from`, stored just before by [`PhotoStore::put`] (a
+    /// photo small enough to be its own thumbnail). By default the bytes are stored again.
+    fn put_same(&self, id: Uuid, from: Variant, to: Variant, bytes: &[u8]) -> std::io::Result<()> {
+        let _ = from;
+        self.put(id, to, bytes)
+    }
     fn get(&self, id: Uuid, variant: Variant) -> std::io::Result<Option<Vec<u8>>>;
     /// Where the bytes live, for messages (`local directory …`, `s3://bucket/prefix`).
     fn describe(&self) -> String {
@@ -76,6 +82,27 @@ impl PhotoStore for LocalDirStore {
         tmp.0.sync_all()?;
         std::fs::rename(&tmp.1, &path)?;
         Ok(())
+    }
+
+    /// A second name for the file `from` (a hard link, made under a temporary name and renamed
+    /// into place like a copy would be): no second file to allocate and fsync. Where links are
+    /// not possible, the bytes are written again.
+    fn put_same(&self, id: Uuid, from: Variant, to: Variant, bytes: &[u8]) -> std::io::Result<()> {
+        let (source, path) = (self.path(id, from), self.path(id, to));
+        let dir = path.parent().unwrap_or(&self.dir);
+        let tmp = dir.join(format!(".tmp-{}", Uuid::new_v4().simple()));
+        match std::fs::hard_link(&source, &tmp).and_then(|()| std::fs::rename(&tmp, &path)) {
+            Ok(()) => {
+                // Renaming onto a name of the same file does nothing (POSIX): a retried upload
+                // whose second name is already there leaves the temporary name behind.
+                let _ = std::fs::remove_file(&tmp);
+                Ok(())
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&tmp);
+                self.put(id, to, bytes)
+            }
+        }
     }
 
     fn get(&self, id: Uuid, variant: Variant) -> std::io::Result<Option<Vec<u8>>> {
@@ -115,5 +142,47 @@ mod tests {
         store.put(id, Variant::Thumbnail, b"t").unwrap();
         assert_eq!(store.get(id, Variant::Full).unwrap().unwrap(), b"abc");
         assert_eq!(store.get(id, Variant::Thumbnail).unwrap().unwrap(), b"t");
+    }
+
+    #[test]
+    fn the_same_bytes_under_a_second_variant() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDirStore::new(dir.path()).unwrap();
+        let id = Uuid::new_v4();
+        store.put(id, Variant::Full, b"small").unwrap();
+        store
+            .put_same(id, Variant::Full, Variant::Thumbnail, b"small")
+            .unwrap();
+        assert_eq!(
+            store.get(id, Variant::Thumbnail).unwrap().unwrap(),
+            b"small"
+        );
+        // Again (a retried upload): replaced in place, no temporary file left behind.
+        store
+            .put_same(id, Variant::Full, Variant::Thumbnail, b"small")
+            .unwrap();
+        assert_eq!(
+            store.get(id, Variant::Thumbnail).unwrap().unwrap(),
+            b"small"
+        );
+        let sub = store
+            .path(id, Variant::Full)
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let names: Vec<String> = std::fs::read_dir(&sub)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        // Without the first file to link to, the bytes are written instead.
+        let other = Uuid::new_v4();
+        store
+            .put_same(other, Variant::Full, Variant::Thumbnail, b"alone")
+            .unwrap();
+        assert_eq!(
+            store.get(other, Variant::Thumbnail).unwrap().unwrap(),
+            b"alone"
+        );
     }
 }

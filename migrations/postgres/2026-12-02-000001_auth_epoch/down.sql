@@ -1,0 +1,12 @@
+DROP TRIGGER auth_epoch_tokens_revoke ON refresh_tokens;
+DROP TRIGGER auth_epoch_tokens_delete ON refresh_tokens;
+DROP TRIGGER auth_epoch_users_insert ON users;
+DROP TRIGGER auth_epoch_users_update ON users;
+DROP TRIGGER auth_epoch_users_delete ON users;
+DROP TRIGGER auth_epoch_members_change ON team_members;
+DROP TRIGGER auth_epoch_teams_update ON teams;
+DROP TRIGGER auth_epoch_teams_delete ON teams;
+DROP TRIGGER auth_epoch_units_change ON admin_units;
+DROP TRIGGER auth_epoch_units_update ON admin_units;
+DROP FUNCTION auth_epoch_bump();
+DROP TABLE auth_epoch;

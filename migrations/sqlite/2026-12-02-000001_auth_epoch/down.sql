@@ -1,0 +1,14 @@
+DROP TRIGGER auth_epoch_tokens_revoke;
+DROP TRIGGER auth_epoch_tokens_delete;
+DROP TRIGGER auth_epoch_users_insert;
+DROP TRIGGER auth_epoch_users_update;
+DROP TRIGGER auth_epoch_users_delete;
+DROP TRIGGER auth_epoch_members_insert;
+DROP TRIGGER auth_epoch_members_update;
+DROP TRIGGER auth_epoch_members_delete;
+DROP TRIGGER auth_epoch_teams_update;
+DROP TRIGGER auth_epoch_teams_delete;
+DROP TRIGGER auth_epoch_units_insert;
+DROP TRIGGER auth_epoch_units_update;
+DROP TRIGGER auth_epoch_units_delete;
+DROP TABLE auth_epoch;
