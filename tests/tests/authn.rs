@@ -774,14 +774,6 @@ fn changes_to_an_account_its_teams_and_units_apply_to_the_next_request() {
     let team_id = team["team_id"].as_str().unwrap().to_string();
     let team_unit = team["unit_id"].as_str().unwrap().to_string();
     let member_role = team["role"].as_str().unwrap().to_string();
-    let team_ids = |me: &Value| -> Vec<String> {
-        me["teams"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["team_id"].as_str().unwrap().to_string())
-            .collect()
-    };
 
     raw_sql(
         &s,
@@ -796,10 +788,9 @@ fn changes_to_an_account_its_teams_and_units_apply_to_the_next_request() {
         &s,
         &format!("DELETE FROM team_members WHERE team_id = '{team_id}' AND user_id = '{user_id}'"),
     );
-    let me = s.get_ok("/api/v1/me", &inspector);
     assert!(
-        !team_ids(&me).contains(&team_id),
-        "still a member after leaving: {me}"
+        !s.my_team_ids(&inspector).contains(&team_id),
+        "still a member after leaving"
     );
     raw_sql(
         &s,
@@ -808,7 +799,7 @@ fn changes_to_an_account_its_teams_and_units_apply_to_the_next_request() {
              VALUES ('{team_id}', '{user_id}', '{member_role}')"
         ),
     );
-    assert!(team_ids(&s.get_ok("/api/v1/me", &inspector)).contains(&team_id));
+    assert!(s.my_team_ids(&inspector).contains(&team_id));
 
     // A unit added under the team's area is in the jurisdiction at once.
     let children = format!("/api/v1/units?parent={}", common::urlencode(&team_unit));

@@ -24,17 +24,6 @@ fn roster_pairs(pulled: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// The caller's team ids, from `/me`.
-fn my_teams(s: &TestServer, who: &Session) -> BTreeSet<String> {
-    let me = s.get_ok("/api/v1/me", who);
-    me["teams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["team_id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Every team's members as staff of the whole country see them: team → (user → member).
 fn all_members(s: &TestServer, admin: &Session) -> BTreeMap<String, BTreeMap<String, Value>> {
     let teams = s.get_ok("/api/v1/teams", admin);
@@ -69,7 +58,7 @@ fn a_phone_gets_the_roster_of_its_own_teams_only() {
         "doitruong.phuxuan",
     ] {
         let session = s.login(who);
-        let mine = my_teams(&s, &session);
+        let mine = s.my_team_ids(&session);
         assert!(!mine.is_empty(), "{who} is on a team");
         let pulled = s.get_ok("/api/v1/sync", &session);
         let got = roster_pairs(&pulled);
@@ -128,7 +117,7 @@ fn a_phone_gets_the_roster_of_its_own_teams_only() {
 
     // Provincial staff are on no team: an empty roster, not everybody in the province.
     let staff = s.login("tinh.hue");
-    if my_teams(&s, &staff).is_empty() {
+    if s.my_team_ids(&staff).is_empty() {
         let pulled = s.get_ok("/api/v1/sync", &staff);
         assert_eq!(pulled["roster"], serde_json::json!([]));
     }

@@ -148,41 +148,24 @@ mod tests {
     fn the_same_bytes_under_a_second_variant() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalDirStore::new(dir.path()).unwrap();
+        let same = |id: Uuid, bytes: &[u8]| {
+            store
+                .put_same(id, Variant::Full, Variant::Thumbnail, bytes)
+                .unwrap();
+            assert_eq!(store.get(id, Variant::Thumbnail).unwrap().unwrap(), bytes);
+        };
         let id = Uuid::new_v4();
         store.put(id, Variant::Full, b"small").unwrap();
-        store
-            .put_same(id, Variant::Full, Variant::Thumbnail, b"small")
-            .unwrap();
-        assert_eq!(
-            store.get(id, Variant::Thumbnail).unwrap().unwrap(),
-            b"small"
-        );
+        same(id, b"small");
         // Again (a retried upload): replaced in place, no temporary file left behind.
-        store
-            .put_same(id, Variant::Full, Variant::Thumbnail, b"small")
-            .unwrap();
-        assert_eq!(
-            store.get(id, Variant::Thumbnail).unwrap().unwrap(),
-            b"small"
-        );
-        let sub = store
-            .path(id, Variant::Full)
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let names: Vec<String> = std::fs::read_dir(&sub)
+        same(id, b"small");
+        let sub = store.path(id, Variant::Full);
+        let names: Vec<String> = std::fs::read_dir(sub.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
         // Without the first file to link to, the bytes are written instead.
-        let other = Uuid::new_v4();
-        store
-            .put_same(other, Variant::Full, Variant::Thumbnail, b"alone")
-            .unwrap();
-        assert_eq!(
-            store.get(other, Variant::Thumbnail).unwrap().unwrap(),
-            b"alone"
-        );
+        same(Uuid::new_v4(), b"alone");
     }
 }

@@ -651,6 +651,17 @@ impl TestServer {
             })
     }
 
+    /// The ids of `who`'s teams, from `/me`.
+    pub fn my_team_ids(&self, who: &Session) -> std::collections::BTreeSet<String> {
+        let me = self.get_ok("/api/v1/me", who);
+        me["teams"]
+            .as_array()
+            .expect("teams")
+            .iter()
+            .map(|t| t["team_id"].as_str().expect("team_id").to_string())
+            .collect()
+    }
+
     /// The Huế province team `leader` leads.
     pub fn hue_team_led_by(&self, leader: &Session) -> String {
         self.get_ok("/api/v1/me", leader)["teams"]
