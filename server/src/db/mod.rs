@@ -113,7 +113,9 @@ impl ManageConnection for Manager {
                     .map_err(r2d2::Error::ConnectionError)?;
                 // temp_store: sorts and temporary b-trees in memory, not in files created and
                 // unlinked per statement; mmap_size: reads from the mapped file instead of one
-                // pread per page; cache_size: 16 MiB per connection.
+                // pread per page; cache_size: 16 MiB per connection; wal_autocheckpoint: a
+                // checkpoint every 4,000 pages instead of 1,000 writes the pages every group
+                // commit touches again (index pages, counters) fewer times.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \

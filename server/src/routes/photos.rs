@@ -194,27 +194,11 @@ pub async fn put(
         })
     })
     .await??;
-    let (created, row) = match result {
-        Stored::Created(row) => (true, row),
-        Stored::Already(row) => {
-            if row.upload_sha256 == claimed.to_hex() && row.uploaded_by == me {
-                state
-                    .metrics
-                    .photos_stored
-                    .with_label_values(&["replayed"])
-                    .inc();
-                return Ok(HttpResponse::Ok().json(PhotoView::from(row)));
-            }
-            return Err(ApiError::conflict(
-                "conflict",
-                "another photo is already stored under this id",
-            )
-            .field("id"));
-        }
-        Stored::Raced(row) => (false, row),
+    let conflict = || {
+        ApiError::conflict("conflict", "another photo is already stored under this id").field("id")
     };
-    match (created, row) {
-        (true, row) => {
+    match result {
+        Stored::Created(row) => {
             state
                 .metrics
                 .photos_stored
@@ -222,14 +206,18 @@ pub async fn put(
                 .inc();
             Ok(HttpResponse::Created().json(PhotoView::from(row)))
         }
-        (false, row) if row.upload_sha256 == claimed.to_hex() => {
+        Stored::Already(row) if row.upload_sha256 == claimed.to_hex() && row.uploaded_by == me => {
+            state
+                .metrics
+                .photos_stored
+                .with_label_values(&["replayed"])
+                .inc();
             Ok(HttpResponse::Ok().json(PhotoView::from(row)))
         }
-        (false, _) => Err(ApiError::conflict(
-            "conflict",
-            "another photo is already stored under this id",
-        )
-        .field("id")),
+        Stored::Raced(row) if row.upload_sha256 == claimed.to_hex() => {
+            Ok(HttpResponse::Ok().json(PhotoView::from(row)))
+        }
+        Stored::Already(_) | Stored::Raced(_) => Err(conflict()),
     }
 }
 

@@ -42,8 +42,7 @@ pub trait PhotoStore: Send + Sync {
     fn put(&self, id: Uuid, variant: Variant, bytes: &[u8]) -> std::io::Result<()>;
     /// Stores `to` with the same bytes as `from`, stored just before by [`PhotoStore::put`] (a
     /// photo small enough to be its own thumbnail). By default the bytes are stored again.
-    fn put_same(&self, id: Uuid, from: Variant, to: Variant, bytes: &[u8]) -> std::io::Result<()> {
-        let _ = from;
+    fn put_same(&self, id: Uuid, _from: Variant, to: Variant, bytes: &[u8]) -> std::io::Result<()> {
         self.put(id, to, bytes)
     }
     fn get(&self, id: Uuid, variant: Variant) -> std::io::Result<Option<Vec<u8>>>;
@@ -90,18 +89,14 @@ impl PhotoStore for LocalDirStore {
     fn put_same(&self, id: Uuid, from: Variant, to: Variant, bytes: &[u8]) -> std::io::Result<()> {
         let (source, path) = (self.path(id, from), self.path(id, to));
         let dir = path.parent().unwrap_or(&self.dir);
-        let tmp = dir.join(format!(".tmp-{}", Uuid::new_v4().simple()));
-        match std::fs::hard_link(&source, &tmp).and_then(|()| std::fs::rename(&tmp, &path)) {
-            Ok(()) => {
-                // Renaming onto a name of the same file does nothing (POSIX): a retried upload
-                // whose second name is already there leaves the temporary name behind.
-                let _ = std::fs::remove_file(&tmp);
-                Ok(())
-            }
-            Err(_) => {
-                let _ = std::fs::remove_file(&tmp);
-                self.put(id, to, bytes)
-            }
+        let tmp = temp_name(dir);
+        let linked = std::fs::hard_link(&source, &tmp).and_then(|()| std::fs::rename(&tmp, &path));
+        // Gone after a rename, except that renaming onto a name of the same file does nothing
+        // (POSIX): a retried upload whose second name is already there leaves it behind.
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(()),
+            Err(_) => self.put(id, to, bytes),
         }
     }
 
@@ -118,8 +113,13 @@ impl PhotoStore for LocalDirStore {
     }
 }
 
+/// A fresh temporary name in `dir`, to be renamed over the final one.
+fn temp_name(dir: &Path) -> PathBuf {
+    dir.join(format!(".tmp-{}", Uuid::new_v4().simple()))
+}
+
 fn tempfile_in(dir: &Path) -> std::io::Result<(std::fs::File, PathBuf)> {
-    let path = dir.join(format!(".tmp-{}", Uuid::new_v4().simple()));
+    let path = temp_name(dir);
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
