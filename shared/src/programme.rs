@@ -79,6 +79,11 @@ pub struct Programme {
     types_in_scope: Vec<EstablishmentType>,
 }
 
+/// The longest programme period, in calendar years. The plans run five years (2021–2025,
+/// 2026–2030); coverage keeps a window start per year of every programme, so an unbounded period
+/// (year 1 to 9999) would make one request rebuild thousands of rollup windows.
+pub const MAX_PERIOD_YEARS: i32 = 10;
+
 impl Programme {
     pub fn parse(input: ProgrammeInput) -> DomainResult<Self> {
         let name = clean_line("name", &input.name, 200)?;
@@ -86,6 +91,12 @@ impl Programme {
             return Err(DomainError::out_of_range(
                 "period_end",
                 "must be after period_start",
+            ));
+        }
+        if input.period_end.year() - input.period_start.year() >= MAX_PERIOD_YEARS {
+            return Err(DomainError::out_of_range(
+                "period_end",
+                "a programme runs at most 10 calendar years; split a longer plan",
             ));
         }
         let annual = ShareBp::new(input.annual_min_share_bp)
@@ -186,6 +197,19 @@ mod tests {
             }),
             "period_end"
         );
+        assert_eq!(
+            field(ProgrammeInput {
+                period_start: "0001-01-01".parse().unwrap(),
+                period_end: "9999-12-31".parse().unwrap(),
+                ..input()
+            }),
+            "period_end"
+        );
+        assert!(Programme::parse(ProgrammeInput {
+            period_end: "2030-12-31".parse().unwrap(),
+            ..input()
+        })
+        .is_ok());
         assert_eq!(
             field(ProgrammeInput {
                 annual_min_share_bp: 10_001,
