@@ -38,7 +38,13 @@ pub struct AuditRow {
 /// SQLite: writers are already one at a time (`Db::write`'s lock and SQLite's write lock).
 pub fn lock_chain(conn: &mut AnyConnection) -> QueryResult<()> {
     if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT value FROM sync_counter WHERE id = 1 FOR UPDATE").execute(c)?;
+        use super::schema::sync_counter::dsl::*;
+        // A typed SELECT: diesel keeps its prepared statement (raw SQL is prepared every time).
+        sync_counter
+            .filter(id.eq(1))
+            .select(value)
+            .for_update()
+            .get_result::<i64>(c)?;
     }
     Ok(())
 }

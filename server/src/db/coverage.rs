@@ -156,14 +156,16 @@ pub fn add_new_visit(
             .first(c)
     })?;
     if is_counted_day {
-        let bumped = crate::on_conn!(&mut *conn, |c| diesel::update(
+        let bumped: Option<i32> = crate::on_conn!(&mut *conn, |c| crate::cached!(diesel::update(
             inspection_days::table
                 .filter(inspection_days::establishment_id.eq(est))
                 .filter(inspection_days::day.eq(day)),
         )
         .set(inspection_days::visits.eq(inspection_days::visits + 1))
-        .execute(c))?;
-        if bumped == 0 {
+        .returning(inspection_days::visits))
+        .get_result(c)
+        .optional())?;
+        if bumped.is_none() {
             crate::on_conn!(&mut *conn, |c| diesel::insert_into(inspection_days::table)
                 .values((
                     inspection_days::establishment_id.eq(est),
@@ -180,14 +182,17 @@ pub fn add_new_visit(
     };
     let summary = establishment_visit_summary::table
         .filter(establishment_visit_summary::establishment_id.eq(est));
-    let updated = crate::on_conn!(&mut *conn, |c| diesel::update(summary)
-        .set((
-            establishment_visit_summary::last_inspected_on.eq(last),
-            establishment_visit_summary::prior_violations
-                .eq(establishment_visit_summary::prior_violations + violations),
-        ))
-        .execute(c))?;
-    if updated == 0 {
+    let updated: Option<i64> =
+        crate::on_conn!(&mut *conn, |c| crate::cached!(diesel::update(summary)
+            .set((
+                establishment_visit_summary::last_inspected_on.eq(last),
+                establishment_visit_summary::prior_violations
+                    .eq(establishment_visit_summary::prior_violations + violations),
+            ))
+            .returning(establishment_visit_summary::prior_violations))
+        .get_result(c)
+        .optional())?;
+    if updated.is_none() {
         crate::on_conn!(&mut *conn, |c| diesel::insert_into(
             establishment_visit_summary::table
         )

@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod cached;
 pub mod coverage;
 pub mod coverage_status;
 pub mod establishments;
@@ -112,14 +113,16 @@ impl ManageConnection for Manager {
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
                 // temp_store: sorts and temporary b-trees in memory, not in files created and
-                // unlinked per statement; mmap_size: reads from the mapped file instead of one
-                // pread per page; cache_size: 16 MiB per connection; wal_autocheckpoint: a
+                // unlinked per statement; mmap_size 0: no memory map (in WAL mode a reader that
+                // finds the database changed since its last read unmaps the whole file, then
+                // faults each page in again: with writes every few milliseconds that cost more
+                // than one pread per page); cache_size: 16 MiB per connection; wal_autocheckpoint: a
                 // checkpoint every 4,000 pages instead of 1,000 writes the pages every group
                 // commit touches again (index pages, counters) fewer times.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456; \
+                     PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; \
                      PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 4000;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
@@ -270,6 +273,48 @@ impl Db {
         }
     }
 
+    /// [`Db::write_grouped`] for an async caller (a request handler). On SQLite the task waits
+    /// for the group's commit without holding a thread; on PostgreSQL the write runs on a
+    /// blocking thread.
+    pub async fn write_grouped_async<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => self.writer.run_grouped_async(&self.manager, f).await,
+            Backend::Postgres => {
+                let db = self.clone();
+                on_blocking_thread(move || db.write(f)).await
+            }
+        }
+    }
+
+    /// [`Db::read`] for an async caller. On SQLite, when a pooled connection is idle, the reads
+    /// run on the caller's own thread: a few indexed reads of a local file take less time than
+    /// handing them to another thread and back. Otherwise (and always on PostgreSQL, whose reads
+    /// wait on the network) on a blocking thread.
+    pub async fn read_async<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            if let Some(mut pooled) = self.try_conn() {
+                let conn: &mut AnyConnection = &mut pooled;
+                return conn.transaction(f);
+            }
+        }
+        let db = self.clone();
+        on_blocking_thread(move || db.read(f)).await
+    }
+
     /// Runs `f` on a pooled connection, in a transaction so that it reads one consistent snapshot.
     pub fn read<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
     where
@@ -288,14 +333,29 @@ impl Db {
     }
 }
 
+/// Runs blocking database work on the runtime's blocking threads and waits for it.
+async fn on_blocking_thread<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(E::from(DbError::NotCommitted(format!(
+            "the database work stopped: {e}"
+        ))))
+    })
+}
+
 /// Takes the next value of the global change counter. Call inside a write transaction; the row
 /// lock it takes is held to commit, so values become visible in commit order.
 pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
     use schema::sync_counter::dsl::*;
-    crate::on_conn!(conn, |c| diesel::update(sync_counter.filter(id.eq(1)))
-        .set(value.eq(value + 1))
-        .returning(value)
-        .get_result(c))
+    crate::on_conn!(conn, |c| crate::cached!(diesel::update(
+        sync_counter.filter(id.eq(1))
+    )
+    .set(value.eq(value + 1))
+    .returning(value))
+    .get_result(c))
 }
 
 /// Highest change number committed so far.

@@ -340,6 +340,34 @@ pub fn photo_status(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<(Stri
     })
 }
 
+/// [`photo_status`] of many visits at once (a sync page), by visit id; a visit listing no
+/// photo has no entry.
+pub fn photo_status_many(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<(String, bool)>>> {
+    let mut out: std::collections::HashMap<String, Vec<(String, bool)>> =
+        std::collections::HashMap::new();
+    // Bounded IN lists (SQLite's default limit on bound parameters is generous, but a page of
+    // 500 ids is one statement either way).
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String, Option<String>)> = visit_photos::table
+            .left_join(photos::table.on(photos::id.eq(visit_photos::photo_id)))
+            .filter(visit_photos::visit_id.eq_any(chunk))
+            .select((
+                visit_photos::visit_id,
+                visit_photos::photo_id,
+                photos::id.nullable(),
+            ))
+            .order((visit_photos::visit_id.asc(), visit_photos::photo_id.asc()))
+            .load(conn)?;
+        for (visit, photo, got) in rows {
+            out.entry(visit).or_default().push((photo, got.is_some()));
+        }
+    }
+    Ok(out)
+}
+
 /// Visits that list `photo` (to decide who may see the photo).
 pub fn listing_photo(conn: &mut AnyConnection, photo: &str) -> QueryResult<Vec<String>> {
     visit_photos::table

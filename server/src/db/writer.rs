@@ -90,9 +90,55 @@ impl Writer {
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let (answer, answered) = mpsc::sync_channel::<Result<T, E>>(1);
-        let refusal = answer.clone();
+        self.enqueue(manager, f, move |result| {
+            // The caller waits for this answer; it is gone only if its thread died.
+            let _ = answer.send(result);
+        })?;
+        answered
+            .recv()
+            .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
+    }
+
+    /// [`Writer::run_grouped`] for an async caller: its task waits for the commit without
+    /// holding a thread (no trip through a blocking thread between the request and the writer).
+    pub async fn run_grouped_async<T, E>(
+        self: &Arc<Self>,
+        manager: &Manager,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        self.enqueue(manager, f, move |result| {
+            // Gone only if the request was dropped (its client went away); the write stands.
+            let _ = answer.send(result);
+        })?;
+        answered
+            .await
+            .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
+    }
+
+    /// Queues `f` for the writer; `answer` is called exactly once, after the group's commit (or
+    /// with why the write was not stored).
+    fn enqueue<T, E>(
+        self: &Arc<Self>,
+        manager: &Manager,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        answer: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) -> Result<(), DbError>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        // Exactly one of `run` (through what it returns) and `refuse` answers.
+        let slot = Arc::new(Mutex::new(Some(answer)));
+        let refusal = Arc::clone(&slot);
         let refuse = Box::new(move |why: String| {
-            let _ = refusal.send(Err(E::from(DbError::NotCommitted(why))));
+            if let Some(answer) = take(&refusal) {
+                answer(Err(E::from(DbError::NotCommitted(why))));
+            }
         });
         let run = Box::new(move |conn: &mut AnyConnection| -> Deliver {
             let result = conn.transaction(f);
@@ -103,14 +149,12 @@ impl Writer {
                     // Its savepoint was rolled back: nothing of it depends on the commit.
                     (Err(e), _) => Err(e),
                 };
-                // The caller waits for this answer; it is gone only if its thread died.
-                let _ = answer.send(result);
+                if let Some(answer) = take(&slot) {
+                    answer(result);
+                }
             })
         });
-        self.send(manager, Job { run, refuse })?;
-        answered
-            .recv()
-            .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
+        self.send(manager, Job { run, refuse })
     }
 
     fn send(self: &Arc<Self>, manager: &Manager, job: Job) -> Result<(), DbError> {
@@ -225,6 +269,13 @@ fn run_group(conn: &mut AnyConnection, group: Vec<Job>) -> Result<(), String> {
         Some(why) => Err(why),
         None => Ok(()),
     }
+}
+
+/// Takes what the slot holds (a poisoned lock still holds it).
+fn take<A>(slot: &Mutex<Option<A>>) -> Option<A> {
+    slot.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take()
 }
 
 /// Tells a job's caller that it was not stored, without running it.

@@ -132,10 +132,7 @@ pub async fn pull(
                     assignments.push(assignment_view(c, a)?);
                 }
             }
-            let visits = visits
-                .iter()
-                .map(|v| crate::routes::visits::view(c, v))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let visits = crate::routes::visits::views(c, &visits)?;
             // Only the caller's own teams, whatever their role (staff see no roster here).
             let roster = db::teams::roster(c, &actor.team_ids())?
                 .into_iter()

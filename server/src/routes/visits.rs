@@ -2,6 +2,8 @@
 //! body again returns what is stored, a different body is a conflict. Once stored a visit never
 //! changes in place: corrections are new revisions and every revision's body is kept.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use doi178_shared::visit::{VisitInput, VisitRecord};
@@ -29,6 +31,16 @@ pub const GPS_WARNING_RADIUS_M: f64 = 300.0;
 pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
     let photos = db::visits::photo_status(c, &row.id)?;
     Ok(view_of(row, &photos))
+}
+
+/// [`view`] of many visits (a page): their photos are read in one query.
+pub fn views(c: &mut db::AnyConnection, rows: &[VisitRow]) -> ApiResult<Vec<Value>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let photos = db::visits::photo_status_many(c, &ids)?;
+    Ok(rows
+        .iter()
+        .map(|r| view_of(r, photos.get(&r.id).map(Vec::as_slice).unwrap_or(&[])))
+        .collect())
 }
 
 /// [`view`] with the visit's photos (id, received) already read.
@@ -293,6 +305,76 @@ fn resubmitted(
     Err(err)
 }
 
+/// A visit being submitted, shared by its reads and its write.
+struct Submission {
+    actor: Actor,
+    id: String,
+    record: VisitRecord,
+    digest: String,
+}
+
+/// Stores a new visit, or answers a resubmission from what is stored. Awaited on the request's
+/// own task: the reads run there (on SQLite) and the write waits for the group commit without
+/// holding a thread.
+async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
+    // The reads first, on a pooled connection beside the writer: a resubmission is answered
+    // from what is stored, and a new visit's references are checked before it queues for the
+    // write. (What a concurrent change to a team or template does in between is the same as
+    // the visit arriving a moment earlier.)
+    let s = Arc::clone(&sub);
+    let checked = db
+        .read_async(move |c| -> ApiResult<Result<Checked, PutOutcome>> {
+            match db::visits::get_unscoped(c, &s.id)? {
+                Some(existing) => resubmitted(c, &s.actor, existing, &s.digest).map(Err),
+                None => check(c, &s.actor, &s.record).map(Ok),
+            }
+        })
+        .await?;
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(replayed) => return Ok(replayed),
+    };
+    let s = sub;
+    let written = db
+        .write_grouped_async(move |c| -> ApiResult<Written> {
+            // The same id submitted twice at once: the second finds the first here.
+            if let Some(existing) = db::visits::get_unscoped(c, &s.id)? {
+                return resubmitted(c, &s.actor, existing, &s.digest).map(Written::Found);
+            }
+            let seq = db::next_seq(c)?;
+            let p = build(&s.actor, &s.id, &s.record, checked, 1, None, seq)?;
+            let revision = RevisionRow {
+                visit_id: s.id.clone(),
+                revision: 1,
+                body: p.row.body.clone(),
+                digest: p.row.digest.clone(),
+                submitted_by: p.row.submitted_by.clone(),
+                received_at: p.row.received_at,
+                reason: None,
+            };
+            db::visits::store(
+                c,
+                &Who::of(&s.actor),
+                &p.row,
+                &revision,
+                &p.violations,
+                &p.photo_ids,
+                true,
+            )?;
+            let today = doi178_shared::time::vietnam_date(Utc::now());
+            let counted = db::coverage::current_counted(c, today)?;
+            db::coverage::add_new_visit(c, &p.row, &counted)?;
+            let photos = db::visits::photo_status(c, &p.row.id)?;
+            Ok(Written::Stored(Box::new(p.row), photos))
+        })
+        .await?;
+    // The answer is built off the writer's thread.
+    Ok(match written {
+        Written::Found(outcome) => outcome,
+        Written::Stored(row, photos) => PutOutcome::Created(view_of(&row, &photos)),
+    })
+}
+
 /// Submits a visit under the id the phone generated. First time: 201. The same body again: 200
 /// with what is stored. A different body under the same id: 409 with the stored digest.
 #[utoipa::path(put, path = "/api/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
@@ -308,61 +390,17 @@ pub async fn put(
     actor.require(&[Role::Inspector, Role::TeamLeader], "submit visits")?;
     let record = VisitRecord::parse(body.0, Utc::now())?;
     let digest = record.digest();
-    let db = state.db.clone();
     let metrics = state.metrics.clone();
-    let outcome = web::block(move || -> ApiResult<PutOutcome> {
-        // The reads first, on a pooled connection beside the writer: a resubmission is answered
-        // from what is stored, and a new visit's references are checked before it queues for the
-        // write. (What a concurrent change to a team or template does in between is the same as
-        // the visit arriving a moment earlier.)
-        let checked = db.read(|c| -> ApiResult<Result<Checked, PutOutcome>> {
-            match db::visits::get_unscoped(c, &id)? {
-                Some(existing) => resubmitted(c, &actor, existing, &digest).map(Err),
-                None => check(c, &actor, &record).map(Ok),
-            }
-        })?;
-        let checked = match checked {
-            Ok(checked) => checked,
-            Err(replayed) => return Ok(replayed),
-        };
-        let written = db.write_grouped(move |c| -> ApiResult<Written> {
-            // The same id submitted twice at once: the second finds the first here.
-            if let Some(existing) = db::visits::get_unscoped(c, &id)? {
-                return resubmitted(c, &actor, existing, &digest).map(Written::Found);
-            }
-            let seq = db::next_seq(c)?;
-            let p = build(&actor, &id, &record, checked, 1, None, seq)?;
-            let revision = RevisionRow {
-                visit_id: id.clone(),
-                revision: 1,
-                body: p.row.body.clone(),
-                digest: p.row.digest.clone(),
-                submitted_by: p.row.submitted_by.clone(),
-                received_at: p.row.received_at,
-                reason: None,
-            };
-            db::visits::store(
-                c,
-                &Who::of(&actor),
-                &p.row,
-                &revision,
-                &p.violations,
-                &p.photo_ids,
-                true,
-            )?;
-            let today = doi178_shared::time::vietnam_date(Utc::now());
-            let counted = db::coverage::current_counted(c, today)?;
-            db::coverage::add_new_visit(c, &p.row, &counted)?;
-            let photos = db::visits::photo_status(c, &p.row.id)?;
-            Ok(Written::Stored(Box::new(p.row), photos))
-        })?;
-        // The answer is built off the writer's thread.
-        Ok(match written {
-            Written::Found(outcome) => outcome,
-            Written::Stored(row, photos) => PutOutcome::Created(view_of(&row, &photos)),
-        })
-    })
-    .await?;
+    let outcome = store_new(
+        &state.db,
+        Arc::new(Submission {
+            actor,
+            id,
+            record,
+            digest,
+        }),
+    )
+    .await;
     match outcome {
         Ok(PutOutcome::Created(v)) => {
             metrics.visits_stored.with_label_values(&["created"]).inc();
@@ -443,10 +481,7 @@ pub async fn list(
             } else {
                 None
             };
-            let items = rows
-                .iter()
-                .map(|r| view(c, r))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let items = views(c, &rows)?;
             Ok(VisitPage { items, next_cursor })
         })
     })
