@@ -129,6 +129,8 @@ pub struct VisitInput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitRecord {
     input: VisitInput,
+    /// The canonical JSON of `input`: what is stored as the visit's body.
+    canonical: String,
     digest: String,
 }
 
@@ -257,8 +259,14 @@ impl VisitRecord {
         unique("photo_ids", &v.photo_ids)?;
         v.notes = clean_optional_text("notes", v.notes.as_deref(), 4000)?;
 
-        let digest = digest_of(&v);
-        Ok(Self { input: v, digest })
+        // Serialising a struct cannot fail (no maps with non-string keys); fall back to Debug anyway.
+        let canonical = serde_json::to_string(&v).unwrap_or_else(|_| format!("{v:?}"));
+        let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
+        Ok(Self {
+            input: v,
+            canonical,
+            digest,
+        })
     }
 
     pub fn input(&self) -> &VisitInput {
@@ -267,6 +275,12 @@ impl VisitRecord {
 
     pub fn into_input(self) -> VisitInput {
         self.input
+    }
+
+    /// The canonical JSON of the normalised visit (its fields in declaration order, optional
+    /// ones as null): what is stored, and what [`VisitRecord::digest`] hashes.
+    pub fn canonical_json(&self) -> &str {
+        &self.canonical
     }
 
     /// SHA-256 (hex) of the canonical JSON of the normalised visit: equal for equal content,
@@ -282,12 +296,6 @@ impl VisitRecord {
             .map(|v| v.proposed_fine_vnd)
             .sum()
     }
-}
-
-fn digest_of(v: &VisitInput) -> String {
-    // Serialising a struct cannot fail (no maps with non-string keys); fall back to Debug anyway.
-    let canonical = serde_json::to_string(v).unwrap_or_else(|_| format!("{v:?}"));
-    hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 #[cfg(test)]
@@ -350,6 +358,13 @@ mod tests {
         let r = VisitRecord::parse(sample(), now()).unwrap();
         assert_eq!(r.input().notes, None, "blank notes become none");
         assert_eq!(r.digest().len(), 64);
+        // What is stored is the normalised visit, and the digest is its hash.
+        let stored: VisitInput = serde_json::from_str(r.canonical_json()).unwrap();
+        assert_eq!(&stored, r.input());
+        assert_eq!(
+            r.digest(),
+            hex::encode(Sha256::digest(r.canonical_json().as_bytes()))
+        );
         // Omitted optional fields and explicit nulls give the same digest.
         let json = serde_json::to_value(sample()).unwrap();
         let mut stripped = json.as_object().unwrap().clone();

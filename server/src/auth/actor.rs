@@ -203,12 +203,7 @@ impl ActorCache {
     /// SQLite (the epoch is one row of a local file: no network round trip to wait for) with a
     /// connection idle in the pool. `None`: load it with [`ActorCache::load`] on a blocking thread.
     pub fn cached_now(&self, db: &db::Db, user_id: Uuid, session: Uuid) -> Option<Actor> {
-        if db.backend() != db::Backend::Sqlite {
-            return None;
-        }
-        let mut pooled = db.try_conn()?;
-        let conn: &mut db::AnyConnection = &mut pooled;
-        let epoch = db::tokens::auth_epoch(conn).ok()?;
+        let epoch = db.try_read_here(db::tokens::auth_epoch).ok()?.ok()?;
         self.get(epoch, user_id, session)
     }
 

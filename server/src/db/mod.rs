@@ -255,11 +255,12 @@ impl Db {
         }
     }
 
-    /// [`Db::write`] for the frequent small writes of many clients at once (visits, photos):
-    /// on SQLite, `f` joins the writes queued at the same moment and they commit in one
-    /// transaction, each in its own savepoint (see [`writer`]); this returns once that
-    /// transaction has committed. On PostgreSQL it is [`Db::write`].
-    pub fn write_grouped<T, E>(
+    /// [`Db::write`] for the frequent small writes of many clients at once (visits, photos), from
+    /// an async caller (a request handler): on SQLite, `f` joins the writes queued at the same
+    /// moment and they commit in one transaction, each in its own savepoint (see [`writer`]); the
+    /// task waits for that commit without holding a thread. On PostgreSQL it is [`Db::write`] on
+    /// a blocking thread.
+    pub async fn write_grouped<T, E>(
         &self,
         f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -268,24 +269,7 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         match self.backend {
-            Backend::Sqlite => self.writer.run_grouped(&self.manager, f),
-            Backend::Postgres => self.write(f),
-        }
-    }
-
-    /// [`Db::write_grouped`] for an async caller (a request handler). On SQLite the task waits
-    /// for the group's commit without holding a thread; on PostgreSQL the write runs on a
-    /// blocking thread.
-    pub async fn write_grouped_async<T, E>(
-        &self,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
-    {
-        match self.backend {
-            Backend::Sqlite => self.writer.run_grouped_async(&self.manager, f).await,
+            Backend::Sqlite => self.writer.run_grouped(&self.manager, f).await,
             Backend::Postgres => {
                 let db = self.clone();
                 on_blocking_thread(move || db.write(f)).await
@@ -293,10 +277,8 @@ impl Db {
         }
     }
 
-    /// [`Db::read`] for an async caller. On SQLite, when a pooled connection is idle, the reads
-    /// run on the caller's own thread: a few indexed reads of a local file take less time than
-    /// handing them to another thread and back. Otherwise (and always on PostgreSQL, whose reads
-    /// wait on the network) on a blocking thread.
+    /// [`Db::read`] for an async caller: on its own thread when [`Db::try_read_here`] can,
+    /// otherwise on a blocking thread.
     pub async fn read_async<T, E>(
         &self,
         f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -305,14 +287,36 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        if self.backend == Backend::Sqlite {
-            if let Some(mut pooled) = self.try_conn() {
-                let conn: &mut AnyConnection = &mut pooled;
-                return conn.transaction(f);
+        let snapshot = move |conn: &mut AnyConnection| conn.transaction(f);
+        match self.try_read_here(snapshot) {
+            Ok(done) => done,
+            Err(snapshot) => {
+                let db = self.clone();
+                on_blocking_thread(move || {
+                    let mut pooled = db.conn()?;
+                    snapshot(&mut pooled)
+                })
+                .await
             }
         }
-        let db = self.clone();
-        on_blocking_thread(move || db.read(f)).await
+    }
+
+    /// Runs `f` on the caller's own thread when that cannot wait: on SQLite (a few indexed reads
+    /// of a local file take less time than handing them to another thread and back) with a
+    /// pooled connection idle right now. Otherwise (PostgreSQL, whose reads wait on the network,
+    /// or no idle connection) gives `f` back unrun. `f` runs outside a transaction: one
+    /// statement, or its own `conn.transaction` for a consistent snapshot.
+    pub fn try_read_here<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    {
+        if self.backend != Backend::Sqlite {
+            return Err(f);
+        }
+        match self.try_conn() {
+            Some(mut pooled) => Ok(f(&mut pooled)),
+            None => Err(f),
+        }
     }
 
     /// Runs `f` on a pooled connection, in a transaction so that it reads one consistent snapshot.

@@ -19,27 +19,60 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use diesel::connection::TransactionManager;
 use diesel::r2d2::ManageConnection;
 use diesel::Connection;
+use tokio::sync::oneshot;
 
 use super::{AnyConnection, DbError, Manager};
 
 /// The most writes committed in one transaction.
 pub const MAX_GROUP: usize = 128;
 
-/// One queued write: `run` is called with the connection inside the group's transaction and
-/// returns what to do once the group has committed (`Ok`) or not (`Err`, with the reason);
-/// `refuse` tells the caller why it was not run at all.
-struct Job {
-    run: Box<dyn FnOnce(&mut AnyConnection) -> Deliver + Send>,
-    refuse: Box<dyn FnOnce(String) + Send>,
+/// One queued write. Exactly one of its two methods is called: `run` with the connection inside
+/// the group's transaction (it returns what to do once the group has committed, `Ok`, or not,
+/// `Err` with the reason), or `refuse` with why it was not run at all.
+trait Job: Send {
+    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Deliver;
+    fn refuse(self: Box<Self>, why: String);
 }
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A caller's write and the channel its answer goes back on.
+struct Queued<F, T, E> {
+    write: F,
+    answer: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> Job for Queued<F, T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Deliver {
+        let Queued { write, answer } = *self;
+        let result = conn.transaction(write);
+        Box::new(move |committed: Result<(), String>| {
+            let result = match (result, committed) {
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(why)) => Err(E::from(DbError::NotCommitted(why))),
+                // Its savepoint was rolled back: nothing of it depends on the commit.
+                (Err(e), _) => Err(e),
+            };
+            // Gone only if the request was dropped (its client went away); the write stands.
+            let _ = answer.send(result);
+        })
+    }
+
+    fn refuse(self: Box<Self>, why: String) {
+        let _ = self.answer.send(Err(E::from(DbError::NotCommitted(why))));
+    }
+}
 
 /// The writer connection (opened on first use) and the queue to the group-commit thread
 /// (started on first use).
 #[derive(Default)]
 pub struct Writer {
     conn: Mutex<Option<AnyConnection>>,
-    queue: Mutex<Option<Sender<Job>>>,
+    queue: Mutex<Option<Sender<Box<dyn Job>>>>,
 }
 
 impl Writer {
@@ -79,8 +112,9 @@ impl Writer {
         }
     }
 
-    /// Runs `f` in a savepoint of the writer's next group transaction and waits for the commit.
-    pub fn run_grouped<T, E>(
+    /// Runs `f` in a savepoint of the writer's next group transaction; the caller's task waits
+    /// for the commit without holding a thread.
+    pub async fn run_grouped<T, E>(
         self: &Arc<Self>,
         manager: &Manager,
         f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -89,75 +123,14 @@ impl Writer {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        let (answer, answered) = mpsc::sync_channel::<Result<T, E>>(1);
-        self.enqueue(manager, f, move |result| {
-            // The caller waits for this answer; it is gone only if its thread died.
-            let _ = answer.send(result);
-        })?;
-        answered
-            .recv()
-            .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
-    }
-
-    /// [`Writer::run_grouped`] for an async caller: its task waits for the commit without
-    /// holding a thread (no trip through a blocking thread between the request and the writer).
-    pub async fn run_grouped_async<T, E>(
-        self: &Arc<Self>,
-        manager: &Manager,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
-    {
-        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        self.enqueue(manager, f, move |result| {
-            // Gone only if the request was dropped (its client went away); the write stands.
-            let _ = answer.send(result);
-        })?;
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        self.send(manager, Box::new(Queued { write: f, answer }))?;
         answered
             .await
             .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
     }
 
-    /// Queues `f` for the writer; `answer` is called exactly once, after the group's commit (or
-    /// with why the write was not stored).
-    fn enqueue<T, E>(
-        self: &Arc<Self>,
-        manager: &Manager,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-        answer: impl FnOnce(Result<T, E>) + Send + 'static,
-    ) -> Result<(), DbError>
-    where
-        T: Send + 'static,
-        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
-    {
-        // Exactly one of `run` (through what it returns) and `refuse` answers.
-        let slot = Arc::new(Mutex::new(Some(answer)));
-        let refusal = Arc::clone(&slot);
-        let refuse = Box::new(move |why: String| {
-            if let Some(answer) = take(&refusal) {
-                answer(Err(E::from(DbError::NotCommitted(why))));
-            }
-        });
-        let run = Box::new(move |conn: &mut AnyConnection| -> Deliver {
-            let result = conn.transaction(f);
-            Box::new(move |committed: Result<(), String>| {
-                let result = match (result, committed) {
-                    (Ok(v), Ok(())) => Ok(v),
-                    (Ok(_), Err(why)) => Err(E::from(DbError::NotCommitted(why))),
-                    // Its savepoint was rolled back: nothing of it depends on the commit.
-                    (Err(e), _) => Err(e),
-                };
-                if let Some(answer) = take(&slot) {
-                    answer(result);
-                }
-            })
-        });
-        self.send(manager, Job { run, refuse })
-    }
-
-    fn send(self: &Arc<Self>, manager: &Manager, job: Job) -> Result<(), DbError> {
+    fn send(self: &Arc<Self>, manager: &Manager, job: Box<dyn Job>) -> Result<(), DbError> {
         let mut queue = self
             .queue
             .lock()
@@ -170,7 +143,7 @@ impl Writer {
             },
             None => job,
         };
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let manager = manager.clone();
         let writer = Arc::clone(self);
         std::thread::Builder::new()
@@ -185,7 +158,7 @@ impl Writer {
 }
 
 impl Writer {
-    fn group_loop(&self, manager: &Manager, rx: &Receiver<Job>) {
+    fn group_loop(&self, manager: &Manager, rx: &Receiver<Box<dyn Job>>) {
         while let Ok(first) = rx.recv() {
             let mut group = vec![first];
             while group.len() < MAX_GROUP {
@@ -221,7 +194,7 @@ impl Writer {
 
 /// Runs a group in one transaction and delivers every answer. `Err` when the connection should
 /// not be used again.
-fn run_group(conn: &mut AnyConnection, group: Vec<Job>) -> Result<(), String> {
+fn run_group(conn: &mut AnyConnection, group: Vec<Box<dyn Job>>) -> Result<(), String> {
     let n = group.len();
     if let Err(e) = <AnyConnection as Connection>::TransactionManager::begin_transaction(conn) {
         let why = format!("cannot begin a transaction: {e}");
@@ -235,10 +208,7 @@ fn run_group(conn: &mut AnyConnection, group: Vec<Job>) -> Result<(), String> {
     let mut jobs = group.into_iter();
     let mut broken: Option<String> = None;
     for job in jobs.by_ref() {
-        let Job { run, refuse } = job;
-        // `refuse` is not needed once the job runs: the answer comes through what `run` returns.
-        drop(refuse);
-        match catch_unwind(AssertUnwindSafe(|| run(conn))) {
+        match catch_unwind(AssertUnwindSafe(|| job.run(conn))) {
             Ok(deliver) => delivers.push(deliver),
             Err(_) => {
                 broken = Some("a write panicked; the group was rolled back".into());
@@ -271,17 +241,10 @@ fn run_group(conn: &mut AnyConnection, group: Vec<Job>) -> Result<(), String> {
     }
 }
 
-/// Takes what the slot holds (a poisoned lock still holds it).
-fn take<A>(slot: &Mutex<Option<A>>) -> Option<A> {
-    slot.lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .take()
-}
-
 /// Tells a job's caller that it was not stored, without running it.
-fn fail(job: Job, why: &str) {
+fn fail(job: Box<dyn Job>, why: &str) {
     tracing::warn!(reason = %why, "a write was not run");
-    (job.refuse)(why.to_string());
+    job.refuse(why.to_string());
 }
 
 #[cfg(test)]
@@ -313,6 +276,14 @@ mod tests {
 
     diesel::table! { notes (id) { id -> Integer, } }
 
+    /// Waits for a future on the calling thread (each test thread is its own caller).
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     fn stored(db: &Db) -> Vec<i32> {
         let mut c = db.conn().unwrap();
         let mut ids: Vec<i32> = notes::table.select(notes::id).load(&mut *c).unwrap();
@@ -339,7 +310,7 @@ mod tests {
                 let barrier = Arc::clone(&barrier);
                 std::thread::spawn(move || {
                     barrier.wait();
-                    let r = db.write_grouped(move |c| -> Result<i32, TestError> {
+                    let r = block_on(db.write_grouped(move |c| -> Result<i32, TestError> {
                         diesel::insert_into(notes::table)
                             .values(notes::id.eq(i))
                             .execute(c)?;
@@ -348,7 +319,7 @@ mod tests {
                             7 if i == 77 => panic!("a bug in one write"),
                             _ => Ok(i),
                         }
-                    });
+                    }));
                     (i, r)
                 })
             })
@@ -377,11 +348,11 @@ mod tests {
             acknowledged.len()
         );
         // The writer goes on: grouped and immediate writes after the panic.
-        db.write_grouped(|c| -> Result<usize, TestError> {
+        block_on(db.write_grouped(|c| -> Result<usize, TestError> {
             Ok(diesel::insert_into(notes::table)
                 .values(notes::id.eq(1000))
                 .execute(c)?)
-        })
+        }))
         .unwrap();
         db.write(|c| -> Result<usize, TestError> {
             Ok(diesel::insert_into(notes::table)

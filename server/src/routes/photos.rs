@@ -131,69 +131,72 @@ pub async fn put(
     }
     let upload_hex = actual.to_hex();
 
-    // One trip to a blocking thread for the rest: already stored? (decided before any image
-    // work), then decode and re-encode, the files, the row.
-    let db = state.db.clone();
-    let store = state.photos.clone();
     let me = actor.user_id.to_string();
-    let uploader = me.clone();
-    let who = Who::of(&actor);
-    let result = web::block(move || -> ApiResult<Stored> {
-        let id_s = id.to_string();
-        if let Some(row) = db.read(|c| db::photos::get(c, &id_s).map_err(ApiError::from))? {
-            return Ok(Stored::Already(row));
-        }
-        let processed = process(&body).map_err(|e| match e {
-            PhotoError::NotAnImage => ApiError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "not_an_image",
-                e.to_string(),
-            )
-            .field("body"),
-            PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
-            PhotoError::Corrupt(_) => {
-                ApiError::unprocessable("corrupt_image", "body", e.to_string())
-            }
-        })?;
-        let row = PhotoRow {
-            id: id_s,
-            upload_sha256: upload_hex,
-            sha256: Sha256Digest::of(&processed.jpeg).to_hex(),
-            size_bytes: processed.jpeg.len() as i64,
-            width: processed.width as i32,
-            height: processed.height as i32,
-            thumb_width: processed.thumb_width as i32,
-            thumb_height: processed.thumb_height as i32,
-            taken_at,
-            uploaded_by: uploader,
-            created_at: now(),
-        };
-        // Files first (fsync'd), then the row: the row is the commit point, so a crash leaves at
-        // worst an unreferenced file, never a row without its bytes.
-        // Either failure: nothing is recorded, the phone keeps the photo and retries.
-        store
-            .put(id, Variant::Full, &processed.jpeg)
-            .and_then(|()| {
-                if processed.thumb_is_full {
-                    store.put_same(id, Variant::Full, Variant::Thumbnail, &processed.thumb)
-                } else {
-                    store.put(id, Variant::Thumbnail, &processed.thumb)
-                }
+
+    // Already stored? Decided before any image work (a replay costs one read).
+    let id_s = id.to_string();
+    let lookup = id_s.clone();
+    let stored = state
+        .db
+        .read_async(move |c| db::photos::get(c, &lookup).map_err(ApiError::from))
+        .await?;
+    let result = match stored {
+        Some(row) => Stored::Already(row),
+        None => {
+            // Decode and re-encode, then the files, on a blocking thread; then the row, in the
+            // next group commit.
+            let store = state.photos.clone();
+            let uploader = me.clone();
+            let row = web::block(move || -> ApiResult<PhotoRow> {
+                let processed = process(&body).map_err(photo_error)?;
+                let row = PhotoRow {
+                    id: id_s,
+                    upload_sha256: upload_hex,
+                    sha256: Sha256Digest::of(&processed.jpeg).to_hex(),
+                    size_bytes: processed.jpeg.len() as i64,
+                    width: processed.width as i32,
+                    height: processed.height as i32,
+                    thumb_width: processed.thumb_width as i32,
+                    thumb_height: processed.thumb_height as i32,
+                    taken_at,
+                    uploaded_by: uploader,
+                    created_at: now(),
+                };
+                // Files first (fsync'd), then the row: the row is the commit point, so a crash
+                // leaves at worst an unreferenced file, never a row without its bytes.
+                // Either failure: nothing is recorded, the phone keeps the photo and retries.
+                store
+                    .put(id, Variant::Full, &processed.jpeg)
+                    .and_then(|()| {
+                        if processed.thumb_is_full {
+                            store.put_same(id, Variant::Full, Variant::Thumbnail, &processed.thumb)
+                        } else {
+                            store.put(id, Variant::Thumbnail, &processed.thumb)
+                        }
+                    })
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "photo store");
+                        store_unavailable(
+                            "photo storage is not available; nothing was stored, try again",
+                        )
+                    })?;
+                Ok(row)
             })
-            .map_err(|e| {
-                tracing::error!(error = %e, "photo store");
-                store_unavailable("photo storage is not available; nothing was stored, try again")
-            })?;
-        db.write_grouped(move |c| -> ApiResult<Stored> {
-            if let Some(existing) = db::photos::get(c, &row.id)? {
-                // A concurrent upload of the same id won the race.
-                return Ok(Stored::Raced(existing));
-            }
-            db::photos::insert(c, &who, &row)?;
-            Ok(Stored::Created(row))
-        })
-    })
-    .await??;
+            .await??;
+            let who = Who::of(&actor);
+            state
+                .db
+                .write_grouped(move |c| -> ApiResult<Stored> {
+                    if let Some(existing) = db::photos::get(c, &row.id)? {
+                        // A concurrent upload of the same id won the race.
+                        return Ok(Stored::Raced(existing));
+                    }
+                    db::photos::insert(c, &who, &row)?;
+                    Ok(Stored::Created(row))
+                })
+                .await?
+        }
+    };
     let conflict = || {
         ApiError::conflict("conflict", "another photo is already stored under this id").field("id")
     };
@@ -229,6 +232,20 @@ enum Stored {
     Created(PhotoRow),
     /// Stored by a concurrent upload of the same id while this one was being processed.
     Raced(PhotoRow),
+}
+
+/// The image could not be used: 415 when it is not one, 422 when it is too large or damaged.
+fn photo_error(e: PhotoError) -> ApiError {
+    match e {
+        PhotoError::NotAnImage => ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_an_image",
+            e.to_string(),
+        )
+        .field("body"),
+        PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
+        PhotoError::Corrupt(_) => ApiError::unprocessable("corrupt_image", "body", e.to_string()),
+    }
 }
 
 /// 503 with `Retry-After`: the photo store (a directory or an object store) did not answer.

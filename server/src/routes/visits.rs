@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use doi178_shared::visit::{VisitInput, VisitRecord};
@@ -49,32 +50,90 @@ fn view_of(row: &VisitRow, photos: &[(String, bool)]) -> Value {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let pending: Vec<&String> = photos
-        .iter()
-        .filter(|(_, got)| !got)
-        .map(|(p, _)| p)
-        .collect();
-    let server = json!({
-        "id": row.id,
-        "revision": row.revision,
-        "submitted_by": row.submitted_by,
-        "received_at": row.received_at,
-        "distance_m": row.distance_m,
-        "gps_warning": row.gps_warning,
-        "violation_count": row.violation_count,
-        "total_fine_vnd": row.total_fine_vnd,
-        "review_status": row.review_status,
-        "review_comment": row.review_comment,
-        "digest": row.digest,
-        "original_digest": row.original_digest,
-        "evidence_pending": !pending.is_empty(),
-        "pending_photo_ids": pending,
-        "version": row.seq,
-    });
-    if let Value::Object(s) = server {
+    let server = ServerFields::of(row, photos, Some(&row.gps_warning));
+    if let Ok(Value::Object(s)) = serde_json::to_value(server) {
         out.extend(s);
     }
     Value::Object(out)
+}
+
+/// [`view_of`] as JSON text, for a visit whose body was just submitted: when the body's own
+/// `gps_warning` is the server's (no warning of the server's replaces the phone's), the stored
+/// body is the answer's first part as it is, without parsing it again.
+fn view_text(
+    row: &VisitRow,
+    photos: &[(String, bool)],
+    body_gps_warning: &Option<String>,
+) -> String {
+    let server = ServerFields::of(row, photos, None);
+    match (
+        &row.gps_warning == body_gps_warning,
+        row.body.strip_suffix('}'),
+        serde_json::to_string(&server),
+    ) {
+        (true, Some(fields), Ok(added)) if fields.len() > 1 && added.len() > 2 => {
+            let mut text = String::with_capacity(fields.len() + added.len());
+            text.push_str(fields);
+            text.push(',');
+            text.push_str(&added[1..]);
+            text
+        }
+        _ => view_of(row, photos).to_string(),
+    }
+}
+
+/// What the server adds to a visit's submitted fields. None of these names is a field of
+/// [`VisitInput`] except `gps_warning`, which replaces the phone's (a test holds this).
+#[derive(Serialize)]
+struct ServerFields<'a> {
+    id: &'a str,
+    revision: i32,
+    submitted_by: &'a str,
+    received_at: NaiveDateTime,
+    distance_m: Option<f64>,
+    /// `None`: left out (the body's own stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gps_warning: Option<&'a Option<String>>,
+    violation_count: i32,
+    total_fine_vnd: i64,
+    review_status: &'a str,
+    review_comment: &'a Option<String>,
+    digest: &'a str,
+    original_digest: &'a str,
+    evidence_pending: bool,
+    pending_photo_ids: Vec<&'a str>,
+    version: i64,
+}
+
+impl<'a> ServerFields<'a> {
+    fn of(
+        row: &'a VisitRow,
+        photos: &'a [(String, bool)],
+        gps_warning: Option<&'a Option<String>>,
+    ) -> Self {
+        let pending: Vec<&str> = photos
+            .iter()
+            .filter(|(_, got)| !got)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        ServerFields {
+            id: &row.id,
+            revision: row.revision,
+            submitted_by: &row.submitted_by,
+            received_at: row.received_at,
+            distance_m: row.distance_m,
+            gps_warning,
+            violation_count: row.violation_count,
+            total_fine_vnd: row.total_fine_vnd,
+            review_status: &row.review_status,
+            review_comment: &row.review_comment,
+            digest: &row.digest,
+            original_digest: &row.original_digest,
+            evidence_pending: !pending.is_empty(),
+            pending_photo_ids: pending,
+            version: row.seq,
+        }
+    }
 }
 
 /// Recomputes the establishment's counted inspection days (coverage) in the caller's
@@ -228,7 +287,7 @@ fn build(
             proposed_fine_vnd: v.proposed_fine_vnd,
         })
         .collect();
-    let body = serde_json::to_string(input).map_err(|_| ApiError::internal())?;
+    let body = record.canonical_json().to_string();
     let digest = record.digest();
     let row = VisitRow {
         id: id.to_string(),
@@ -270,9 +329,10 @@ fn build(
     })
 }
 
+/// A submission's answer (JSON text).
 enum PutOutcome {
-    Created(Value),
-    Replayed(Value),
+    Created(String),
+    Replayed(String),
 }
 
 /// What the writer did with a new visit: stored it (with its photos' status), or found it stored.
@@ -296,7 +356,7 @@ fn resubmitted(
         .flatten()
         .is_some();
     if visible && existing.original_digest == digest {
-        return Ok(PutOutcome::Replayed(view(c, &existing)?));
+        return Ok(PutOutcome::Replayed(view(c, &existing)?.to_string()));
     }
     let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
     if visible {
@@ -334,9 +394,9 @@ async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
         Ok(checked) => checked,
         Err(replayed) => return Ok(replayed),
     };
-    let s = sub;
+    let s = Arc::clone(&sub);
     let written = db
-        .write_grouped_async(move |c| -> ApiResult<Written> {
+        .write_grouped(move |c| -> ApiResult<Written> {
             // The same id submitted twice at once: the second finds the first here.
             if let Some(existing) = db::visits::get_unscoped(c, &s.id)? {
                 return resubmitted(c, &s.actor, existing, &s.digest).map(Written::Found);
@@ -371,7 +431,9 @@ async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
     // The answer is built off the writer's thread.
     Ok(match written {
         Written::Found(outcome) => outcome,
-        Written::Stored(row, photos) => PutOutcome::Created(view_of(&row, &photos)),
+        Written::Stored(row, photos) => {
+            PutOutcome::Created(view_text(&row, &photos, &sub.record.input().gps_warning))
+        }
     })
 }
 
@@ -404,11 +466,13 @@ pub async fn put(
     match outcome {
         Ok(PutOutcome::Created(v)) => {
             metrics.visits_stored.with_label_values(&["created"]).inc();
-            Ok(HttpResponse::Created().json(v))
+            Ok(HttpResponse::Created()
+                .content_type(ContentType::json())
+                .body(v))
         }
         Ok(PutOutcome::Replayed(v)) => {
             metrics.visits_stored.with_label_values(&["replayed"]).inc();
-            Ok(HttpResponse::Ok().json(v))
+            Ok(HttpResponse::Ok().content_type(ContentType::json()).body(v))
         }
         Err(e) => {
             metrics.visits_stored.with_label_values(&["rejected"]).inc();
@@ -653,4 +717,120 @@ pub fn apply_review(
     refresh_coverage(c, &existing.establishment_id)?;
     let row = db::visits::get_unscoped(c, &existing.id)?.ok_or_else(ApiError::internal)?;
     view(c, &row)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn record(gps_warning: Option<&str>) -> VisitRecord {
+        let input: VisitInput = serde_json::from_value(json!({
+            "establishment_id": Uuid::from_u128(1),
+            "team_id": Uuid::from_u128(2),
+            "members_present": [Uuid::from_u128(3)],
+            "started_at": "2026-11-20T01:00:00Z",
+            "ended_at": "2026-11-20T02:00:00Z",
+            "gps": {"lat": 16.46, "lon": 107.59, "accuracy_m": 12.0},
+            "gps_warning": gps_warning,
+            "template_id": Uuid::from_u128(6),
+            "template_version": 1,
+            "answers": [{"item": "GP_KD", "result": "fail", "note": "Hết hạn \"2025\""}],
+            "outcome": "violations_found",
+            "violations": [{"code": "ND282_D23_K2", "description": "Không có danh sách",
+                "legal_basis": "Khoản 2 Điều 23", "proposed_fine_vnd": 5_000_000}],
+            "minutes_no": "BB-1",
+            "photo_ids": [Uuid::from_u128(7), Uuid::from_u128(8)],
+            "notes": "ghi chú"
+        }))
+        .unwrap();
+        VisitRecord::parse(input, "2026-11-21T00:00:00Z".parse().unwrap()).unwrap()
+    }
+
+    fn row(record: &VisitRecord, gps_warning: Option<&str>) -> VisitRow {
+        let at = NaiveDateTime::parse_from_str("2026-11-20T03:04:05.123", "%Y-%m-%dT%H:%M:%S%.f")
+            .unwrap();
+        VisitRow {
+            id: Uuid::from_u128(9).to_string(),
+            revision: 1,
+            establishment_id: Uuid::from_u128(1).to_string(),
+            team_id: Uuid::from_u128(2).to_string(),
+            assignment_id: None,
+            submitted_by: Uuid::from_u128(3).to_string(),
+            started_at: at,
+            ended_at: at,
+            received_at: at,
+            lat: Some(16.46),
+            lon: Some(107.59),
+            accuracy_m: Some(12.0),
+            distance_m: Some(412.25),
+            gps_warning: gps_warning.map(str::to_string),
+            template_id: Uuid::from_u128(6).to_string(),
+            template_version: 1,
+            outcome: "violations_found".into(),
+            minutes_no: Some("BB-1".into()),
+            follow_up_on: None,
+            violation_count: 1,
+            total_fine_vnd: 5_000_000,
+            review_status: "submitted".into(),
+            review_comment: None,
+            body: record.canonical_json().to_string(),
+            digest: record.digest(),
+            original_digest: record.digest(),
+            updated_at: at,
+            seq: 42,
+        }
+    }
+
+    /// The answer to a new visit, built from the stored body's text, is the same JSON as the
+    /// visit read back ([`view_of`]), whether the server's GPS warning is the phone's or its own.
+    #[test]
+    fn new_visit_answer_is_the_stored_view() {
+        let photos = vec![
+            (Uuid::from_u128(7).to_string(), true),
+            (Uuid::from_u128(8).to_string(), false),
+        ];
+        for (phone, server) in [
+            (None, None),
+            (Some("không có GPS"), Some("không có GPS")),
+            (None, Some("recorded 412 m from the establishment")),
+            (
+                Some("không có GPS"),
+                Some("recorded 412 m from the establishment"),
+            ),
+        ] {
+            let rec = record(phone);
+            let row = row(&rec, server);
+            let text = view_text(&row, &photos, &rec.input().gps_warning);
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(answer, view_of(&row, &photos), "{phone:?} / {server:?}");
+            assert_eq!(answer["gps_warning"], json!(server));
+            assert_eq!(answer["pending_photo_ids"], json!([Uuid::from_u128(8)]));
+            assert_eq!(answer["notes"], "ghi chú");
+            assert_eq!(text.matches("\"gps_warning\":").count(), 1, "{text}");
+            // Built from the body's text (its own order) when it could be; otherwise re-read.
+            assert_eq!(
+                text.starts_with("{\"establishment_id\":"),
+                phone == server,
+                "{text}"
+            );
+        }
+    }
+
+    /// The server's names never collide with a submitted field but `gps_warning` (which the fast
+    /// answer leaves out of the server's part, so no name appears twice).
+    #[test]
+    fn server_fields_do_not_shadow_submitted_ones() {
+        let rec = record(None);
+        let row = row(&rec, None);
+        let body: Map<String, Value> = serde_json::from_str(rec.canonical_json()).unwrap();
+        let server = serde_json::to_value(ServerFields::of(&row, &[], Some(&None))).unwrap();
+        let shared: Vec<&String> = server
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| body.contains_key(*k))
+            .collect();
+        assert_eq!(shared, ["gps_warning"]);
+    }
 }
