@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use doi178_shared::sync::SyncCursor;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::Actor;
 use crate::db;
@@ -40,7 +40,7 @@ pub struct SyncResponse {
     pub templates: Vec<TemplateView>,
     /// The caller's team's visits that changed (e.g. reviewed with a comment).
     #[schema(value_type = Vec<Object>)]
-    pub visits: Vec<Value>,
+    pub visits: Vec<Box<RawValue>>,
     /// The whole roster of the caller's own teams, on every page (small; it replaces the
     /// phone's copy): who may be recorded as present at a visit.
     pub roster: Vec<RosterMember>,

@@ -2,6 +2,7 @@
 //! body again returns what is stored, a different body is a conflict. Once stored a visit never
 //! changes in place: corrections are new revisions and every revision's body is kept.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::http::header::ContentType;
@@ -10,6 +11,7 @@ use chrono::{NaiveDateTime, Utc};
 use doi178_shared::visit::{VisitInput, VisitRecord};
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -34,14 +36,14 @@ pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
     Ok(view_of(row, &photos))
 }
 
-/// [`view`] of many visits (a page): their photos are read in one query.
-pub fn views(c: &mut db::AnyConnection, rows: &[VisitRow]) -> ApiResult<Vec<Value>> {
+/// [`view`] of many visits (a page, or a phone's sync) as JSON: their photos are read in one
+/// query, and each view is built by [`view_json`].
+pub fn views(c: &mut db::AnyConnection, rows: &[VisitRow]) -> ApiResult<Vec<Box<RawValue>>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let photos = db::visits::photo_status_many(c, &ids)?;
-    Ok(rows
-        .iter()
-        .map(|r| view_of(r, photos.get(&r.id).map(Vec::as_slice).unwrap_or(&[])))
-        .collect())
+    rows.iter()
+        .map(|r| view_json(r, photos.get(&r.id).map(Vec::as_slice).unwrap_or(&[])))
+        .collect()
 }
 
 /// [`view`] with the visit's photos (id, received) already read.
@@ -57,6 +59,56 @@ fn view_of(row: &VisitRow, photos: &[(String, bool)]) -> Value {
     Value::Object(out)
 }
 
+/// The names [`ServerFields`] writes (a test holds the list to the struct). A stored body's own
+/// field of one of these names is left out of a view: the server's stands.
+const SERVER_FIELDS: [&str; 15] = [
+    "id",
+    "revision",
+    "submitted_by",
+    "received_at",
+    "distance_m",
+    "gps_warning",
+    "violation_count",
+    "total_fine_vnd",
+    "review_status",
+    "review_comment",
+    "digest",
+    "original_digest",
+    "evidence_pending",
+    "pending_photo_ids",
+    "version",
+];
+
+/// [`view_of`] as JSON, without building a map of the body: the stored body is split at its top
+/// level only (each value stays the stored text as it is), the server's names are dropped from
+/// it and the server's fields follow. Sync pages and visit lists are made of these. A body that
+/// cannot be split that way (a name written with escapes) is viewed through [`view_of`].
+fn view_json(row: &VisitRow, photos: &[(String, bool)]) -> ApiResult<Box<RawValue>> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        body: BTreeMap<&'a str, &'a RawValue>,
+        #[serde(flatten)]
+        server: ServerFields<'a>,
+    }
+    let text = match serde_json::from_str::<BTreeMap<&str, &RawValue>>(&row.body) {
+        Ok(mut body) => {
+            body.retain(|name, _| !SERVER_FIELDS.contains(name));
+            let server = ServerFields::of(row, photos, Some(&row.gps_warning));
+            serde_json::to_string(&Out { body, server })
+        }
+        Err(_) => serde_json::to_string(&view_of(row, photos)),
+    };
+    text.ok()
+        .and_then(|t| RawValue::from_string(t).ok())
+        .ok_or_else(ApiError::internal)
+}
+
+/// A view's JSON as a response body.
+fn json_text(v: Box<RawValue>) -> String {
+    String::from(Box::<str>::from(v))
+}
+
 /// [`view_of`] as JSON text, for a visit whose body was just submitted: when the body's own
 /// `gps_warning` is the server's (no warning of the server's replaces the phone's), the stored
 /// body is the answer's first part as it is, without parsing it again.
@@ -64,7 +116,7 @@ fn view_text(
     row: &VisitRow,
     photos: &[(String, bool)],
     body_gps_warning: &Option<String>,
-) -> String {
+) -> ApiResult<String> {
     let server = ServerFields::of(row, photos, None);
     match (
         &row.gps_warning == body_gps_warning,
@@ -76,9 +128,9 @@ fn view_text(
             text.push_str(fields);
             text.push(',');
             text.push_str(&added[1..]);
-            text
+            Ok(text)
         }
-        _ => view_of(row, photos).to_string(),
+        _ => view_json(row, photos).map(json_text),
     }
 }
 
@@ -356,7 +408,10 @@ fn resubmitted(
         .flatten()
         .is_some();
     if visible && existing.original_digest == digest {
-        return Ok(PutOutcome::Replayed(view(c, &existing)?.to_string()));
+        let photos = db::visits::photo_status(c, &existing.id)?;
+        return Ok(PutOutcome::Replayed(json_text(view_json(
+            &existing, &photos,
+        )?)));
     }
     let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
     if visible {
@@ -432,7 +487,7 @@ async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
     Ok(match written {
         Written::Found(outcome) => outcome,
         Written::Stored(row, photos) => {
-            PutOutcome::Created(view_text(&row, &photos, &sub.record.input().gps_warning))
+            PutOutcome::Created(view_text(&row, &photos, &sub.record.input().gps_warning)?)
         }
     })
 }
@@ -484,7 +539,7 @@ pub async fn put(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VisitPage {
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Value>,
+    pub items: Vec<Box<RawValue>>,
     pub next_cursor: Option<String>,
 }
 
@@ -801,7 +856,7 @@ mod tests {
         ] {
             let rec = record(phone);
             let row = row(&rec, server);
-            let text = view_text(&row, &photos, &rec.input().gps_warning);
+            let text = view_text(&row, &photos, &rec.input().gps_warning).unwrap();
             let answer: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(answer, view_of(&row, &photos), "{phone:?} / {server:?}");
             assert_eq!(answer["gps_warning"], json!(server));
@@ -832,5 +887,64 @@ mod tests {
             .filter(|k| body.contains_key(*k))
             .collect();
         assert_eq!(shared, ["gps_warning"]);
+    }
+
+    /// A view built from the body's top level ([`view_json`], sync pages and lists) is the same
+    /// JSON as the one built from the parsed body ([`view_of`]): for bodies as stored, for a body
+    /// whose names are written with escapes (read the slow way), and for an old body carrying a
+    /// name the server sets (the server's stands, the name once).
+    #[test]
+    fn view_json_is_view_of() {
+        let photos = vec![(Uuid::from_u128(8).to_string(), false)];
+        let rec = record(Some("không có GPS"));
+        let escaped = rec
+            .canonical_json()
+            .replacen("\"notes\"", "\"not\\u0065s\"", 1);
+        assert_ne!(escaped, rec.canonical_json());
+        let mut clashing: Map<String, Value> = serde_json::from_str(rec.canonical_json()).unwrap();
+        clashing.insert("digest".into(), json!("sửa tay"));
+        clashing.insert("version".into(), json!(1));
+        let clashing = Value::Object(clashing).to_string();
+        for (body, server_warning) in [
+            (rec.canonical_json().to_string(), None),
+            (
+                rec.canonical_json().to_string(),
+                Some("recorded 412 m away"),
+            ),
+            (escaped, None),
+            (clashing, Some("không có GPS")),
+        ] {
+            let mut row = row(&rec, server_warning);
+            row.body = body;
+            let text = view_json(&row, &photos).unwrap();
+            let answer: Value = serde_json::from_str(text.get()).unwrap();
+            assert_eq!(answer, view_of(&row, &photos), "{}", row.body);
+            assert_eq!(answer["notes"], "ghi chú");
+            assert_eq!(answer["gps_warning"], json!(server_warning));
+            assert_eq!(answer["digest"], json!(row.digest));
+            for name in SERVER_FIELDS {
+                let quoted = format!("\"{name}\":");
+                let count = text.get().matches(&quoted).count();
+                assert_eq!(count, 1, "{name} in {}", text.get());
+            }
+        }
+    }
+
+    /// [`SERVER_FIELDS`] names exactly what [`ServerFields`] writes.
+    #[test]
+    fn server_field_names_are_listed() {
+        let rec = record(None);
+        let row = row(&rec, Some("x"));
+        let server = serde_json::to_value(ServerFields::of(&row, &[], Some(&None))).unwrap();
+        let mut written: Vec<&str> = server
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut listed = SERVER_FIELDS.to_vec();
+        written.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(written, listed);
     }
 }
