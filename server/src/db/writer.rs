@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use diesel::connection::TransactionManager;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::ManageConnection;
 use diesel::Connection;
 use tokio::sync::oneshot;
@@ -94,7 +94,7 @@ impl Writer {
             );
         }
         match conn.as_mut() {
-            Some(c) => c.transaction(f),
+            Some(c) => immediate_transaction(c, f),
             None => Err(DbError::Open("no writer connection".into()).into()),
         }
     }
@@ -192,11 +192,49 @@ impl Writer {
     }
 }
 
+type Manage = <AnyConnection as Connection>::TransactionManager;
+
+/// Begins a writer transaction. On SQLite with `BEGIN IMMEDIATE`: the write lock is taken at the
+/// start, waiting (the busy timeout) for whoever holds it for a moment. A plain `BEGIN` reads
+/// first and asks for the write lock at its first write, when SQLite cannot wait for it any more
+/// (the transaction already holds a snapshot): a reader that briefly holds that lock while it
+/// re-reads a WAL index header caught mid-update then fails the whole write with "database is
+/// locked" (seen once under load, as an HTTP 500).
+fn begin_write(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        other => Manage::begin_transaction(other),
+    }
+}
+
+/// `Connection::transaction`, begun with [`begin_write`].
+fn immediate_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    begin_write(conn)?;
+    match f(conn) {
+        Ok(v) => {
+            Manage::commit_transaction(conn)?;
+            Ok(v)
+        }
+        Err(e) => match Manage::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Runs a group in one transaction and delivers every answer. `Err` when the connection should
 /// not be used again.
 fn run_group(conn: &mut AnyConnection, group: Vec<Box<dyn Job>>) -> Result<(), String> {
     let n = group.len();
-    if let Err(e) = <AnyConnection as Connection>::TransactionManager::begin_transaction(conn) {
+    if let Err(e) = begin_write(conn) {
         let why = format!("cannot begin a transaction: {e}");
         // Unstarted jobs: their closures are dropped, and their callers told.
         for job in group {
@@ -218,15 +256,13 @@ fn run_group(conn: &mut AnyConnection, group: Vec<Box<dyn Job>>) -> Result<(), S
     }
     let outcome = match &broken {
         Some(why) => {
-            let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            let _ = Manage::rollback_transaction(conn);
             Err(why.clone())
         }
-        None => <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)
-            .map_err(|e| {
-                let _ =
-                    <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
-                format!("commit failed: {e}")
-            }),
+        None => Manage::commit_transaction(conn).map_err(|e| {
+            let _ = Manage::rollback_transaction(conn);
+            format!("commit failed: {e}")
+        }),
     };
     for deliver in delivers {
         deliver(outcome.clone());
@@ -362,5 +398,43 @@ mod tests {
         .unwrap();
         let all = stored(&db);
         assert!(all.ends_with(&[1000, 1001]), "{all:?}");
+    }
+
+    /// Every writer transaction holds SQLite's write lock from its start, even before it writes
+    /// (so it never has to ask for the lock in the middle, where SQLite cannot wait for it):
+    /// another connection that will not wait cannot begin a write meanwhile, in a group or not.
+    #[test]
+    fn writer_transactions_hold_the_write_lock_from_their_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let db = Db::open(path.to_str().unwrap(), 4).unwrap();
+        db.write(|c| -> Result<(), TestError> {
+            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
+        })
+        .unwrap();
+        let other = move || -> Result<(), String> {
+            let mut o = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            o.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+            o.batch_execute("BEGIN IMMEDIATE")
+                .map_err(|e| e.to_string())?;
+            o.batch_execute("ROLLBACK").map_err(|e| e.to_string())
+        };
+        let probe = other.clone();
+        let seen = db
+            .write(move |c| -> Result<Result<(), String>, TestError> {
+                let _: Vec<i32> = notes::table.select(notes::id).load(c)?;
+                Ok(probe())
+            })
+            .unwrap();
+        assert!(seen.unwrap_err().contains("locked"));
+        let probe = other.clone();
+        let seen = block_on(db.write_grouped(move |c| -> Result<_, TestError> {
+            let _: Vec<i32> = notes::table.select(notes::id).load(c)?;
+            Ok(probe())
+        }))
+        .unwrap();
+        assert!(seen.unwrap_err().contains("locked"));
+        // Between the writer's transactions the lock is free.
+        other().unwrap();
     }
 }
