@@ -36,6 +36,12 @@ pub fn view(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<Value> {
     Ok(view_of(row, &photos))
 }
 
+/// [`view`] as JSON text, built by [`view_json`].
+fn view_text_read(c: &mut db::AnyConnection, row: &VisitRow) -> ApiResult<String> {
+    let photos = db::visits::photo_status(c, &row.id)?;
+    view_json(row, &photos).map(json_text)
+}
+
 /// [`view`] of many visits (a page, or a phone's sync) as JSON: their photos are read in one
 /// query, and each view is built by [`view_json`].
 pub fn views(c: &mut db::AnyConnection, rows: &[VisitRow]) -> ApiResult<Vec<Box<RawValue>>> {
@@ -408,10 +414,7 @@ fn resubmitted(
         .flatten()
         .is_some();
     if visible && existing.original_digest == digest {
-        let photos = db::visits::photo_status(c, &existing.id)?;
-        return Ok(PutOutcome::Replayed(json_text(view_json(
-            &existing, &photos,
-        )?)));
+        return Ok(PutOutcome::Replayed(view_text_read(c, &existing)?));
     }
     let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
     if visible {
