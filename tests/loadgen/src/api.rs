@@ -408,7 +408,7 @@ impl Photo {
             .unwrap_or_else(|e| panic!("encoding a JPEG in memory cannot fail: {e}"));
         let sha256: [u8; 32] = Sha256::digest(&bytes).into();
         Photo {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             bytes,
             sha256,
         }
@@ -419,7 +419,8 @@ impl Photo {
     pub fn from_pool(pool: &[Photo], rng: &mut impl Rng) -> Photo {
         let p = &pool[rng.gen_range(0..pool.len())];
         Photo {
-            id: Uuid::new_v4(),
+            // Time-ordered, as the field app makes them (`Uuid::now_v7`).
+            id: Uuid::now_v7(),
             bytes: p.bytes.clone(),
             sha256: p.sha256,
         }

@@ -278,7 +278,7 @@ pub async fn run(
             };
             let ids: Vec<Uuid> = photos.iter().map(|p| p.id).collect();
             Arc::new(Job {
-                id: Uuid::new_v4(),
+                id: Uuid::now_v7(),
                 account,
                 body: visit_body(&accounts[account], &mut rng, &ids),
                 photos,

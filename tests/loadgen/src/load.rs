@@ -76,7 +76,8 @@ async fn phone(
             Vec::new()
         };
         let ids: Vec<Uuid> = photos.iter().map(|p| p.id).collect();
-        let id = Uuid::new_v4();
+        // Time-ordered, as the field app makes them (`Uuid::now_v7`).
+        let id = Uuid::now_v7();
         let body = visit_body(&account, &mut rng, &ids);
         match api.put_visit(&mut stats, &account.token, id, &body).await {
             Ok(r) if r.status == 201 => created.push(id.to_string()),

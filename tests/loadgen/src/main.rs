@@ -187,6 +187,12 @@ fn write_json(path: &Option<PathBuf>, v: &serde_json::Value) -> anyhow::Result<(
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<bool> {
+    // Checked before the run, not found wanting after it.
+    anyhow::ensure!(
+        args.raw_rows > 0 && args.raw_batch > 0,
+        "--raw-rows and --raw-batch must be at least 1: the report compares the server with the \
+         raw insert rate of the same rows"
+    );
     let c = &args.common;
     let users = args
         .users

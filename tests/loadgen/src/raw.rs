@@ -37,7 +37,7 @@ fn copies(c: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Rows>> {
                 .filter(visit_photos::visit_id.eq(&v.id))
                 .select(visit_photos::photo_id)
                 .load(c)?;
-            let new_id = uuid::Uuid::new_v4().to_string();
+            let new_id = uuid::Uuid::now_v7().to_string();
             let mut visit = v;
             visit.id = new_id.clone();
             out.push(Rows {
