@@ -257,12 +257,12 @@ impl Db {
 
     /// [`Db::write`] for the frequent small writes of many clients at once (visits, photos), from
     /// an async caller (a request handler): on SQLite, `f` joins the writes queued at the same
-    /// moment and they commit in one transaction, each in its own savepoint (see [`writer`]); the
-    /// task waits for that commit without holding a thread. On PostgreSQL it is [`Db::write`] on
-    /// a blocking thread.
+    /// moment and they commit in one transaction (see [`writer`]: `f` runs a second time, in a
+    /// savepoint, if another write of the group fails); the task waits for that commit without
+    /// holding a thread. On PostgreSQL it is [`Db::write`] on a blocking thread.
     pub async fn write_grouped<T, E>(
         &self,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        f: impl Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,

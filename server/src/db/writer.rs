@@ -6,11 +6,14 @@
 //! On a small server most of the cost of a short write is the transaction around it (locking,
 //! the WAL frames of the pages it touched, the commit). The frequent small writes of many phones
 //! ([`Writer::run_grouped`]) are therefore sent to one thread, which takes every such write
-//! queued at that moment (up to [`MAX_GROUP`]), runs each in its own savepoint of one transaction
-//! and commits them together: a write that fails rolls back its savepoint only; each caller gets
-//! its answer after the commit, so nothing is acknowledged that is not stored. Under load the
-//! group grows by itself (the writes that arrive while a group commits form the next one); alone,
-//! a write commits at once. Other writes ([`Writer::run_now`]) take the connection in turn.
+//! queued at that moment (up to [`MAX_GROUP`]), runs them in one transaction and commits them
+//! together. If one of them fails, the group is rolled back and run again with each write in a
+//! savepoint of its own: the failed write leaves nothing, the others stand. (Not savepoints from
+//! the start: SQLite copies every page a write touches inside a savepoint, a cost every write
+//! would pay for the rare one that fails.) Each caller gets its answer after the commit, so
+//! nothing is acknowledged that is not stored. Under load the group grows by itself (the writes
+//! that arrive while a group commits form the next one); alone, a write commits at once. Other
+//! writes ([`Writer::run_now`]) take the connection in turn.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -26,40 +29,54 @@ use super::{AnyConnection, DbError, Manager};
 /// The most writes committed in one transaction.
 pub const MAX_GROUP: usize = 128;
 
-/// One queued write. Exactly one of its two methods is called: `run` with the connection inside
-/// the group's transaction (it returns what to do once the group has committed, `Ok`, or not,
-/// `Err` with the reason), or `refuse` with why it was not run at all.
+/// One queued write. `run` is called once, or twice when the group is run again (see
+/// [`run_group`]); then exactly one of `deliver` (it ran) or `refuse` (it did not) is called.
 trait Job: Send {
-    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Deliver;
+    /// Runs the write with the connection inside the group's transaction, in a savepoint of its
+    /// own if `savepoint`. `false` when it failed.
+    fn run(&mut self, conn: &mut AnyConnection, savepoint: bool) -> bool;
+    /// Answers the caller with what the last `run` returned, once the group has committed
+    /// (`Ok`) or not (`Err` with the reason).
+    fn deliver(self: Box<Self>, committed: Result<(), String>);
     fn refuse(self: Box<Self>, why: String);
 }
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 
-/// A caller's write and the channel its answer goes back on.
+/// A caller's write, its last result and the channel its answer goes back on.
 struct Queued<F, T, E> {
     write: F,
+    result: Option<Result<T, E>>,
     answer: oneshot::Sender<Result<T, E>>,
 }
 
 impl<F, T, E> Job for Queued<F, T, E>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<diesel::result::Error> + From<DbError> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Deliver {
-        let Queued { write, answer } = *self;
-        let result = conn.transaction(write);
-        Box::new(move |committed: Result<(), String>| {
-            let result = match (result, committed) {
-                (Ok(v), Ok(())) => Ok(v),
-                (Ok(_), Err(why)) => Err(E::from(DbError::NotCommitted(why))),
-                // Its savepoint was rolled back: nothing of it depends on the commit.
-                (Err(e), _) => Err(e),
-            };
-            // Gone only if the request was dropped (its client went away); the write stands.
-            let _ = answer.send(result);
-        })
+    fn run(&mut self, conn: &mut AnyConnection, savepoint: bool) -> bool {
+        let result = if savepoint {
+            conn.transaction(|c| (self.write)(c))
+        } else {
+            (self.write)(conn)
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn deliver(self: Box<Self>, committed: Result<(), String>) {
+        let Queued { result, answer, .. } = *self;
+        let result = match (result, committed) {
+            (Some(Ok(v)), Ok(())) => Ok(v),
+            (Some(Ok(_)), Err(why)) => Err(E::from(DbError::NotCommitted(why))),
+            // Run in its own savepoint, which was rolled back: nothing of it depends on the
+            // commit.
+            (Some(Err(e)), _) => Err(e),
+            (None, _) => Err(E::from(DbError::NotCommitted("not run".into()))),
+        };
+        // Gone only if the request was dropped (its client went away); the write stands.
+        let _ = answer.send(result);
     }
 
     fn refuse(self: Box<Self>, why: String) {
@@ -112,19 +129,25 @@ impl Writer {
         }
     }
 
-    /// Runs `f` in a savepoint of the writer's next group transaction; the caller's task waits
-    /// for the commit without holding a thread.
+    /// Runs `f` in the writer's next group transaction; the caller's task waits for the commit
+    /// without holding a thread. `f` may be run twice (the second time in a savepoint of its own)
+    /// if another write of its group fails: the first run's writes are rolled back by then.
     pub async fn run_grouped<T, E>(
         self: &Arc<Self>,
         manager: &Manager,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        f: impl Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel::<Result<T, E>>();
-        self.send(manager, Box::new(Queued { write: f, answer }))?;
+        let job = Queued {
+            write: f,
+            result: None,
+            answer,
+        };
+        self.send(manager, Box::new(job))?;
         answered
             .await
             .unwrap_or_else(|_| Err(E::from(DbError::NotCommitted("the writer stopped".into()))))
@@ -230,51 +253,83 @@ where
     }
 }
 
+/// How far one run of a group got.
+enum Attempt {
+    /// Every write ran (and, in savepoints, those that failed left nothing).
+    Done,
+    /// A write failed outside a savepoint: the transaction holds part of it.
+    Failed,
+    /// A write panicked or the transaction could not begin: the connection should not be used
+    /// again.
+    Broken(String),
+}
+
 /// Runs a group in one transaction and delivers every answer. `Err` when the connection should
 /// not be used again.
-fn run_group(conn: &mut AnyConnection, group: Vec<Box<dyn Job>>) -> Result<(), String> {
-    let n = group.len();
-    if let Err(e) = begin_write(conn) {
-        let why = format!("cannot begin a transaction: {e}");
-        // Unstarted jobs: their closures are dropped, and their callers told.
-        for job in group {
-            fail(job, &why);
-        }
-        return Err(why);
+fn run_group(conn: &mut AnyConnection, mut group: Vec<Box<dyn Job>>) -> Result<(), String> {
+    let (mut attempt, mut ran) = run_each(conn, &mut group, false);
+    if matches!(attempt, Attempt::Failed) {
+        // The group again, each write in a savepoint: the failed one is left out, the others'
+        // first runs are undone by the rollback and run again.
+        (attempt, ran) = match Manage::rollback_transaction(conn) {
+            Ok(()) => run_each(conn, &mut group, true),
+            Err(e) => (Attempt::Broken(format!("rollback failed: {e}")), 0),
+        };
     }
-    let mut delivers: Vec<Deliver> = Vec::with_capacity(n);
-    let mut jobs = group.into_iter();
-    let mut broken: Option<String> = None;
-    for job in jobs.by_ref() {
-        match catch_unwind(AssertUnwindSafe(|| job.run(conn))) {
-            Ok(deliver) => delivers.push(deliver),
-            Err(_) => {
-                broken = Some("a write panicked; the group was rolled back".into());
-                break;
-            }
-        }
-    }
-    let outcome = match &broken {
-        Some(why) => {
-            let _ = Manage::rollback_transaction(conn);
-            Err(why.clone())
-        }
-        None => Manage::commit_transaction(conn).map_err(|e| {
+    let outcome = match &attempt {
+        Attempt::Done => Manage::commit_transaction(conn).map_err(|e| {
             let _ = Manage::rollback_transaction(conn);
             format!("commit failed: {e}")
         }),
+        Attempt::Failed => Err("a write failed outside its savepoint".to_string()),
+        Attempt::Broken(why) => {
+            let _ = Manage::rollback_transaction(conn);
+            Err(why.clone())
+        }
     };
-    for deliver in delivers {
-        deliver(outcome.clone());
+    let mut jobs = group.into_iter();
+    for job in jobs.by_ref().take(ran) {
+        job.deliver(outcome.clone());
     }
     let why = outcome.err();
     for job in jobs {
         fail(job, why.as_deref().unwrap_or("not run"));
     }
-    match broken {
-        Some(why) => Err(why),
-        None => Ok(()),
+    match attempt {
+        Attempt::Done => Ok(()),
+        Attempt::Failed => Err("a write failed outside its savepoint".into()),
+        Attempt::Broken(why) => Err(why),
     }
+}
+
+/// Begins a transaction and runs the group's writes in it, in order, each in its own savepoint if
+/// `savepoints`; without, it stops at the first that fails. Returns how far it got and how many
+/// writes ran.
+fn run_each(
+    conn: &mut AnyConnection,
+    group: &mut [Box<dyn Job>],
+    savepoints: bool,
+) -> (Attempt, usize) {
+    if let Err(e) = begin_write(conn) {
+        return (
+            Attempt::Broken(format!("cannot begin a transaction: {e}")),
+            0,
+        );
+    }
+    for (i, job) in group.iter_mut().enumerate() {
+        match catch_unwind(AssertUnwindSafe(|| job.run(conn, savepoints))) {
+            Ok(true) => {}
+            Ok(false) if !savepoints => return (Attempt::Failed, i + 1),
+            Ok(false) => {}
+            Err(_) => {
+                return (
+                    Attempt::Broken("a write panicked; the group was rolled back".into()),
+                    i,
+                )
+            }
+        }
+    }
+    (Attempt::Done, group.len())
 }
 
 /// Tells a job's caller that it was not stored, without running it.
@@ -398,6 +453,89 @@ mod tests {
         .unwrap();
         let all = stored(&db);
         assert!(all.ends_with(&[1000, 1001]), "{all:?}");
+    }
+
+    /// A group runs its writes straight in one transaction (no savepoint, each once) while they
+    /// succeed; when one fails, the group runs again with each write in its own savepoint: the
+    /// failed one leaves nothing, its neighbours are stored once, every caller gets its answer.
+    #[test]
+    fn a_group_is_run_again_in_savepoints_only_when_a_write_fails() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use diesel::connection::TransactionManager;
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path().join("w.db").to_str().unwrap(), 4).unwrap();
+        db.write(|c| -> Result<(), TestError> {
+            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
+        })
+        .unwrap();
+        let mut conn = db.manager.connect().unwrap();
+        type Answer = oneshot::Receiver<Result<usize, TestError>>;
+        // A job that inserts `id`, counts its runs and the transaction depth it ran at, and
+        // fails after its insert if `fails`.
+        let job = |id: i32, fails: bool, runs: &Arc<AtomicUsize>, depth: &Arc<AtomicUsize>| {
+            let (answer, answered): (_, Answer) = oneshot::channel();
+            let (runs, depth) = (Arc::clone(runs), Arc::clone(depth));
+            let write = move |c: &mut AnyConnection| -> Result<usize, TestError> {
+                runs.fetch_add(1, Ordering::SeqCst);
+                let d = Manage::transaction_manager_status_mut(c)
+                    .transaction_depth()
+                    .unwrap()
+                    .map_or(0, |d| d.get() as usize);
+                depth.store(d, Ordering::SeqCst);
+                let n = diesel::insert_into(notes::table)
+                    .values(notes::id.eq(id))
+                    .execute(c)?;
+                if fails {
+                    return Err(TestError::Refused);
+                }
+                Ok(n)
+            };
+            let boxed: Box<dyn Job> = Box::new(Queued {
+                write,
+                result: None,
+                answer,
+            });
+            (boxed, answered)
+        };
+        let counters = || -> Vec<(Arc<AtomicUsize>, Arc<AtomicUsize>)> {
+            (0..3)
+                .map(|_| (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))))
+                .collect()
+        };
+        let load = |c: &[(Arc<AtomicUsize>, Arc<AtomicUsize>)]| -> Vec<(usize, usize)> {
+            c.iter()
+                .map(|(r, d)| (r.load(Ordering::SeqCst), d.load(Ordering::SeqCst)))
+                .collect()
+        };
+
+        // All succeed: each runs once, at depth 1 (the group's transaction, no savepoint).
+        let c = counters();
+        let (jobs, answers): (Vec<_>, Vec<_>) = (0..3)
+            .map(|i| job(i as i32 + 1, false, &c[i].0, &c[i].1))
+            .unzip();
+        run_group(&mut conn, jobs).unwrap();
+        assert_eq!(load(&c), vec![(1, 1); 3]);
+        for a in answers {
+            assert_eq!(block_on(a).unwrap().unwrap(), 1);
+        }
+        assert_eq!(stored(&db), vec![1, 2, 3]);
+
+        // The second fails: the first ran again, all three in savepoints (depth 2); the third
+        // ran only in savepoints; the second's row is not stored.
+        let c = counters();
+        let (jobs, answers): (Vec<_>, Vec<_>) = (0..3)
+            .map(|i| job(i as i32 + 11, i == 1, &c[i].0, &c[i].1))
+            .unzip();
+        run_group(&mut conn, jobs).unwrap();
+        assert_eq!(load(&c), vec![(2, 2), (2, 2), (1, 2)]);
+        let got: Vec<_> = answers.into_iter().map(|a| block_on(a).unwrap()).collect();
+        assert!(
+            matches!(got[..], [Ok(1), Err(TestError::Refused), Ok(1)]),
+            "{got:?}"
+        );
+        assert_eq!(stored(&db), vec![1, 2, 3, 11, 13]);
     }
 
     /// Every writer transaction holds SQLite's write lock from its start, even before it writes

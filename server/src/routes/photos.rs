@@ -192,7 +192,7 @@ pub async fn put(
                         return Ok(Stored::Raced(existing));
                     }
                     db::photos::insert(c, &who, &row)?;
-                    Ok(Stored::Created(row))
+                    Ok(Stored::Created(row.clone()))
                 })
                 .await?
         }

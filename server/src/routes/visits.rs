@@ -228,7 +228,7 @@ fn prepare(
     seq: i64,
 ) -> ApiResult<Prepared> {
     let checked = check(c, actor, record)?;
-    build(actor, id, record, checked, revision, original_digest, seq)
+    build(actor, id, record, &checked, revision, original_digest, seq)
 }
 
 /// The checks of [`prepare`]: reads only, so a new visit runs them before its write.
@@ -310,7 +310,7 @@ fn build(
     actor: &Actor,
     id: &str,
     record: &VisitRecord,
-    checked: Checked,
+    checked: &Checked,
     revision: i32,
     original_digest: Option<&str>,
     seq: i64,
@@ -350,8 +350,8 @@ fn build(
     let row = VisitRow {
         id: id.to_string(),
         revision,
-        establishment_id: est.id,
-        team_id,
+        establishment_id: est.id.clone(),
+        team_id: team_id.clone(),
         assignment_id: input.assignment_id.map(|a| a.to_string()),
         submitted_by: actor.user_id.to_string(),
         started_at: input.started_at.naive_utc(),
@@ -362,7 +362,7 @@ fn build(
         accuracy_m: input.gps.as_ref().map(|g| g.accuracy_m),
         distance_m,
         gps_warning,
-        template_id: template.id,
+        template_id: template.id.clone(),
         template_version: template.version,
         outcome: input.outcome.as_str().to_string(),
         minutes_no: input.minutes_no.clone(),
@@ -460,7 +460,7 @@ async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
                 return resubmitted(c, &s.actor, existing, &s.digest).map(Written::Found);
             }
             let seq = db::next_seq(c)?;
-            let p = build(&s.actor, &s.id, &s.record, checked, 1, None, seq)?;
+            let p = build(&s.actor, &s.id, &s.record, &checked, 1, None, seq)?;
             let revision = RevisionRow {
                 visit_id: s.id.clone(),
                 revision: 1,
