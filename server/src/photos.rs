@@ -2,6 +2,7 @@
 //! non-images are refused before any large allocation), apply EXIF orientation, re-encode as JPEG
 //! (which drops every metadata block: GPS, device, owner), and make a thumbnail.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
@@ -63,15 +64,14 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     let orientation = decoder.orientation().map_err(map_err)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(map_err)?;
     img.apply_orientation(orientation);
-    let rgb = img.into_rgb8();
+    let rgb = DynamicImage::ImageRgb8(img.into_rgb8());
     let jpeg = encode_jpeg(&rgb, JPEG_QUALITY)?;
     // A photo that already fits is its own thumbnail (`thumbnail` would enlarge it).
     let thumb_is_full = rgb.width() <= THUMB_EDGE && rgb.height() <= THUMB_EDGE;
     let (thumb, thumb_width, thumb_height) = if thumb_is_full {
         (jpeg.clone(), rgb.width(), rgb.height())
     } else {
-        let (tw, th) = thumb_size(rgb.width(), rgb.height());
-        let t = image::imageops::thumbnail(&rgb, tw, th);
+        let t = rgb.thumbnail(THUMB_EDGE, THUMB_EDGE);
         (encode_jpeg(&t, THUMB_QUALITY)?, t.width(), t.height())
     };
     Ok(Processed {
@@ -85,18 +85,14 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     })
 }
 
-/// The size of a thumbnail that fits `THUMB_EDGE` on both sides, keeping the proportions (as
-/// `DynamicImage::thumbnail` computes it).
-fn thumb_size(w: u32, h: u32) -> (u32, u32) {
-    let edge = f64::from(THUMB_EDGE);
-    let ratio = f64::min(edge / f64::from(w), edge / f64::from(h));
-    let side = |v: u32| ((f64::from(v) * ratio).round() as u32).clamp(1, THUMB_EDGE);
-    (side(w), side(h))
-}
-
 /// Baseline JPEG with the standard Huffman tables (as the field app writes them), through
 /// `jpeg-encoder`: `image`'s own encoder, without SIMD, was 6 % of the server's CPU under load.
-fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
+fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
+    // The photo and its thumbnail are 8-bit RGB already; anything else is converted.
+    let img: Cow<'_, RgbImage> = match img.as_rgb8() {
+        Some(rgb) => Cow::Borrowed(rgb),
+        None => Cow::Owned(img.to_rgb8()),
+    };
     let side =
         |v: u32| u16::try_from(v).map_err(|_| PhotoError::TooLarge(img.width(), img.height()));
     let (w, h) = (side(img.width())?, side(img.height())?);

@@ -276,13 +276,18 @@ fn run_group(conn: &mut AnyConnection, mut group: Vec<Box<dyn Job>>) -> Result<(
             Err(e) => (Attempt::Broken(format!("rollback failed: {e}")), 0),
         };
     }
-    let outcome = match &attempt {
-        Attempt::Done => Manage::commit_transaction(conn).map_err(|e| {
+    let broken = match attempt {
+        Attempt::Done => None,
+        // Not after a run in savepoints; it would leave part of a write in the transaction.
+        Attempt::Failed => Some("a write failed outside its savepoint".to_string()),
+        Attempt::Broken(why) => Some(why),
+    };
+    let outcome = match &broken {
+        None => Manage::commit_transaction(conn).map_err(|e| {
             let _ = Manage::rollback_transaction(conn);
             format!("commit failed: {e}")
         }),
-        Attempt::Failed => Err("a write failed outside its savepoint".to_string()),
-        Attempt::Broken(why) => {
+        Some(why) => {
             let _ = Manage::rollback_transaction(conn);
             Err(why.clone())
         }
@@ -295,11 +300,7 @@ fn run_group(conn: &mut AnyConnection, mut group: Vec<Box<dyn Job>>) -> Result<(
     for job in jobs {
         fail(job, why.as_deref().unwrap_or("not run"));
     }
-    match attempt {
-        Attempt::Done => Ok(()),
-        Attempt::Failed => Err("a write failed outside its savepoint".into()),
-        Attempt::Broken(why) => Err(why),
-    }
+    broken.map_or(Ok(()), Err)
 }
 
 /// Begins a transaction and runs the group's writes in it, in order, each in its own savepoint if
@@ -375,6 +376,16 @@ mod tests {
             .block_on(f)
     }
 
+    /// A database at `path` with an empty `notes` table.
+    fn notes_db(path: &std::path::Path) -> Db {
+        let db = Db::open(path.to_str().unwrap(), 4).unwrap();
+        db.write(|c| -> Result<(), TestError> {
+            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
+        })
+        .unwrap();
+        db
+    }
+
     fn stored(db: &Db) -> Vec<i32> {
         let mut c = db.conn().unwrap();
         let mut ids: Vec<i32> = notes::table.select(notes::id).load(&mut *c).unwrap();
@@ -388,11 +399,7 @@ mod tests {
     #[test]
     fn grouped_writes_answer_each_caller_and_store_exactly_what_was_acknowledged() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(dir.path().join("w.db").to_str().unwrap(), 4).unwrap();
-        db.write(|c| -> Result<(), TestError> {
-            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
-        })
-        .unwrap();
+        let db = notes_db(&dir.path().join("w.db"));
         let n = 200;
         let barrier = Arc::new(Barrier::new(n));
         let handles: Vec<_> = (0..n as i32)
@@ -465,11 +472,7 @@ mod tests {
         use diesel::connection::TransactionManager;
 
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(dir.path().join("w.db").to_str().unwrap(), 4).unwrap();
-        db.write(|c| -> Result<(), TestError> {
-            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
-        })
-        .unwrap();
+        let db = notes_db(&dir.path().join("w.db"));
         let mut conn = db.manager.connect().unwrap();
         type Answer = oneshot::Receiver<Result<usize, TestError>>;
         // A job that inserts `id`, counts its runs and the transaction depth it ran at, and
@@ -545,11 +548,7 @@ mod tests {
     fn writer_transactions_hold_the_write_lock_from_their_start() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let db = Db::open(path.to_str().unwrap(), 4).unwrap();
-        db.write(|c| -> Result<(), TestError> {
-            Ok(c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")?)
-        })
-        .unwrap();
+        let db = notes_db(&path);
         let other = move || -> Result<(), String> {
             let mut o = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
             o.batch_execute("PRAGMA busy_timeout = 0").unwrap();
