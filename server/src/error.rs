@@ -53,6 +53,19 @@ impl ApiError {
         self
     }
 
+    /// Places the field inside a containing one: `photo_ids[1]` within `visit` becomes
+    /// `visit.photo_ids[1]` (a nested body's errors name their place in the whole body).
+    pub fn within(mut self, parent: &str) -> ApiError {
+        if let Some(f) = self.field.take() {
+            self.field = Some(if f == "body" {
+                parent.to_string()
+            } else {
+                format!("{parent}.{f}")
+            });
+        }
+        self
+    }
+
     pub fn with_code(mut self, code: &str) -> ApiError {
         self.code = code.to_string();
         self

@@ -258,6 +258,24 @@ mod tests {
     }
 
     #[test]
+    fn text_after_the_value_is_malformed() {
+        for tail in ["xyz", " {}", "]", "\0", "\u{0}", "}", " 1", "\"\""] {
+            let body = format!(r#"{{"inner":[{{"a":1}}]}}{tail}"#);
+            let err = parse_json::<Outer>(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                (err.code.as_str(), err.status.as_u16(), err.field.as_deref()),
+                ("malformed_json", 400, Some("body")),
+                "{body:?}"
+            );
+        }
+        // Whitespace after the value is fine.
+        for tail in ["", " ", "\n", "\r\n\t  "] {
+            let body = format!(r#"{{"inner":[{{"a":1}}]}}{tail}"#);
+            assert!(parse_json::<Outer>(body.as_bytes()).is_ok(), "{body:?}");
+        }
+    }
+
+    #[test]
     fn invalid_utf8_is_refused() {
         let err = parse_json::<serde_json::Value>(b"\"\xff\"").unwrap_err();
         assert_eq!(err.code, "invalid_utf8");

@@ -27,8 +27,8 @@ pub fn parse_checked<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonFault> {
         return Err(JsonFault::TooDeep);
     }
     let text = std::str::from_utf8(body).map_err(|_| JsonFault::InvalidUtf8)?;
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let parsed = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let field = if path == "." {
@@ -50,6 +50,13 @@ pub fn parse_checked<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonFault> {
             message,
             syntax: inner.is_syntax() || inner.is_eof(),
         }
+    })?;
+    // Nothing but whitespace may follow the value: `{…}xyz`, `{…} {}` or a trailing NUL byte is
+    // malformed, not a valid body with noise after it.
+    de.end().map_err(|e| JsonFault::Serde {
+        field: "body".to_string(),
+        message: format!("{e}: nothing but whitespace may follow the JSON value"),
+        syntax: true,
     })?;
     // A NUL (`\u0000`) is never text, and PostgreSQL cannot store it: refuse it wherever it is,
     // naming the field, even in strings no domain rule looks at.

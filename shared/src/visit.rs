@@ -289,6 +289,20 @@ impl VisitRecord {
         self.digest.clone()
     }
 
+    /// The first answer (index and item code) that names no item of the checklist the visit
+    /// answered; `on_checklist` tells whether a code is an item of that template version.
+    pub fn answer_off_checklist(
+        &self,
+        on_checklist: impl Fn(&str) -> bool,
+    ) -> Option<(usize, &str)> {
+        self.input
+            .answers
+            .iter()
+            .enumerate()
+            .find(|(_, a)| !on_checklist(&a.item))
+            .map(|(i, a)| (i, a.item.as_str()))
+    }
+
     pub fn total_fine_vnd(&self) -> i64 {
         self.input
             .violations
@@ -455,6 +469,26 @@ mod tests {
             ..violation()
         };
         assert_eq!(field_of(v), "violations[1].proposed_fine_vnd");
+    }
+
+    #[test]
+    fn answers_must_name_items_of_the_checklist() {
+        let mut v = sample();
+        v.answers.push(AnswerInput {
+            item: "ZZ99".into(),
+            result: AnswerResult::Pass,
+            note: None,
+        });
+        let rec = VisitRecord::parse(v, now()).unwrap();
+        assert_eq!(
+            rec.answer_off_checklist(|c| c == "GP_KD"),
+            Some((1, "ZZ99"))
+        );
+        assert_eq!(
+            rec.answer_off_checklist(|c| c == "GP_KD" || c == "ZZ99"),
+            None
+        );
+        assert_eq!(rec.answer_off_checklist(|_| false), Some((0, "GP_KD")));
     }
 
     #[test]

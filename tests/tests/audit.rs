@@ -12,86 +12,9 @@ use std::io::Cursor;
 use std::process::{Command, Output, Stdio};
 
 use chrono::{Duration, Utc};
-use common::{content_digest, Session, TestServer, HUE};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
+use common::{content_digest, Raw, Session, TestServer, HUE};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-// ---------------------------------------------------------------------------------------------
-// Direct database access (the tests' stand-in for someone with database credentials)
-// ---------------------------------------------------------------------------------------------
-
-enum Raw {
-    Sqlite(diesel::SqliteConnection),
-    Pg(diesel::PgConnection),
-}
-
-#[derive(QueryableByName)]
-struct Text {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    v: String,
-}
-
-impl Raw {
-    fn open(url: &str) -> Raw {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Raw::Pg(diesel::PgConnection::establish(url).expect("connect to PostgreSQL"))
-        } else {
-            let mut c = diesel::SqliteConnection::establish(url).expect("open SQLite");
-            c.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
-            Raw::Sqlite(c)
-        }
-    }
-
-    fn exec(&mut self, sql: &str) {
-        let r = match self {
-            Raw::Sqlite(c) => c.batch_execute(sql),
-            Raw::Pg(c) => c.batch_execute(sql),
-        };
-        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-
-    /// The first column (named `v`, text) of every row.
-    fn texts(&mut self, sql: &str) -> Vec<String> {
-        let r: QueryResult<Vec<Text>> = match self {
-            Raw::Sqlite(c) => diesel::sql_query(sql).load(c),
-            Raw::Pg(c) => diesel::sql_query(sql).load(c),
-        };
-        r.unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .into_iter()
-            .map(|t| t.v)
-            .collect()
-    }
-
-    fn text(&mut self, sql: &str) -> String {
-        let mut rows = self.texts(sql);
-        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
-        rows.remove(0)
-    }
-
-    fn int(&mut self, sql: &str) -> i64 {
-        self.text(sql).parse().expect("a number")
-    }
-
-    fn tables(&mut self) -> BTreeSet<String> {
-        let sql = match self {
-            Raw::Sqlite(_) => {
-                "SELECT name AS v FROM sqlite_master WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%'"
-            }
-            Raw::Pg(_) => "SELECT tablename AS v FROM pg_tables WHERE schemaname = 'public'",
-        };
-        self.texts(sql)
-            .into_iter()
-            .filter(|t| t != "__diesel_schema_migrations")
-            .collect()
-    }
-
-    fn last_seq(&mut self) -> i64 {
-        self.int("SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) AS v FROM audit_log")
-    }
-}
 
 /// Tables with an entry per write, and the entity kind the log names them by.
 const AUDITED: [(&str, &str); 10] = [

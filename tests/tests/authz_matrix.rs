@@ -84,20 +84,6 @@ fn str_of(v: &Value, key: &str) -> String {
 /// Marks every name seeded outside a caller's jurisdiction: no answer to them may contain it.
 const MARKER: &str = "ZQXMARKER";
 
-fn tiny_jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(32, 24, |x, y| {
-        image::Rgb([(x * 7) as u8, (y * 9) as u8, 90])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(
-            &mut std::io::Cursor::new(&mut out),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-    out
-}
-
 fn created(r: Resp) -> Value {
     assert!(
         matches!(r.status, 200 | 201),
@@ -173,7 +159,7 @@ fn seed_quang_tri(s: &TestServer) -> Seeded {
         }),
     )
     .expect(201);
-    let jpeg = tiny_jpeg();
+    let jpeg = common::jpeg(90);
     s.request(
         Method::PUT,
         &format!("/api/v1/photos/{photo_id}"),

@@ -16,11 +16,11 @@ mod common;
 use std::io::Cursor;
 
 use chrono::{Duration, Utc};
-use common::{content_digest, Browser, Session, TestServer, DEMO_PASSWORD};
+use common::{content_digest, Browser, TestServer, DEMO_PASSWORD};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -243,44 +243,6 @@ fn xlsx(sheet_data: &str) -> Vec<u8> {
     out
 }
 
-fn put_photo(s: &TestServer, who: &Session, id: &str, mime: &str, body: &[u8]) -> common::Resp {
-    let digest = content_digest(body);
-    s.request(
-        Method::PUT,
-        &format!("/api/v1/photos/{id}"),
-        who.token(),
-        &[("Content-Type", mime), ("Content-Digest", &digest)],
-        Some(body.to_vec()),
-    )
-}
-
-/// A valid visit body for the inspector's team, with its establishment and checklist.
-fn visit_body(s: &TestServer, inspector: &Session) -> Value {
-    let me = s.get_ok("/api/v1/me", inspector);
-    let team_id = me["teams"][0]["team_id"]
-        .as_str()
-        .expect("the inspector's team")
-        .to_string();
-    let ests = s.get_ok("/api/v1/establishments?limit=50", inspector);
-    let (est, template) = s
-        .with_checklist(&ests, false, inspector)
-        .expect("an establishment with a checklist");
-    let now = Utc::now();
-    json!({
-        "establishment_id": est["id"],
-        "team_id": team_id,
-        "members_present": [me["id"]],
-        "started_at": (now - Duration::hours(3)).to_rfc3339(),
-        "ended_at": (now - Duration::hours(2)).to_rfc3339(),
-        "template_id": template["id"],
-        "template_version": template["version"],
-        "answers": [],
-        "outcome": "no_violation",
-        "violations": [],
-        "photo_ids": [],
-    })
-}
-
 fn sign_in(s: &TestServer, username: &str) -> Browser {
     s.sign_in_browser(username, DEMO_PASSWORD)
 }
@@ -337,7 +299,9 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
     ] {
         assert!(bytes.len() < 2_000, "{what}: the bomb itself is tiny");
         let id = uuid::Uuid::new_v4().to_string();
-        let p = put_photo(&s, &inspector, &id, mime, &bytes).problem(422, Some("too_large"));
+        let p = s
+            .put_photo(&inspector, &id, mime, &bytes)
+            .problem(422, Some("too_large"));
         assert_eq!(p["field"], "body", "{what}: {p}");
     }
 
@@ -354,7 +318,7 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
         ),
     ] {
         let id = uuid::Uuid::new_v4().to_string();
-        let r = put_photo(&s, &inspector, &id, "image/jpeg", &bytes);
+        let r = s.put_photo(&inspector, &id, "image/jpeg", &bytes);
         let p = r.problem(415, Some("not_an_image"));
         assert_eq!(p["field"], "body", "{what}: {p}");
     }
@@ -362,7 +326,7 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
     let mut cut = jpeg(64, 48);
     cut.truncate(cut.len() / 2);
     let id = uuid::Uuid::new_v4().to_string();
-    let r = put_photo(&s, &inspector, &id, "image/jpeg", &cut);
+    let r = s.put_photo(&inspector, &id, "image/jpeg", &cut);
     assert!(
         r.status == 422 || r.status == 415,
         "a truncated JPEG is refused: {} {}",
@@ -376,11 +340,12 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
     let mut jpeg_zip = jpeg(32, 24);
     jpeg_zip.extend_from_slice(&zip_stored("payload.html", html));
     let jpeg_html = jpeg_with_comment(b"<html><script>alert('in a JPEG')</script></html>");
-    let mut visit = visit_body(&s, &inspector);
+    let mut visit = s.visit_body(&inspector);
     let mut photo_ids = Vec::new();
     for bytes in [&jpeg_zip, &jpeg_html] {
         let id = uuid::Uuid::new_v4().to_string();
-        put_photo(&s, &inspector, &id, "image/jpeg", bytes).expect(201);
+        s.put_photo(&inspector, &id, "image/jpeg", bytes)
+            .expect(201);
         photo_ids.push(id);
     }
     visit["photo_ids"] = json!(photo_ids);
@@ -423,6 +388,64 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
 
 // ---------------------------------------------------------------------------------------------
 // JSON, query strings and headers
+
+/// Anything but whitespace after the JSON value makes the body malformed: a valid visit (or tip)
+/// followed by text, a second value, a stray bracket or a NUL byte is refused with 400 and stores
+/// nothing; the same body with trailing whitespace only is accepted.
+#[test]
+fn text_after_the_json_value_is_refused_on_every_json_endpoint() {
+    let s = TestServer::start();
+    let staff = s.login("tinh.hue");
+    let inspector = s.login("kiemtra.hue");
+    let before = counts(&s);
+    let json_ct = [("Content-Type", "application/json")];
+    let visit = serde_json::to_vec(&s.visit_body(&inspector)).unwrap();
+    let tip = serde_json::to_vec(&json!({
+        "channel": "hotline", "received_at": "2026-01-05T08:00:00Z",
+        "content": "Phòng hát mở quá giờ", "unit": "2025:19789"
+    }))
+    .unwrap();
+    let tails: [&[u8]; 6] = [b"xyz", b" {}", b"]", b"\0", b"\n\0", b"}"];
+    for tail in tails {
+        let id = uuid::Uuid::new_v4();
+        let mut body = visit.clone();
+        body.extend_from_slice(tail);
+        let r = s.request(
+            Method::PUT,
+            &format!("/api/v1/visits/{id}"),
+            inspector.token(),
+            &json_ct,
+            Some(body),
+        );
+        let p = r.problem(400, Some("malformed_json"));
+        assert_eq!(p["field"], "body", "{tail:?}: {p}");
+        s.get(&format!("/api/v1/visits/{id}"), inspector.token())
+            .expect(404);
+        let mut body = tip.clone();
+        body.extend_from_slice(tail);
+        s.request(
+            Method::POST,
+            "/api/v1/tips",
+            staff.token(),
+            &json_ct,
+            Some(body),
+        )
+        .problem(400, Some("malformed_json"));
+    }
+    assert_eq!(counts(&s), before, "a refused body stored something");
+    // Trailing whitespace is not text after the value.
+    let mut body = visit;
+    body.extend_from_slice(b" \r\n\t ");
+    let id = uuid::Uuid::new_v4();
+    s.request(
+        Method::PUT,
+        &format!("/api/v1/visits/{id}"),
+        inspector.token(),
+        &json_ct,
+        Some(body),
+    )
+    .expect(201);
+}
 
 #[test]
 fn huge_deep_and_malformed_bodies_are_clear_client_errors() {
@@ -719,7 +742,7 @@ fn injection_looking_text_is_stored_verbatim_and_shown_escaped_and_control_chara
     );
     tip.expect(201);
     assert_eq!(tip.json()["content"], INJECTIONS.join(" | "));
-    let mut visit = visit_body(&s, &inspector);
+    let mut visit = s.visit_body(&inspector);
     visit["notes"] = json!(INJECTIONS.join("\n"));
     visit["minutes_no"] = json!("' OR 1=1 --");
     let visit_id = uuid::Uuid::new_v4();
@@ -760,7 +783,7 @@ fn injection_looking_text_is_stored_verbatim_and_shown_escaped_and_control_chara
         }),
     );
     r.client_error_on("content");
-    let mut visit = visit_body(&s, &inspector);
+    let mut visit = s.visit_body(&inspector);
     visit["notes"] = json!("ghi chú\u{0}");
     let r = s.put_json(
         &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),

@@ -178,7 +178,12 @@ pub struct ListQuery {
     status: Option<String>,
     show: Option<String>,
     establishment: Option<String>,
+    /// The page after this cursor (`next_url`).
+    cursor: Option<String>,
 }
+
+/// Tips on one page of the list.
+const TIPS_PER_PAGE: i64 = 100;
 
 pub struct Choice {
     pub value: String,
@@ -198,8 +203,12 @@ struct ListPage {
     now_local: String,
     default_days: i64,
     preset_establishment: Option<(String, String)>,
-    open_count: usize,
-    overdue_count: usize,
+    /// Tips matching the filter, all pages.
+    total: i64,
+    open_count: i64,
+    overdue_count: i64,
+    next_url: Option<String>,
+    first_url: Option<String>,
 }
 
 /// `GET /tips?status=…&show=open|overdue|all`: newest first; open ones by default.
@@ -235,22 +244,46 @@ pub async fn list(
     let actor = web.actor.clone();
     let db = state.db.clone();
     let l = web.lang;
-    let (rows, units, preset) = web::block(move || {
+    let before = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(crate::routes::parse_time_cursor)
+        .transpose()?;
+    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let filter = db::tips::Filter {
+        status: status.map(|s| s.as_str().to_string()),
+        open: show == "open",
+        overdue_on: (show == "overdue").then_some(today),
+        before,
+        limit: Some(TIPS_PER_PAGE + 1),
+    };
+    let (rows, next_cursor, counts, units, preset) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let rows = db::tips::list(c, &actor, status.map(|s| s.as_str()), 1000)?;
+            let (rows, next_cursor) = crate::routes::page_of(
+                db::tips::list(c, &actor, &filter)?,
+                TIPS_PER_PAGE as usize,
+                |t| crate::routes::time_cursor(t.received_at, &t.id),
+            );
+            let total = db::tips::count(c, &actor, &filter)?;
+            let open = db::tips::Filter {
+                open: true,
+                ..filter.clone()
+            };
+            let overdue = db::tips::Filter {
+                overdue_on: Some(today),
+                ..filter.clone()
+            };
+            let counts = (
+                total,
+                db::tips::count(c, &actor, &open)?,
+                db::tips::count(c, &actor, &overdue)?,
+            );
             let mut names = HashMap::new();
             let mut out = Vec::new();
             for t in rows {
-                let v = TipView::from(t.clone());
-                let keep = match show {
-                    "open" => v.status != "handled",
-                    "overdue" => v.overdue,
-                    _ => true,
-                };
-                if keep {
-                    let place = place_of(c, &actor, &t, &mut names)?;
-                    out.push((t, place));
-                }
+                let place = place_of(c, &actor, &t, &mut names)?;
+                out.push((t, place));
             }
             // Units for the intake form: the user's top units and the communes under them.
             let mut units = Vec::new();
@@ -263,13 +296,28 @@ pub async fn list(
                 Some(e) => db::establishments::get(c, &actor, e)?.map(|e| (e.id, e.name)),
                 None => None,
             };
-            Ok((out, units, preset))
+            Ok((out, next_cursor, counts, units, preset))
         })
     })
     .await??;
     let items: Vec<TipLine> = rows.into_iter().map(|(t, p)| line(l, t, p)).collect();
-    let open_count = items.iter().filter(|t| t.status_code != "handled").count();
-    let overdue_count = items.iter().filter(|t| t.overdue).count();
+    let (total, open_count, overdue_count) = counts;
+    let page_url = |cursor: Option<&str>| {
+        let mut url = format!("/tips?show={show}");
+        if let Some(s) = status {
+            url.push_str(&format!("&status={}", s.as_str()));
+        }
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        url
+    };
+    let next_url = next_cursor.as_deref().map(|c| page_url(Some(c)));
+    let first_url = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|_| page_url(None));
     let now_local = (Utc::now() + TimeDelta::hours(7))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
@@ -304,8 +352,11 @@ pub async fn list(
         now_local,
         default_days: DEFAULT_TIP_DAYS,
         preset_establishment: preset,
+        total,
         open_count,
         overdue_count,
+        next_url,
+        first_url,
     })
 }
 

@@ -22,6 +22,14 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<AgencyRow>> {
         .load(conn)
 }
 
+pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AgencyRow>> {
+    agencies::table
+        .filter(agencies::id.eq(id))
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn insert_all(conn: &mut AnyConnection, rows: &[AgencyRow]) -> QueryResult<usize> {
     crate::insert_rows!(conn, agencies::table, rows)
 }

@@ -37,74 +37,163 @@ pub struct AssignmentRow {
 pub struct Filter {
     pub team_id: Option<String>,
     pub status: Option<String>,
-    pub after_seq: Option<i64>,
-    pub up_to_seq: Option<i64>,
+    /// Start after this assignment (its creation time and id), for the next page.
+    pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
 }
 
 /// The visibility rule, in one place.
 pub fn visible(actor: &Actor, row: &AssignmentRow, team_unit: &str) -> bool {
-    let team = Uuid::parse_str(&row.team_id).ok();
+    visible_parts(actor, &row.team_id, &row.kind, &row.status, team_unit)
+}
+
+/// [`visible`] from the columns it reads (a count needs no whole row).
+fn visible_parts(actor: &Actor, team_id: &str, kind: &str, status: &str, team_unit: &str) -> bool {
+    let team = Uuid::parse_str(team_id).ok();
     let led = team.is_some_and(|t| actor.leads(t));
     let member = team.is_some_and(|t| actor.member_of(t));
-    let released_or_later = row.status != "draft";
-    let finished = row.status == "done" || row.status == "cancelled";
+    let released_or_later = status != "draft";
+    let finished = status == "done" || status == "cancelled";
     if led {
         return true;
     }
     if member {
         return released_or_later;
     }
-    if row.kind == "unannounced" {
+    if kind == "unannounced" {
         // Nobody outside the team may learn of an unannounced inspection before it is over.
         return finished && actor.is_staff() && actor.sees_unit(team_unit);
     }
     actor.is_staff() && actor.sees_unit(team_unit)
 }
 
+/// Narrows `$query` (over assignments joined with teams) in SQL to what `$actor` can possibly
+/// see and to `$filter`'s team and status; the exact rule, [`visible`], is applied to each row
+/// after.
+macro_rules! narrowed {
+    ($query:expr, $actor:expr, $filter:expr) => {{
+        let mut query = $query;
+        match $actor.role {
+            Role::Admin => {}
+            Role::ProvincialStaff => {
+                if let Some(units) = $actor.unit_ids() {
+                    query = query.filter(teams::unit_id.eq_any(units));
+                }
+            }
+            Role::TeamLeader | Role::Inspector => {
+                query = query.filter(assignments::team_id.eq_any($actor.team_ids()));
+                if $actor.led_team_ids().is_empty() {
+                    query = query.filter(assignments::status.ne("draft"));
+                }
+            }
+        }
+        if let Some(team) = &$filter.team_id {
+            query = query.filter(assignments::team_id.eq(team.clone()));
+        }
+        if let Some(status) = &$filter.status {
+            query = query.filter(assignments::status.eq(status.clone()));
+        }
+        query
+    }};
+}
+
+/// The assignments `actor` may see, newest first (then by id), at most `filter.limit`, starting
+/// after `filter.before` (the creation time and id of the last one of the previous page).
 pub fn list(
     conn: &mut AnyConnection,
     actor: &Actor,
     filter: &Filter,
 ) -> QueryResult<Vec<AssignmentRow>> {
-    let mut query = assignments::table
+    let want = filter.limit.max(1) as usize;
+    let batch = filter.limit.max(1).saturating_mul(2).clamp(64, 2000);
+    let mut out = Vec::new();
+    let mut before = filter.before.clone();
+    // Rows the exact rule hides are skipped by reading on until the page is full or nothing is
+    // left: never a short page that looks like the end.
+    loop {
+        let mut query = narrowed!(
+            assignments::table
+                .inner_join(teams::table)
+                .select((AssignmentRow::as_select(), teams::unit_id))
+                .order((assignments::created_at.desc(), assignments::id.asc()))
+                .into_boxed(),
+            actor,
+            filter
+        );
+        if let Some((at, id)) = before.clone() {
+            query = query.filter(
+                assignments::created_at
+                    .lt(at)
+                    .or(assignments::created_at.eq(at).and(assignments::id.gt(id))),
+            );
+        }
+        let rows: Vec<(AssignmentRow, String)> = query.limit(batch).load(conn)?;
+        let exhausted = (rows.len() as i64) < batch;
+        if let Some((last, _)) = rows.last() {
+            before = Some((last.created_at, last.id.clone()));
+        }
+        for (row, unit) in rows {
+            if visible(actor, &row, &unit) {
+                out.push(row);
+                if out.len() == want {
+                    return Ok(out);
+                }
+            }
+        }
+        if exhausted {
+            return Ok(out);
+        }
+    }
+}
+
+/// How many assignments in `filter`'s team and status `actor` may see (all of them).
+pub fn count(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<usize> {
+    let query = narrowed!(
+        assignments::table
+            .inner_join(teams::table)
+            .select((
+                assignments::team_id,
+                assignments::kind,
+                assignments::status,
+                teams::unit_id,
+            ))
+            .into_boxed(),
+        actor,
+        filter
+    );
+    let rows: Vec<(String, String, String, String)> = query.load(conn)?;
+    Ok(rows
+        .iter()
+        .filter(|(team, kind, status, unit)| visible_parts(actor, team, kind, status, unit))
+        .count())
+}
+
+/// For a phone's sync: the assignments of the caller's own teams changed after `after` up to
+/// `up_to`, in change order, at most `limit` rows read, each with whether the caller may see it
+/// ([`visible`]). The rows the caller may not see are returned too: the sync page counts what it
+/// read (`doi178_shared::sync::page_end`).
+pub fn changed_since(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    after: i64,
+    up_to: i64,
+    limit: i64,
+) -> QueryResult<Vec<(AssignmentRow, bool)>> {
+    let rows: Vec<(AssignmentRow, String)> = assignments::table
         .inner_join(teams::table)
         .select((AssignmentRow::as_select(), teams::unit_id))
-        .order((assignments::created_at.desc(), assignments::id.asc()))
-        .into_boxed();
-    // Narrow in SQL by what can possibly be visible, then apply the exact rule.
-    match actor.role {
-        Role::Admin => {}
-        Role::ProvincialStaff => {
-            if let Some(units) = actor.unit_ids() {
-                query = query.filter(teams::unit_id.eq_any(units));
-            }
-        }
-        Role::TeamLeader | Role::Inspector => {
-            query = query.filter(assignments::team_id.eq_any(actor.team_ids()));
-            if actor.led_team_ids().is_empty() {
-                query = query.filter(assignments::status.ne("draft"));
-            }
-        }
-    }
-    if let Some(team) = &filter.team_id {
-        query = query.filter(assignments::team_id.eq(team.clone()));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(assignments::status.eq(status.clone()));
-    }
-    if let Some(after) = filter.after_seq {
-        query = query.filter(assignments::seq.gt(after));
-    }
-    if let Some(up_to) = filter.up_to_seq {
-        query = query.filter(assignments::seq.le(up_to));
-    }
-    let rows: Vec<(AssignmentRow, String)> = query.limit(filter.limit.max(1) * 4).load(conn)?;
+        .filter(assignments::team_id.eq_any(actor.team_ids()))
+        .filter(assignments::seq.gt(after))
+        .filter(assignments::seq.le(up_to))
+        .order(assignments::seq.asc())
+        .limit(limit.max(1))
+        .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter(|(row, unit)| visible(actor, row, unit))
-        .map(|(row, _)| row)
-        .take(filter.limit.max(1) as usize)
+        .map(|(row, unit)| {
+            let seen = visible(actor, &row, &unit);
+            (row, seen)
+        })
         .collect())
 }
 

@@ -51,10 +51,30 @@ pub fn memberships_of(conn: &mut AnyConnection, user: Uuid) -> QueryResult<Vec<M
 
 /// Teams the actor may see: in their jurisdiction for staff, their own teams otherwise.
 pub fn list(conn: &mut AnyConnection, actor: &Actor) -> QueryResult<Vec<TeamRow>> {
+    list_page(conn, actor, None, None)
+}
+
+/// [`list`] by name (then id), after the team `after` (its name and id), at most `limit`.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    after: Option<(String, String)>,
+    limit: Option<i64>,
+) -> QueryResult<Vec<TeamRow>> {
     let mut query = teams::table
         .select(TeamRow::as_select())
-        .order(teams::name.asc())
+        .order((teams::name.asc(), teams::id.asc()))
         .into_boxed();
+    if let Some((name, id)) = after {
+        query = query.filter(
+            teams::name
+                .gt(name.clone())
+                .or(teams::name.eq(name).and(teams::id.gt(id))),
+        );
+    }
+    if let Some(l) = limit {
+        query = query.limit(l.max(1));
+    }
     if actor.is_staff() {
         if let Some(units) = actor.unit_ids() {
             query = query.filter(teams::unit_id.eq_any(units));

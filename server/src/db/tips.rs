@@ -29,28 +29,76 @@ pub struct TipRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// Which tips to list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Only tips in this status.
+    pub status: Option<String>,
+    /// Only tips not yet handled.
+    pub open: bool,
+    /// Only tips not handled whose deadline is before this day (overdue on it).
+    pub overdue_on: Option<NaiveDate>,
+    /// Start after this tip (its receipt time and id), for the next page.
+    pub before: Option<(NaiveDateTime, String)>,
+    /// At most this many; `None` for all of them.
+    pub limit: Option<i64>,
+}
+
+/// Narrows `$query` over tips to `$actor`'s jurisdiction and `$filter`.
+macro_rules! narrowed {
+    ($query:expr, $actor:expr, $filter:expr) => {{
+        let mut query = $query;
+        if let Some(units) = $actor.unit_ids() {
+            query = query.filter(tips::unit_id.eq_any(units));
+        }
+        if let Some(s) = &$filter.status {
+            query = query.filter(tips::status.eq(s.clone()));
+        }
+        if $filter.open {
+            query = query.filter(tips::status.ne("handled"));
+        }
+        if let Some(day) = $filter.overdue_on {
+            query = query
+                .filter(tips::handled_at.is_null())
+                .filter(tips::deadline.lt(day));
+        }
+        query
+    }};
+}
+
 /// Tips are for staff and team leaders; inspectors learn of them only through assignments.
-pub fn list(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    status: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<TipRow>> {
+/// Newest first (then by id).
+pub fn list(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<Vec<TipRow>> {
     if actor.role == doi178_shared::Role::Inspector {
         return Ok(Vec::new());
     }
-    let mut query = tips::table
-        .select(TipRow::as_select())
-        .order((tips::received_at.desc(), tips::id.asc()))
-        .limit(limit)
-        .into_boxed();
-    if let Some(units) = actor.unit_ids() {
-        query = query.filter(tips::unit_id.eq_any(units));
+    let mut query = narrowed!(
+        tips::table
+            .select(TipRow::as_select())
+            .order((tips::received_at.desc(), tips::id.asc()))
+            .into_boxed(),
+        actor,
+        filter
+    );
+    if let Some((at, id)) = filter.before.clone() {
+        query = query.filter(
+            tips::received_at
+                .lt(at)
+                .or(tips::received_at.eq(at).and(tips::id.gt(id))),
+        );
     }
-    if let Some(s) = status {
-        query = query.filter(tips::status.eq(s.to_string()));
+    if let Some(limit) = filter.limit {
+        query = query.limit(limit.max(1));
     }
     query.load(conn)
+}
+
+/// How many tips of `filter` (its `before` and `limit` aside) `actor` may see.
+pub fn count(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryResult<i64> {
+    if actor.role == doi178_shared::Role::Inspector {
+        return Ok(0);
+    }
+    narrowed!(tips::table.count().into_boxed(), actor, filter).get_result(conn)
 }
 
 pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Option<TipRow>> {

@@ -117,6 +117,7 @@ pub fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
     q: &str,
+    offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<UnitRow>> {
     let key = doi178_shared::text::fold(q);
@@ -127,7 +128,12 @@ pub fn search(
                 .like(format!("%{}%", escape_like(&key)))
                 .escape('\\'),
         )
-        .order((admin_units::level.asc(), admin_units::name.asc()))
+        .order((
+            admin_units::level.asc(),
+            admin_units::name.asc(),
+            admin_units::id.asc(),
+        ))
+        .offset(offset)
         .limit(limit)
         .into_boxed();
     if let Some(ids) = actor.unit_ids() {
@@ -184,6 +190,26 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+/// Whether `unit` is `ancestor` or lies under it (follows the parents; at most a few steps).
+pub fn is_within(conn: &mut AnyConnection, unit: &str, ancestor: &str) -> QueryResult<bool> {
+    let mut at = Some(unit.to_string());
+    for _ in 0..8 {
+        match at {
+            None => return Ok(false),
+            Some(u) if u == ancestor => return Ok(true),
+            Some(u) => {
+                at = admin_units::table
+                    .filter(admin_units::id.eq(u))
+                    .select(admin_units::parent_id)
+                    .first::<Option<String>>(conn)
+                    .optional()?
+                    .flatten();
+            }
+        }
+    }
+    Ok(false)
+}
+
 pub fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -51,12 +51,24 @@ pub fn insert(conn: &mut AnyConnection, who: &Who, row: &UserRow) -> QueryResult
 
 /// Users the actor may see: everyone for admins; for staff, accounts attached to a unit in their
 /// jurisdiction or to a team there; for team members, the members of their own teams.
-pub fn list(conn: &mut AnyConnection, actor: &Actor) -> QueryResult<Vec<UserRow>> {
+/// In username order, after the username `after`, at most `limit`.
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> QueryResult<Vec<UserRow>> {
     use super::schema::teams;
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::username.asc())
         .into_boxed();
+    if let Some(a) = after {
+        query = query.filter(users::username.gt(a.to_string()));
+    }
+    if let Some(l) = limit {
+        query = query.limit(l.max(1));
+    }
     if actor.is_admin() {
         return query.load(conn);
     }
@@ -85,7 +97,7 @@ pub fn get_visible(
     actor: &Actor,
     id: Uuid,
 ) -> QueryResult<Option<UserRow>> {
-    Ok(list(conn, actor)?
+    Ok(list(conn, actor, None, None)?
         .into_iter()
         .find(|u| u.id == id.to_string()))
 }

@@ -368,14 +368,6 @@ pub fn photo_status_many(
     Ok(out)
 }
 
-/// Visits that list `photo` (to decide who may see the photo).
-pub fn listing_photo(conn: &mut AnyConnection, photo: &str) -> QueryResult<Vec<String>> {
-    visit_photos::table
-        .filter(visit_photos::photo_id.eq(photo))
-        .select(visit_photos::visit_id)
-        .load(conn)
-}
-
 pub fn changed_since(
     conn: &mut AnyConnection,
     actor: &Actor,

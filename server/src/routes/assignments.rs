@@ -12,7 +12,7 @@ use crate::auth::Actor;
 use crate::db::{self, assignments::AssignmentRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
+use crate::routes::{now, page_of, parse_id, parse_time_cursor, time_cursor};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -60,6 +60,8 @@ pub fn view(c: &mut db::AnyConnection, r: AssignmentRow) -> ApiResult<Assignment
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AssignmentList {
     pub items: Vec<AssignmentView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -67,10 +69,13 @@ pub struct AssignmentList {
 pub struct AssignmentQuery {
     pub team: Option<Uuid>,
     pub status: Option<String>,
+    /// Page size, 1 to 1000 (default 200).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Assignments the caller may see.
+/// Assignments the caller may see, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/assignments", tag = "assignments", params(AssignmentQuery), security(("bearer" = [])),
     responses((status = 200, body = AssignmentList)))]
 pub async fn list(
@@ -94,23 +99,30 @@ pub async fn list(
             "limit must be between 1 and 1000",
         ));
     }
+    let before = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
     let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| -> ApiResult<Vec<AssignmentView>> {
+    let page = web::block(move || {
+        db.read(|c| -> ApiResult<AssignmentList> {
             let filter = db::assignments::Filter {
                 team_id: q.team.map(|t| t.to_string()),
                 status,
-                limit,
-                ..Default::default()
+                before,
+                limit: limit + 1,
             };
-            db::assignments::list(c, &actor, &filter)?
+            let (rows, next_cursor) = page_of(
+                db::assignments::list(c, &actor, &filter)?,
+                limit as usize,
+                |r| time_cursor(r.created_at, &r.id),
+            );
+            let items = rows
                 .into_iter()
                 .map(|r| view(c, r))
-                .collect()
+                .collect::<ApiResult<_>>()?;
+            Ok(AssignmentList { items, next_cursor })
         })
     })
     .await??;
-    Ok(HttpResponse::Ok().json(AssignmentList { items }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One assignment.

@@ -179,18 +179,11 @@ pub fn list_page(
         after: p.after.clone(),
         limit: i64::from(p.limit) + 1,
     };
-    let mut rows = db::establishments::list(c, actor, &filter)?;
-    let more = rows.len() > p.limit as usize;
-    rows.truncate(p.limit as usize);
-    let next_cursor = if more {
-        rows.last().and_then(|r| {
-            Uuid::parse_str(&r.id)
-                .ok()
-                .map(|id| PageCursor::encode(&r.name, id))
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = crate::routes::page_of(
+        db::establishments::list(c, actor, &filter)?,
+        p.limit as usize,
+        |r| crate::routes::key_cursor(&r.name, &r.id),
+    );
     Ok(EstablishmentPage {
         items: rows.into_iter().map(EstablishmentView::from).collect(),
         next_cursor,

@@ -1,5 +1,6 @@
 //! Photos: idempotent upload by the phone-generated id with an RFC 9530 `Content-Digest`, and
-//! download only for users who may see a visit that lists the photo.
+//! download only for the uploader and users who may see the visit that owns the photo (see
+//! `db::photos::owning_visits`).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -191,6 +192,15 @@ pub async fn put(
                         // A concurrent upload of the same id won the race.
                         return Ok(Stored::Raced(existing));
                     }
+                    // A visit the uploader does not belong to lists this id: the photo would be
+                    // someone else's evidence (and readable by their jurisdiction).
+                    if db::photos::upload_refused(c, &row.id, &row.uploaded_by)? {
+                        return Err(ApiError::conflict(
+                            "photo_in_use",
+                            "a visit of another team lists this photo id; take the photo again (the phone gives it a new id)",
+                        )
+                        .field("id"));
+                    }
                     db::photos::insert(c, &who, &row)?;
                     Ok(Stored::Created(row.clone()))
                 })
@@ -255,12 +265,14 @@ fn store_unavailable(detail: &str) -> ApiError {
     e
 }
 
-/// Whether the actor may see the photo: the uploader, or anyone who may see a visit listing it.
+/// Whether the actor may see the photo: the uploader, or anyone who may see a visit that owns it
+/// (a visit of the uploader's team or that the uploader recorded: `db::photos::owning_visits`;
+/// another visit listing the id makes nothing readable).
 fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResult<bool> {
     if row.uploaded_by == actor.user_id.to_string() {
         return Ok(true);
     }
-    for visit in db::visits::listing_photo(c, &row.id)? {
+    for visit in db::photos::owning_visits(c, row)? {
         if let Ok(v) = Uuid::parse_str(&visit) {
             if db::visits::get(c, actor, v)?.is_some() {
                 return Ok(true);
@@ -271,7 +283,7 @@ fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResul
 }
 
 /// The bytes of a stored photo (`variant`) if `actor` may see it (the uploader, or anyone who may
-/// see a visit listing it); otherwise "not found", the same as an unknown id. Blocking: call it
+/// see a visit that owns it); otherwise "not found", the same as an unknown id. Blocking: call it
 /// from `web::block`. The API's photo routes and the dashboard's both serve through this check.
 pub fn read_photo(
     db: &db::Db,

@@ -15,7 +15,6 @@ use doi178_shared::pagination::{PageCursor, PageLimit};
 use doi178_shared::programme::{Programme, ProgrammeInput};
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::db::{self, coverage::Area, programmes::ProgrammeRow, units::UnitRow};
@@ -398,7 +397,7 @@ pub async fn never_inspected(
             let types = types_for(&programme, only)?;
             let (since, on) = cumulative_window(&programme, as_of)
                 .ok_or_else(|| invalid("unit", "the current programme has not begun yet"))?;
-            let mut rows = db::reports::never_inspected(
+            let rows = db::reports::never_inspected(
                 c,
                 &scope.area,
                 &types,
@@ -407,17 +406,9 @@ pub async fn never_inspected(
                 after.map(|(name, id)| (name, id.to_string())),
                 i64::from(limit.get()) + 1,
             )?;
-            let more = rows.len() > limit.get() as usize;
-            rows.truncate(limit.get() as usize);
-            let next_cursor = if more {
-                rows.last().and_then(|r| {
-                    Uuid::parse_str(&r.id)
-                        .ok()
-                        .map(|id| PageCursor::encode(&r.name, id))
-                })
-            } else {
-                None
-            };
+            let (rows, next_cursor) = crate::routes::page_of(rows, limit.get() as usize, |r| {
+                crate::routes::key_cursor(&r.name, &r.id)
+            });
             Ok(NeverInspectedPage {
                 programme: report_programme(&row, &programme, scope.province.as_deref()),
                 unit: scope.unit_id,

@@ -1,9 +1,11 @@
 //! Pull sync for phones: everything that changed since the cursor, within the caller's team and
-//! jurisdiction. The cursor is the global change number; each page is bounded, and `has_more`
-//! says to ask again at once with the returned cursor.
+//! jurisdiction. The cursor is the global change number; each page reads at most `limit` changes
+//! of each kind and ends where the first full kind ends (`doi178_shared::sync::page_end`), so that
+//! every change is delivered exactly once; `has_more` says to ask again at once with the returned
+//! cursor.
 
 use actix_web::{web, HttpResponse};
-use doi178_shared::sync::SyncCursor;
+use doi178_shared::sync::{page_end, sync_page_limit, KindScan, SyncCursor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -16,14 +18,14 @@ use crate::routes::establishments::EstablishmentView;
 use crate::routes::reference::TemplateView;
 use crate::state::AppState;
 
-/// Items of one kind per page.
-const PAGE: i64 = 500;
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SyncQuery {
     /// The `cursor` of the previous answer; omit or `0` for a first sync.
     pub cursor: Option<String>,
+    /// Most changes of each kind in this page, 1 to 500 (default 500): a phone on a poor link
+    /// asks for smaller pages.
+    pub limit: Option<u32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -67,10 +69,12 @@ pub async fn pull(
     actor: Actor,
     query: ApiQuery<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
-    let after = match query.into_inner().cursor.as_deref() {
+    let q = query.into_inner();
+    let after = match q.cursor.as_deref() {
         None | Some("") => 0,
         Some(raw) => SyncCursor::parse(raw)?.get(),
     };
+    let limit = sync_page_limit(q.limit)?;
     let db = state.db.clone();
     let res = web::block(move || {
         db.read(|c| -> ApiResult<SyncResponse> {
@@ -82,47 +86,33 @@ pub async fn pull(
                     "cursor is ahead of the server; sync again from 0",
                 ));
             }
-            let filter = db::assignments::Filter {
-                after_seq: Some(after),
-                up_to_seq: Some(high),
-                limit: PAGE,
-                ..Default::default()
-            };
-            // Only the caller's own teams: staff do not pull other teams' work to a phone.
-            let mine: Vec<_> = db::assignments::list(c, &actor, &filter)?
+            let page = i64::from(limit);
+            // Each kind in change order, at most `page` rows read. Only the caller's own teams'
+            // assignments and visits: staff do not pull other teams' work to a phone.
+            let mine = db::assignments::changed_since(c, &actor, after, high, page)?;
+            let mut establishments =
+                db::establishments::changed_since(c, &actor, after, high, page)?;
+            let mut templates = db::templates::changed_since(c, after, high, page)?;
+            let mut visits = db::visits::changed_since(c, &actor, after, high, page)?;
+            let end = page_end(
+                high,
+                limit as usize,
+                &[
+                    KindScan::of(mine.iter().map(|(a, _)| a.seq)),
+                    KindScan::of(establishments.iter().map(|e| e.seq)),
+                    KindScan::of(templates.iter().map(|t| t.seq)),
+                    KindScan::of(visits.iter().map(|v| v.seq)),
+                ],
+            );
+            // What lies past the end of the page comes with the next one.
+            establishments.retain(|e| e.seq <= end);
+            templates.retain(|t| t.seq <= end);
+            visits.retain(|v| v.seq <= end);
+            let mine: Vec<_> = mine
                 .into_iter()
-                .filter(|a| actor.team_ids().contains(&a.team_id))
+                .filter(|(a, seen)| *seen && a.seq <= end)
+                .map(|(a, _)| a)
                 .collect();
-            let establishments = db::establishments::changed_since(c, &actor, after, high, PAGE)?;
-            let templates = db::templates::changed_since(c, after, high, PAGE)?;
-            let visits = db::visits::changed_since(c, &actor, after, high, PAGE)?;
-            let full = [
-                mine.len() as i64,
-                establishments.len() as i64,
-                templates.len() as i64,
-                visits.len() as i64,
-            ]
-            .iter()
-            .any(|n| *n >= PAGE);
-            // When a kind filled its page, resume from the lowest last-seen change of the full kinds.
-            let mut cursor = high;
-            if full {
-                let lasts = [
-                    (mine.len() as i64 >= PAGE)
-                        .then(|| mine.last().map(|a| a.seq))
-                        .flatten(),
-                    (establishments.len() as i64 >= PAGE)
-                        .then(|| establishments.last().map(|e| e.seq))
-                        .flatten(),
-                    (templates.len() as i64 >= PAGE)
-                        .then(|| templates.last().map(|t| t.seq))
-                        .flatten(),
-                    (visits.len() as i64 >= PAGE)
-                        .then(|| visits.last().map(|v| v.seq))
-                        .flatten(),
-                ];
-                cursor = lasts.into_iter().flatten().min().unwrap_or(high);
-            }
             let mut assignments = Vec::new();
             let mut revoked = Vec::new();
             for a in mine {
@@ -151,8 +141,8 @@ pub async fn pull(
                 )
                 .collect();
             Ok(SyncResponse {
-                cursor: SyncCursor::new(cursor).to_string(),
-                has_more: full,
+                cursor: SyncCursor::new(end).to_string(),
+                has_more: end < high,
                 assignments,
                 revoked_assignments: revoked,
                 establishments: establishments

@@ -13,7 +13,7 @@ use crate::db::{
     teams::{MemberRow, TeamRow},
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -40,6 +40,17 @@ pub struct TeamView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TeamList {
     pub items: Vec<TeamView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TeamQuery {
+    /// Page size, 1 to 500 (default 500).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -79,21 +90,39 @@ fn view(c: &mut db::AnyConnection, t: TeamRow) -> ApiResult<TeamView> {
     })
 }
 
-/// Teams the caller may see.
-#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])),
-    responses((status = 200, body = TeamList)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+/// Teams the caller may see, by name, a page at a time.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(TeamQuery), security(("bearer" = [])),
+    responses((status = 200, body = TeamList), (status = 400, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<TeamQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = crate::routes::users::list_limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(doi178_shared::pagination::PageCursor::decode)
+        .transpose()?
+        .map(|(name, id)| (name, id.to_string()));
     let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| -> ApiResult<Vec<TeamView>> {
-            db::teams::list(c, &actor)?
+    let page = web::block(move || {
+        db.read(|c| -> ApiResult<TeamList> {
+            let (rows, next_cursor) = crate::routes::page_of(
+                db::teams::list_page(c, &actor, after, Some(limit + 1))?,
+                limit as usize,
+                |t| crate::routes::key_cursor(&t.name, &t.id),
+            );
+            let items = rows
                 .into_iter()
                 .map(|t| view(c, t))
-                .collect()
+                .collect::<ApiResult<_>>()?;
+            Ok(TeamList { items, next_cursor })
         })
     })
     .await??;
-    Ok(HttpResponse::Ok().json(TeamList { items }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One team with its members.

@@ -12,7 +12,7 @@ use crate::auth::Actor;
 use crate::db::{self, tips::TipRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
+use crate::routes::{now, page_of, parse_id, parse_time_cursor, time_cursor};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -59,18 +59,23 @@ impl From<TipRow> for TipView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TipList {
     pub items: Vec<TipView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct TipQuery {
     pub status: Option<String>,
+    /// Page size, 1 to 1000 (default 200).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
 
-/// Tips concerning units in the caller's jurisdiction, newest first.
+/// Tips concerning units in the caller's jurisdiction, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/tips", tag = "tips", params(TipQuery), security(("bearer" = [])), responses((status = 200, body = TipList)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -90,13 +95,21 @@ pub async fn list(
             "limit must be between 1 and 1000",
         ));
     }
+    let before = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
     let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| db::tips::list(c, &actor, status.as_deref(), limit).map_err(ApiError::from))
-    })
-    .await??;
+    let filter = db::tips::Filter {
+        status,
+        before,
+        limit: Some(limit + 1),
+        ..Default::default()
+    };
+    let rows =
+        web::block(move || db.read(|c| db::tips::list(c, &actor, &filter).map_err(ApiError::from)))
+            .await??;
+    let (rows, next_cursor) = page_of(rows, limit as usize, |t| time_cursor(t.received_at, &t.id));
     Ok(HttpResponse::Ok().json(TipList {
-        items: items.into_iter().map(TipView::from).collect(),
+        items: rows.into_iter().map(TipView::from).collect(),
+        next_cursor,
     }))
 }
 

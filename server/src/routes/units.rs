@@ -17,13 +17,17 @@ pub struct UnitQuery {
     pub parent: Option<String>,
     /// Search by name; case and diacritics are ignored ("hue" finds "Huế").
     pub q: Option<String>,
-    /// At most this many results for a search (1–200, default 50).
+    /// Page size of a search (1–200, default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page of a search.
+    pub cursor: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitList {
     pub items: Vec<UnitRow>,
+    /// More matches of a search: pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -50,17 +54,43 @@ pub async fn list(
             "limit must be between 1 and 200",
         ));
     }
+    // A search is ranked (level, then name): its cursor is the number of matches already sent.
+    let offset = match q.cursor.as_deref() {
+        None => 0,
+        Some(c) => doi178_shared::pagination::PageCursor::decode(c)?
+            .0
+            .parse::<i64>()
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "invalid",
+                    "cursor",
+                    "cursor is not valid; start again without it",
+                )
+            })?,
+    };
     let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| -> ApiResult<Vec<UnitRow>> {
+    let list = web::block(move || {
+        db.read(|c| -> ApiResult<UnitList> {
             if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-                return Ok(db::units::search(c, &actor, text, limit)?);
+                let mut items = db::units::search(c, &actor, text, offset, limit + 1)?;
+                let more = items.len() > limit as usize;
+                items.truncate(limit as usize);
+                let next_cursor = more.then(|| {
+                    doi178_shared::pagination::PageCursor::encode(
+                        &(offset + limit).to_string(),
+                        uuid::Uuid::nil(),
+                    )
+                });
+                return Ok(UnitList { items, next_cursor });
             }
-            Ok(db::units::children(c, &actor, q.parent.as_deref())?)
+            Ok(UnitList {
+                items: db::units::children(c, &actor, q.parent.as_deref())?,
+                next_cursor: None,
+            })
         })
     })
     .await??;
-    Ok(HttpResponse::Ok().json(UnitList { items }))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// One unit with its children.

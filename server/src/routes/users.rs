@@ -11,7 +11,7 @@ use crate::auth::passwords::hash_password;
 use crate::auth::Actor;
 use crate::db::{self, users::UserRow};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
@@ -45,6 +45,17 @@ impl From<UserRow> for UserView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserList {
     pub items: Vec<UserView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Page size, 1 to 500 (default 500).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -59,15 +70,50 @@ pub struct UserInput {
     pub agency_id: Option<String>,
 }
 
-/// Users the caller may see.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses((status = 200, body = UserList)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+/// Users the caller may see, by username, a page at a time.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery), security(("bearer" = [])),
+    responses((status = 200, body = UserList), (status = 400, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<UserQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = list_limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(doi178_shared::pagination::PageCursor::decode)
+        .transpose()?
+        .map(|(username, _)| username);
     let db = state.db.clone();
-    let items = web::block(move || db.read(|c| db::users::list(c, &actor).map_err(ApiError::from)))
-        .await??;
+    let items = web::block(move || {
+        db.read(|c| {
+            db::users::list(c, &actor, after.as_deref(), Some(limit + 1)).map_err(ApiError::from)
+        })
+    })
+    .await??;
+    let (items, next_cursor) = crate::routes::page_of(items, limit as usize, |u| {
+        crate::routes::key_cursor(&u.username, &u.id)
+    });
     Ok(HttpResponse::Ok().json(UserList {
         items: items.into_iter().map(UserView::from).collect(),
+        next_cursor,
     }))
+}
+
+/// The page size of the user and team lists: 1 to 500, 500 by default (a province's accounts
+/// and teams usually fit one page).
+pub fn list_limit(limit: Option<u32>) -> ApiResult<i64> {
+    match limit {
+        None => Ok(500),
+        Some(n) if (1..=500).contains(&n) => Ok(i64::from(n)),
+        Some(_) => Err(ApiError::bad_request(
+            "out_of_range",
+            "limit",
+            "limit must be between 1 and 500",
+        )),
+    }
 }
 
 /// One user.
@@ -162,6 +208,30 @@ pub fn insert_account(
                 "unknown_unit",
                 "unit_id",
                 "unit does not exist or is outside your jurisdiction",
+            ));
+        }
+    }
+    if let Some(agency) = &account.agency_id {
+        // A national agency, or one of a unit within the caller's jurisdiction or above the
+        // account's own unit (a commune's inspector seconded by the provincial police).
+        let ok = match db::agencies::get(c, agency)? {
+            None => false,
+            Some(a) => match &a.unit_id {
+                None => true,
+                Some(u) => {
+                    scope.sees_unit(u)
+                        || match &account.unit_id {
+                            Some(mine) => db::units::is_within(c, mine, u)?,
+                            None => false,
+                        }
+                }
+            },
+        };
+        if !ok {
+            return Err(ApiError::unprocessable(
+                "unknown_agency",
+                "agency_id",
+                "agency does not exist or is outside your jurisdiction; see GET /api/v1/agencies",
             ));
         }
     }

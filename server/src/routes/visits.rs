@@ -23,7 +23,7 @@ use crate::db::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
+use crate::routes::{now, page_of, parse_id, parse_time_cursor, time_cursor};
 use crate::state::AppState;
 
 /// Beyond this distance between the phone's fix and the establishment, the visit is flagged.
@@ -279,6 +279,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
             "the template is for another establishment type",
         ));
     }
+    check_answers(record, &template)?;
     if let Some(a) = input.assignment_id {
         let assignment = db::assignments::get(c, actor, a)?
             .filter(|r| r.team_id == team_id && (r.status == "released" || r.status == "done"))
@@ -303,6 +304,60 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
         est,
         template,
     })
+}
+
+/// The visit may list its photos (in the writing transaction): none is another visit's, and every
+/// one already uploaded belongs to its author or team (`db::photos::attach_refused`).
+fn check_photos(c: &mut db::AnyConnection, p: &Prepared) -> ApiResult<()> {
+    use db::photos::AttachRefusal;
+    let refused = db::photos::attach_refused(
+        c,
+        &p.row.id,
+        &p.row.team_id,
+        &p.row.submitted_by,
+        &p.photo_ids,
+    )?;
+    match refused {
+        None => Ok(()),
+        Some((i, AttachRefusal::InOtherVisit)) => Err(ApiError::conflict(
+            "photo_in_use",
+            "another visit lists this photo; a photo is the evidence of one visit only, list it in that visit",
+        )
+        .field(format!("photo_ids[{i}]"))),
+        Some((i, AttachRefusal::NotYours)) => Err(ApiError::unprocessable(
+            "not_your_photo",
+            &format!("photo_ids[{i}]"),
+            "this photo was taken by someone outside the visit's team; list only photos you or your team took",
+        )),
+    }
+}
+
+/// Every answer names an item of the template version the visit answered.
+fn check_answers(record: &VisitRecord, template: &db::templates::TemplateRow) -> ApiResult<()> {
+    if record.input().answers.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<ChecklistItemCode> = serde_json::from_str(&template.items).map_err(|e| {
+        tracing::error!(template = %template.id, error = %e, "stored checklist items do not parse");
+        ApiError::internal()
+    })?;
+    match record.answer_off_checklist(|code| items.iter().any(|i| i.code == code)) {
+        None => Ok(()),
+        Some((i, code)) => Err(ApiError::unprocessable(
+            "unknown_item",
+            &format!("answers[{i}].item"),
+            format!(
+                "item {code} is not on checklist {} version {}; answer only the items of that checklist",
+                template.title, template.version
+            ),
+        )),
+    }
+}
+
+/// The code of a stored checklist item (the rest of the item is not needed to check answers).
+#[derive(Deserialize)]
+struct ChecklistItemCode {
+    code: String,
 }
 
 /// The rows of a checked visit.
@@ -461,6 +516,7 @@ async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcome> {
             }
             let seq = db::next_seq(c)?;
             let p = build(&s.actor, &s.id, &s.record, &checked, 1, None, seq)?;
+            check_photos(c, &p)?;
             let revision = RevisionRow {
                 visit_id: s.id.clone(),
                 revision: 1,
@@ -565,20 +621,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = doi178_shared::pagination::PageLimit::parse(q.limit)?;
-    let before = match q.cursor.as_deref() {
-        Some(c) => {
-            let (at, id) = doi178_shared::pagination::PageCursor::decode(c)?;
-            let at = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
-                ApiError::bad_request(
-                    "invalid",
-                    "cursor",
-                    "cursor is not valid; start again without it",
-                )
-            })?;
-            Some((at, id.to_string()))
-        }
-        None => None,
-    };
+    let before = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
     let db = state.db.clone();
     let page = web::block(move || {
         db.read(|c| -> ApiResult<VisitPage> {
@@ -588,21 +631,11 @@ pub async fn list(
                 before,
                 limit: i64::from(limit.get()) + 1,
             };
-            let mut rows = db::visits::list(c, &actor, &filter)?;
-            let more = rows.len() > limit.get() as usize;
-            rows.truncate(limit.get() as usize);
-            let next_cursor = if more {
-                rows.last().and_then(|r| {
-                    Uuid::parse_str(&r.id).ok().map(|id| {
-                        doi178_shared::pagination::PageCursor::encode(
-                            &r.started_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
-                            id,
-                        )
-                    })
-                })
-            } else {
-                None
-            };
+            let (rows, next_cursor) = page_of(
+                db::visits::list(c, &actor, &filter)?,
+                limit.get() as usize,
+                |r| time_cursor(r.started_at, &r.id),
+            );
             let items = views(c, &rows)?;
             Ok(VisitPage { items, next_cursor })
         })
@@ -652,7 +685,7 @@ pub struct RevisionInput {
 
 /// Corrects a visit: stores a new revision; the earlier ones stay unchanged.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/revisions", tag = "visits", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    request_body = RevisionInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    request_body = RevisionInput, responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn revise(
     state: web::Data<AppState>,
     actor: Actor,
@@ -663,7 +696,7 @@ pub async fn revise(
     actor.require(&[Role::Inspector, Role::TeamLeader], "correct visits")?;
     let input = body.0;
     let reason = doi178_shared::text::clean_text("reason", &input.reason, 1000)?;
-    let record = VisitRecord::parse(input.visit, Utc::now())?;
+    let record = VisitRecord::parse(input.visit, Utc::now()).map_err(|e| e.with_prefix("visit"))?;
     let db = state.db.clone();
     let v = web::block(move || {
         db.write(|c| -> ApiResult<Value> {
@@ -679,7 +712,9 @@ pub async fn revise(
                 return Err(ApiError::unprocessable("invalid", "visit.establishment_id", "a correction cannot move a visit to another establishment or team"));
             }
             let seq = db::next_seq(c)?;
-            let p = prepare(c, &actor, &existing.id, &record, existing.revision + 1, Some(&existing.original_digest), seq)?;
+            let p = prepare(c, &actor, &existing.id, &record, existing.revision + 1, Some(&existing.original_digest), seq)
+                .and_then(|p| check_photos(c, &p).map(|()| p))
+                .map_err(|e| e.within("visit"))?;
             let revision = RevisionRow { visit_id: existing.id.clone(), revision: p.row.revision, body: p.row.body.clone(), digest: p.row.digest.clone(), submitted_by: p.row.submitted_by.clone(), received_at: p.row.received_at, reason: Some(reason) };
             db::visits::store(c, &Who::of(&actor), &p.row, &revision, &p.violations, &p.photo_ids, false)?;
             refresh_coverage(c, &p.row.establishment_id)?;

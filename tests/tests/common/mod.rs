@@ -651,6 +651,46 @@ impl TestServer {
             })
     }
 
+    /// Uploads `body` as photo `id` (with its `Content-Digest`).
+    pub fn put_photo(&self, who: &Session, id: &str, mime: &str, body: &[u8]) -> Resp {
+        let digest = content_digest(body);
+        self.request(
+            Method::PUT,
+            &format!("/api/v1/photos/{id}"),
+            who.token(),
+            &[("Content-Type", mime), ("Content-Digest", &digest)],
+            Some(body.to_vec()),
+        )
+    }
+
+    /// A valid visit body for `who`'s first team, at an establishment of its jurisdiction with a
+    /// checklist; no answers, no photos.
+    pub fn visit_body(&self, who: &Session) -> Value {
+        let me = self.get_ok("/api/v1/me", who);
+        let team_id = me["teams"][0]["team_id"]
+            .as_str()
+            .expect("the caller's team")
+            .to_string();
+        let ests = self.get_ok("/api/v1/establishments?limit=50", who);
+        let (est, template) = self
+            .with_checklist(&ests, false, who)
+            .expect("an establishment with a checklist");
+        let now = chrono::Utc::now();
+        serde_json::json!({
+            "establishment_id": est["id"],
+            "team_id": team_id,
+            "members_present": [me["id"]],
+            "started_at": (now - chrono::Duration::hours(3)).to_rfc3339(),
+            "ended_at": (now - chrono::Duration::hours(2)).to_rfc3339(),
+            "template_id": template["id"],
+            "template_version": template["version"],
+            "answers": [],
+            "outcome": "no_violation",
+            "violations": [],
+            "photo_ids": [],
+        })
+    }
+
     /// The ids of `who`'s teams, from `/me`.
     pub fn my_team_ids(&self, who: &Session) -> std::collections::BTreeSet<String> {
         let me = self.get_ok("/api/v1/me", who);
@@ -918,4 +958,99 @@ pub fn ids(items: &[Value], key: &str) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct database access (the tests' stand-in for someone with database credentials)
+// ---------------------------------------------------------------------------------------------
+
+pub enum Raw {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+#[derive(diesel::QueryableByName)]
+pub struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub v: String,
+}
+
+impl Raw {
+    pub fn open(url: &str) -> Raw {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Raw::Pg(diesel::PgConnection::establish(url).expect("connect to PostgreSQL"))
+        } else {
+            let mut c = diesel::SqliteConnection::establish(url).expect("open SQLite");
+            c.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
+            Raw::Sqlite(c)
+        }
+    }
+
+    pub fn exec(&mut self, sql: &str) {
+        let r = match self {
+            Raw::Sqlite(c) => c.batch_execute(sql),
+            Raw::Pg(c) => c.batch_execute(sql),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column (named `v`, text) of every row.
+    pub fn texts(&mut self, sql: &str) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        let r: diesel::QueryResult<Vec<Text>> = match self {
+            Raw::Sqlite(c) => diesel::sql_query(sql).load(c),
+            Raw::Pg(c) => diesel::sql_query(sql).load(c),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|t: Text| t.v)
+            .collect()
+    }
+
+    pub fn text(&mut self, sql: &str) -> String {
+        let mut rows = self.texts(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows.remove(0)
+    }
+
+    pub fn int(&mut self, sql: &str) -> i64 {
+        self.text(sql).parse().expect("a number")
+    }
+
+    pub fn tables(&mut self) -> std::collections::BTreeSet<String> {
+        let sql = match self {
+            Raw::Sqlite(_) => {
+                "SELECT name AS v FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%'"
+            }
+            Raw::Pg(_) => "SELECT tablename AS v FROM pg_tables WHERE schemaname = 'public'",
+        };
+        self.texts(sql)
+            .into_iter()
+            .filter(|t| t != "__diesel_schema_migrations")
+            .collect()
+    }
+
+    pub fn last_seq(&mut self) -> i64 {
+        self.int("SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) AS v FROM audit_log")
+    }
+}
+
+/// A small JPEG whose pixels depend on `seed` (every photo differs).
+pub fn jpeg(seed: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(96, 64, |x, y| {
+        image::Rgb([
+            (x.wrapping_mul(3).wrapping_add(seed)) as u8,
+            (y.wrapping_mul(5).wrapping_add(seed / 7)) as u8,
+            (seed % 251) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    out
 }

@@ -265,24 +265,7 @@ impl Drop for Server {
     }
 }
 
-/// A small JPEG whose pixels depend on `seed` (every photo differs).
-pub fn jpeg(seed: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(96, 64, |x, y| {
-        image::Rgb([
-            (x.wrapping_mul(3).wrapping_add(seed)) as u8,
-            (y.wrapping_mul(5).wrapping_add(seed / 7)) as u8,
-            (seed % 251) as u8,
-        ])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(
-            &mut std::io::Cursor::new(&mut out),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-    out
-}
+pub use crate::common::jpeg;
 
 /// What a visit by `kiemtra.hue` needs: its team, the inspector's id, an establishment in Huế
 /// with a location, and the checklist template for its type.

@@ -160,7 +160,8 @@ fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> ApiResult<Lo
         actor,
         &db::visits::Filter {
             establishment_id: Some(est.id.clone()),
-            limit: 500,
+            // Every visit of the establishment: its whole history is the point of this page.
+            limit: i64::MAX,
             ..Default::default()
         },
     )?;

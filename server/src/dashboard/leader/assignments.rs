@@ -35,17 +35,15 @@ pub fn counts(
 ) -> ApiResult<Counts> {
     let mut out = Counts::default();
     for s in AssignmentStatus::ALL {
-        let n = db::assignments::list(
+        let n = db::assignments::count(
             c,
             actor,
             &db::assignments::Filter {
                 team_id: team.clone(),
                 status: Some(s.as_str().to_string()),
-                limit: 1000,
                 ..Default::default()
             },
-        )?
-        .len();
+        )?;
         match s {
             AssignmentStatus::Draft => out.draft = n,
             AssignmentStatus::Released => out.released = n,
@@ -142,7 +140,12 @@ fn item(web: &Web, a: &AssignmentView, team: String) -> Item {
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    /// The page after this cursor (`next_url`).
+    cursor: Option<String>,
 }
+
+/// Assignments on one page of a tab.
+const PER_PAGE: i64 = 100;
 
 pub struct Tab {
     pub code: &'static str,
@@ -159,6 +162,8 @@ struct ListPage {
     status: String,
     items: Vec<Item>,
     counts: Counts,
+    next_url: Option<String>,
+    first_url: Option<String>,
 }
 
 /// `GET /leader/assignments?status=draft|released|done|cancelled`.
@@ -172,27 +177,46 @@ pub async fn list(
         Some(s) => s.parse::<AssignmentStatus>().map_err(ApiError::from)?,
         None => AssignmentStatus::Draft,
     };
+    let cursor = query.cursor.clone().filter(|c| !c.is_empty());
+    let before = cursor
+        .as_deref()
+        .map(crate::routes::parse_time_cursor)
+        .transpose()?;
     let actor = web.actor.clone();
     let db = state.db.clone();
-    let (rows, teams, counts) = web::block(move || {
+    let (rows, next_cursor, teams, counts) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
             let rows = db::assignments::list(
                 c,
                 &actor,
                 &db::assignments::Filter {
                     status: Some(status.as_str().to_string()),
-                    limit: 200,
+                    before,
+                    limit: PER_PAGE + 1,
                     ..Default::default()
                 },
-            )?
-            .into_iter()
-            .map(|r| view(c, r))
-            .collect::<ApiResult<Vec<_>>>()?;
+            )?;
+            let (rows, next_cursor) = crate::routes::page_of(rows, PER_PAGE as usize, |r| {
+                crate::routes::time_cursor(r.created_at, &r.id)
+            });
+            let rows = rows
+                .into_iter()
+                .map(|r| view(c, r))
+                .collect::<ApiResult<Vec<_>>>()?;
             let teams = db::teams::list(c, &actor)?;
-            Ok((rows, teams, counts(c, &actor, None)?))
+            Ok((rows, next_cursor, teams, counts(c, &actor, None)?))
         })
     })
     .await??;
+    let tab_url = |cursor: Option<&str>| {
+        let mut url = format!("/leader/assignments?status={}", status.as_str());
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        url
+    };
+    let next_url = next_cursor.as_deref().map(|c| tab_url(Some(c)));
+    let first_url = cursor.as_deref().map(|_| tab_url(None));
     let l = web.lang;
     let team_name = |id: &str| {
         teams
@@ -225,6 +249,8 @@ pub async fn list(
         status: status.as_str().to_string(),
         items,
         counts,
+        next_url,
+        first_url,
     })
 }
 

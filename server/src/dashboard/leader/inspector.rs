@@ -68,7 +68,8 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     &actor,
                     &db::assignments::Filter {
                         status: Some(status.to_string()),
-                        limit: if status == "done" { 8 } else { 100 },
+                        // All the work released to the team; of the finished, the most recent few.
+                        limit: if status == "done" { 8 } else { i64::MAX },
                         ..Default::default()
                     },
                 )?;
@@ -102,7 +103,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                 &actor,
                 &actor.team_ids(),
                 "correction_requested",
-                100,
+                i64::MAX,
             )?;
             let recent = db::visits::list(
                 c,

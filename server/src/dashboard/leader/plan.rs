@@ -247,9 +247,12 @@ pub async fn page(
                 .map(|t| (t.id, t.name))
                 .collect();
             // Open tips of the area (a tip-driven draft answers one).
-            let tips: Vec<(String, String)> = db::tips::list(c, &actor, None, 300)?
+            let open = db::tips::Filter {
+                open: true,
+                ..Default::default()
+            };
+            let tips: Vec<(String, String)> = db::tips::list(c, &actor, &open)?
                 .into_iter()
-                .filter(|t| t.status != "handled")
                 .map(|t| {
                     let mut text: String = t.content.chars().take(70).collect();
                     if t.content.chars().count() > 70 {

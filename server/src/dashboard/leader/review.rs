@@ -73,8 +73,13 @@ pub async fn list(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
     let l = web.lang;
     let (items, counts) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let rows =
-                db::visits::in_review_status(c, &actor, &actor.led_team_ids(), "submitted", 300)?;
+            let rows = db::visits::in_review_status(
+                c,
+                &actor,
+                &actor.led_team_ids(),
+                "submitted",
+                i64::MAX,
+            )?;
             let mut names = HashMap::new();
             let mut items = Vec::new();
             for r in rows {
