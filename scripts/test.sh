@@ -3,7 +3,7 @@
 #   formatting, clippy (warnings are errors), unit tests and the black-box suite on SQLite,
 #   then the black-box suite again on a throwaway PostgreSQL cluster started here.
 # then the dashboard in Debian's headless Chromium (Playwright) against the real server binary.
-# Needs only the Rust toolchain; installs PostgreSQL, Chromium and Node.js from Debian's packages
+# Needs the Rust toolchain (rustup) and a C compiler; installs PostgreSQL, Chromium and Node.js from Debian's packages
 # when they are missing (as root, or through sudo), and the browser tests' npm packages from
 # tests/browser/package-lock.json. CI runs exactly this (.ci/run).
 #
