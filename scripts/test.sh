@@ -72,6 +72,9 @@ section "field app UI: npm ci and build (the Tauri shell embeds field-app/ui/dis
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 (cd field-app/ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 
+section "layer order of the server's modules (scripts/check-layers.sh)"
+bash scripts/check-layers.sh
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -209,7 +209,7 @@ fn append(
     let (last, prev_hash) = sql::head(conn)?.unwrap_or((0, GENESIS.to_string()));
     let mut row = AuditRow {
         seq: last + 1,
-        at: crate::routes::now(),
+        at: crate::clock::now(),
         actor_id: who.user_id.clone(),
         actor_username: who.username.clone(),
         action: action.to_string(),
@@ -353,7 +353,7 @@ pub fn bulk(conn: &mut AnyConnection, who: &Who, what: &str, rows: usize) -> Que
     let (last, prev_hash) = sql::head(conn)?.unwrap_or((0, GENESIS.to_string()));
     let mut row = AuditRow {
         seq: last + 1,
-        at: crate::routes::now(),
+        at: crate::clock::now(),
         actor_id: who.user_id.clone(),
         actor_username: who.username.clone(),
         action: BULK_ACTION.to_string(),

@@ -29,7 +29,7 @@ use crate::auth::{Actor, Jurisdiction};
 use crate::db::coverage::{Area, CommuneTallies, Window};
 use crate::db::schema::teams;
 use crate::db::{AnyConnection, Db};
-use crate::routes::coverage::{compute, parse_params, CoverageQuery};
+use crate::service::coverage::{compute, parse_params, CoverageQuery};
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -256,7 +256,7 @@ pub fn run(db: &Db, args: &BenchArgs) -> anyhow::Result<()> {
     let programme_row = crate::db::coverage::programme(c, &answer.programme.id)?
         .ok_or_else(|| anyhow::anyhow!("programme vanished"))?;
     let programme =
-        crate::routes::reports::programme_in(&programme_row, Some(&args.unit)).map_err(api_err)?;
+        crate::service::reports::programme_in(&programme_row, Some(&args.unit)).map_err(api_err)?;
     let types: Vec<EstablishmentType> = programme.types_in_scope().to_vec();
     let (from, to) = annual_window(&programme, year, as_of)
         .ok_or_else(|| anyhow::anyhow!("as_of is before the programme began"))?;

@@ -157,6 +157,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Parses a UUID path segment; a malformed id is a 404 like any unknown id.
+pub fn parse_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -1,10 +1,12 @@
 //! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bench;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod db;
@@ -16,6 +18,8 @@ pub mod import;
 pub mod openapi;
 pub mod photos;
 pub mod routes;
+pub mod rules;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -521,6 +521,12 @@ fn relax_timestamps(schema: &mut Value) {
     }
 }
 
+/// `GET /api/openapi.json`: the document.
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    use utoipa::OpenApi;
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -80,8 +80,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
                     res
                 })
             })
-            .configure(crate::routes::configure)
-            .configure(crate::dashboard::configure)
+            .configure(crate::rules::configure)
             .default_service(web::to(crate::dashboard::page::not_found))
     })
     .workers(workers)

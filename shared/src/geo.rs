@@ -57,6 +57,32 @@ impl GeoPoint {
     }
 }
 
+/// Beyond this distance (metres) between the phone's fix and the establishment, a visit is
+/// flagged for review.
+pub const GPS_WARNING_RADIUS_M: f64 = 300.0;
+
+/// The distance in metres from a visit's fix to its establishment (both known) and the warning
+/// stored with the visit: beyond [`GPS_WARNING_RADIUS_M`] the distance says so; otherwise the
+/// phone's own note (`phone_warning`, when it had no good fix) is kept.
+pub fn gps_distance_and_warning(
+    fix: Option<(f64, f64)>,
+    site: Option<(f64, f64)>,
+    phone_warning: Option<&str>,
+) -> (Option<f64>, Option<String>) {
+    let distance = fix
+        .zip(site)
+        .map(|((lat, lon), (elat, elon))| haversine_m(lat, lon, elat, elon));
+    let warning = distance
+        .filter(|d| *d > GPS_WARNING_RADIUS_M)
+        .map(|d| {
+            format!(
+                "recorded {d:.0} m from the establishment (more than {GPS_WARNING_RADIUS_M:.0} m)"
+            )
+        })
+        .or_else(|| phone_warning.map(str::to_string));
+    (distance, warning)
+}
+
 /// Great-circle distance in metres between two raw positions (no validation; for stored values).
 pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
@@ -265,6 +291,25 @@ mod tests {
         );
         assert!(
             serde_json::from_str::<GpsFix>(r#"{"lat":1,"lon":107.5909,"accuracy_m":5}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_fix_far_from_the_establishment_is_flagged_otherwise_the_phones_note_stays() {
+        let near = (HUE.0 + 0.001, HUE.1);
+        let (d, w) = gps_distance_and_warning(Some(near), Some(HUE), Some("GPS yếu"));
+        assert!(d.unwrap() < GPS_WARNING_RADIUS_M);
+        assert_eq!(w.as_deref(), Some("GPS yếu"));
+        let (d, w) = gps_distance_and_warning(Some(DA_NANG), Some(HUE), Some("GPS yếu"));
+        assert!(d.unwrap() > 70_000.0);
+        assert!(w.unwrap().contains("more than 300 m"));
+        assert_eq!(
+            gps_distance_and_warning(None, Some(HUE), None),
+            (None, None)
+        );
+        assert_eq!(
+            gps_distance_and_warning(Some(HUE), None, Some("x")),
+            (None, Some("x".to_string()))
         );
     }
 }

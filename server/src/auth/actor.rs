@@ -126,7 +126,7 @@ impl FromRequest for Actor {
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        // Already loaded by the route's access rule (`routes::rules`).
+        // Already loaded by the route's access rule (`rules`).
         if let Some(actor) = req.extensions().get::<Actor>().cloned() {
             return Box::pin(async move { Ok(actor) });
         }

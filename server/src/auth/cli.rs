@@ -66,7 +66,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         team_units: Vec::new(),
         session: Uuid::nil(),
     };
-    let account = crate::routes::users::NewAccount {
+    let account = crate::service::accounts::NewAccount {
         username: username.as_str().to_string(),
         display_name,
         password_hash: hash,
@@ -75,7 +75,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         agency_id: args.agency_id.clone(),
     };
     let row = db.write(|c| {
-        crate::routes::users::insert_account(
+        crate::service::accounts::insert_account(
             c,
             &system,
             &crate::audit::Who::system("add-user"),

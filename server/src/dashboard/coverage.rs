@@ -15,12 +15,12 @@ use doi178_shared::establishment::EstablishmentType;
 
 use super::page::{render, Ctx, DashResult, Lang};
 use super::session::Web;
+use crate::access::{get, RouteSpec, SIGNED_IN};
 use crate::auth::Actor;
 use crate::db::{self, coverage_status::StatusRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::coverage::{self as api, Coverage, CoverageQuery, Measure, Params, NATIONAL};
-use crate::routes::reports::{self as api_reports, Series};
-use crate::routes::rules::{get, RouteSpec, SIGNED_IN};
+use crate::service::coverage::{self as api, Coverage, CoverageQuery, Measure, Params, NATIONAL};
+use crate::service::reports::{self as api_reports, Series};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {

@@ -4,7 +4,7 @@
 //! establishments as clustered markers coloured by status.
 //!
 //! Everything on the map comes from the coverage API's own functions: the figures are
-//! [`crate::routes::coverage::compute`] (embedded in the page and at `/map/coverage.json`), the
+//! [`crate::service::coverage::compute`] (embedded in the page and at `/map/coverage.json`), the
 //! markers the same resolution and windows ([`super::coverage::establishments`]). Boundaries are the
 //! shipped GeoJSON files; base tiles only when `map_tiles_url` is configured.
 
@@ -19,10 +19,10 @@ use super::coverage::{
 };
 use super::page::{render, Ctx, DashResult};
 use super::session::Web;
+use crate::access::{get, RouteSpec, SIGNED_IN};
 use crate::db::units::UnitRow;
 use crate::error::ApiResult;
-use crate::routes::coverage::{self as api, Coverage};
-use crate::routes::rules::{get, RouteSpec, SIGNED_IN};
+use crate::service::coverage::{self as api, Coverage};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {

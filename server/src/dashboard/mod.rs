@@ -16,14 +16,12 @@ pub mod reports;
 pub mod session;
 pub mod tips;
 
-use actix_web::web;
-
-use crate::routes::rules::{self, get, post, RouteSpec, PUBLIC, SIGNED_IN};
+use crate::access::{get, post, RouteSpec, PUBLIC, SIGNED_IN};
 
 pub use page::{Ctx, DashError, DashResult, Lang, Nav};
 pub use session::Web;
 
-/// Every dashboard route with its access rule (see `routes::rules`). Signed-in routes answer an
+/// Every dashboard route with its access rule (see `rules`). Signed-in routes answer an
 /// anonymous browser with a redirect to the sign-in form; every POST needs the anti-forgery token.
 pub fn routes() -> Vec<RouteSpec> {
     let mut all = vec![
@@ -40,9 +38,4 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(tips::routes());
     all.extend(reports::routes());
     all
-}
-
-/// Registers every dashboard route. Called after the API routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    rules::register(cfg, rules::Surface::Dashboard, routes());
 }

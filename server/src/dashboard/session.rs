@@ -18,10 +18,10 @@ use uuid::Uuid;
 use super::page::{home_for, nav_for, render_status, Ctx, DashError, DashResult, Lang, UserBadge};
 use crate::auth::tokens::{random_token, refresh_hash};
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{self, tokens::RefreshRow};
 use crate::error::ApiError;
-use crate::routes::auth::authenticate;
-use crate::routes::now;
+use crate::service::accounts::authenticate;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "doi178_session";

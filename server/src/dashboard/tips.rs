@@ -1,7 +1,7 @@
 //! Dashboard area `tips`: intake of tips and complaints (tố giác, tin báo), the list with
 //! deadlines and status (overdue highlighted), the step-by-step status changes, and a tip-driven
 //! draft assignment made from a tip. Every write is the API's own function
-//! (`routes::tips::create_tip`, `set_tip_status`, `routes::assignments::create_draft`); every
+//! (`service::tips::create_tip`, `set_tip_status`, `service::assignments::create_draft`); every
 //! read is scoped by `db::tips` exactly as `GET /api/v1/tips`.
 
 use std::collections::HashMap;
@@ -21,10 +21,10 @@ use super::leader::{
 };
 use super::page::{render, Ctx, DashResult, Lang};
 use super::Web;
+use crate::access::{get, post, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::db::{self, tips::TipRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::rules::{get, post, roles, RouteSpec, STAFF_AND_LEADERS};
-use crate::routes::tips::{create_tip, set_tip_status, TipView};
+use crate::service::tips::{create_tip, set_tip_status, TipView};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -248,7 +248,7 @@ pub async fn list(
         .cursor
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(crate::routes::parse_time_cursor)
+        .map(crate::service::page::parse_time_cursor)
         .transpose()?;
     let today = doi178_shared::time::vietnam_date(Utc::now());
     let filter = db::tips::Filter {
@@ -260,10 +260,10 @@ pub async fn list(
     };
     let (rows, next_cursor, counts, units, preset) = web::block(move || {
         db.read(|c| -> ApiResult<_> {
-            let (rows, next_cursor) = crate::routes::page_of(
+            let (rows, next_cursor) = crate::service::page::page_of(
                 db::tips::list(c, &actor, &filter)?,
                 TIPS_PER_PAGE as usize,
-                |t| crate::routes::time_cursor(t.received_at, &t.id),
+                |t| crate::service::page::time_cursor(t.received_at, &t.id),
             );
             let total = db::tips::count(c, &actor, &filter)?;
             let open = db::tips::Filter {
@@ -705,7 +705,7 @@ pub async fn make_assignment(
                 tip_id: Some(id),
                 follow_up_of: None,
             })?;
-            crate::routes::assignments::create_draft(c, &actor, &draft)
+            crate::service::assignments::create_draft(c, &actor, &draft)
         })
     })
     .await?;

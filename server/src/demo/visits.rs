@@ -28,7 +28,6 @@ use super::{
 use crate::db::schema::{visit_photos, visit_revisions, visit_violations, visits};
 use crate::db::visits::{RevisionRow, ViolationRow, VisitRow};
 use crate::db::Db;
-use crate::routes::visits::GPS_WARNING_RADIUS_M;
 
 /// Visits per write transaction.
 pub const VISITS_PER_TX: usize = 5_000;
@@ -284,7 +283,7 @@ fn build(
     finish(input, slot, est, &submitter, received, photos)
 }
 
-/// Validates like the API, and builds the rows as `routes::visits::prepare` would.
+/// Validates like the API, and builds the rows as `service::visits::prepare` would.
 fn finish(
     input: VisitInput,
     slot: &Slot,
@@ -310,19 +309,11 @@ fn finish(
     } else {
         digest
     };
-    let (distance_m, mut gps_warning) = match input.gps.as_ref() {
-        Some(g) => {
-            let d = doi178_shared::geo::haversine_m(g.lat, g.lon, est.lat, est.lon);
-            let warn = (d > GPS_WARNING_RADIUS_M).then(|| {
-                format!("recorded {d:.0} m from the establishment (more than {GPS_WARNING_RADIUS_M:.0} m)")
-            });
-            (Some(d), warn)
-        }
-        None => (None, None),
-    };
-    if gps_warning.is_none() {
-        gps_warning = input.gps_warning.clone();
-    }
+    let (distance_m, gps_warning) = doi178_shared::geo::gps_distance_and_warning(
+        input.gps.as_ref().map(|g| (g.lat, g.lon)),
+        Some((est.lat, est.lon)),
+        input.gps_warning.as_deref(),
+    );
     let violations: Vec<ViolationRow> = input
         .violations
         .iter()

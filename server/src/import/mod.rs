@@ -274,7 +274,7 @@ pub fn import_file(
     } = parsed;
     let rows = records.len();
 
-    let now = crate::routes::now();
+    let now = crate::clock::now();
     let check = progress_bar(progress, records.len() as u64, "checking database");
     let mut cell_errors = cell_errors;
     let work = |conn: &mut crate::db::AnyConnection| -> Result<plan::Plan, TxError> {
@@ -385,7 +385,7 @@ fn unit_names(
 pub fn preview(db: &Db, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
     let raw = table::read_bytes(name, bytes).map_err(ImportError::File)?;
     let parsed = parse(raw, false)?;
-    let now = crate::routes::now();
+    let now = crate::clock::now();
     let (plan, errors, dups, names) = db
         .read(|conn| -> Result<_, TxError> {
             let mut errors = parsed.cell_errors.clone();
@@ -481,7 +481,7 @@ pub fn import_valid_rows(
 ) -> Result<Outcome, ImportError> {
     let raw = table::read_bytes(name, bytes).map_err(ImportError::File)?;
     let parsed = parse(raw, false)?;
-    let now = crate::routes::now();
+    let now = crate::clock::now();
     let hidden = ProgressBar::hidden();
     let result = db.write(|conn| -> Result<_, TxError> {
         let mut errors = parsed.cell_errors.clone();

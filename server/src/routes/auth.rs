@@ -1,21 +1,16 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, and "who am I".
 
-use std::net::IpAddr;
-
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::passwords::{dummy_hash, verify_password};
-use crate::auth::throttle;
 use crate::auth::tokens::{random_token, refresh_expiry, refresh_hash};
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{self, tokens::RefreshRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::routes::now;
+use crate::service::accounts::authenticate;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -80,56 +75,6 @@ pub async fn login(
     })
     .await??;
     Ok(HttpResponse::Ok().json(tokens))
-}
-
-/// Checks a username and password (the same rules for the API and the dashboard's form): the
-/// account's id and role, or 401 without saying which of the two was wrong, or 429 when failed
-/// sign-ins for this username or from this client address reached their limit (the same for
-/// usernames that do not exist).
-pub fn authenticate(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    client: Option<IpAddr>,
-) -> ApiResult<(Uuid, Role)> {
-    let attempt = throttle::begin(&state.db, &state.settings.auth, username, client)?;
-    let result = check_credentials(state, username, password);
-    match &result {
-        Ok(_) => attempt.succeeded(&state.db)?,
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-            attempt.failed(&state.db, &state.settings.auth)?
-        }
-        // Anything else (the database failing) leaves the attempt counted, as a failure.
-        Err(_) => {}
-    }
-    result
-}
-
-fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
-    let wrong =
-        || ApiError::unauthorized("wrong username or password").with_code("invalid_credentials");
-    if username.len() > 64 || password.len() > 256 {
-        return Err(wrong());
-    }
-    let user = state.db.read(|c| {
-        db::users::find_by_username(c, &username.trim().to_lowercase()).map_err(ApiError::from)
-    })?;
-    // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.as_str())
-        .unwrap_or(dummy_hash());
-    let ok = verify_password(password, hash);
-    let user = match user {
-        Some(u) if ok && u.active => u,
-        _ => return Err(wrong()),
-    };
-    let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
-    let role = user
-        .role
-        .parse::<Role>()
-        .map_err(|_| ApiError::internal())?;
-    Ok((user_id, role))
 }
 
 /// A new token pair in `family`, its refresh token stored (hashed) on `c`.

@@ -2,193 +2,21 @@
 //! read, update. Scoped to the caller's jurisdiction by the db layer.
 
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::establishment::{
-    EstablishmentDraft, EstablishmentInput, EstablishmentStatus, EstablishmentType,
-};
-use doi178_shared::pagination::{PageCursor, PageLimit};
+use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput};
 use doi178_shared::Role;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::audit::Who;
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{self, establishments::EstablishmentRow};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
+use crate::service::establishments::{
+    list_page, parse_list_query, EstablishmentPage, EstablishmentView, ListQuery,
+};
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Location {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EstablishmentView {
-    pub id: String,
-    pub name: String,
-    pub establishment_type: String,
-    pub unit_id: String,
-    pub address: String,
-    pub location: Option<Location>,
-    pub business_reg_no: Option<String>,
-    pub licence_no: Option<String>,
-    pub licence_issued_on: Option<NaiveDate>,
-    pub licence_expires_on: Option<NaiveDate>,
-    pub antt_cert_no: Option<String>,
-    pub owner_name: Option<String>,
-    pub phone: Option<String>,
-    pub status: String,
-    pub opened_on: Option<NaiveDate>,
-    pub closed_on: Option<NaiveDate>,
-    pub risk: String,
-    pub commitment_signed: bool,
-    pub commitment_signed_on: Option<NaiveDate>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// Change number: increases whenever the record changes.
-    pub version: i64,
-}
-
-impl From<EstablishmentRow> for EstablishmentView {
-    fn from(r: EstablishmentRow) -> Self {
-        EstablishmentView {
-            location: match (r.lat, r.lon) {
-                (Some(lat), Some(lon)) => Some(Location { lat, lon }),
-                _ => None,
-            },
-            id: r.id,
-            name: r.name,
-            establishment_type: r.establishment_type,
-            unit_id: r.unit_id,
-            address: r.address,
-            business_reg_no: r.business_reg_no,
-            licence_no: r.licence_no,
-            licence_issued_on: r.licence_issued_on,
-            licence_expires_on: r.licence_expires_on,
-            antt_cert_no: r.antt_cert_no,
-            owner_name: r.owner_name,
-            phone: r.phone,
-            status: r.status,
-            opened_on: r.opened_on,
-            closed_on: r.closed_on,
-            risk: r.risk,
-            commitment_signed: r.commitment_signed,
-            commitment_signed_on: r.commitment_signed_on,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.seq,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EstablishmentPage {
-    pub items: Vec<EstablishmentView>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Unit id (province or commune); includes every unit below it.
-    pub unit: Option<String>,
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub establishment_type: Option<String>,
-    pub status: Option<String>,
-    /// Search in name, address, owner and licence numbers; ignores case and diacritics.
-    pub q: Option<String>,
-    pub cursor: Option<String>,
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<u32>,
-}
-
-/// A parsed and checked `ListQuery`.
-#[derive(Debug, Clone, Default)]
-pub struct ListParams {
-    pub unit: Option<String>,
-    /// Type code (`karaoke`…).
-    pub establishment_type: Option<String>,
-    /// Status code (`operating`…).
-    pub status: Option<String>,
-    pub q: Option<String>,
-    pub after: Option<(String, String)>,
-    pub limit: u32,
-}
-
-/// Checks the query of `GET /establishments` (each problem names its parameter).
-pub fn parse_list_query(q: ListQuery) -> ApiResult<ListParams> {
-    let limit = PageLimit::parse(q.limit)?;
-    let establishment_type = q
-        .establishment_type
-        .as_deref()
-        .map(|t| {
-            t.parse::<EstablishmentType>()
-                .map(|t| t.as_str().to_string())
-        })
-        .transpose()
-        .map_err(|e| ApiError::from(e).field("type"))?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| {
-            s.parse::<EstablishmentStatus>()
-                .map(|s| s.as_str().to_string())
-        })
-        .transpose()?;
-    let after = q.cursor.as_deref().map(PageCursor::decode).transpose()?;
-    Ok(ListParams {
-        unit: q.unit,
-        establishment_type,
-        status,
-        q: q.q,
-        after: after.map(|(name, id)| (name, id.to_string())),
-        limit: limit.get(),
-    })
-}
-
-/// One page of the establishments `actor` may see that match `p`, ordered by name: what
-/// `GET /establishments` answers (the dashboard's list uses it too).
-pub fn list_page(
-    c: &mut db::AnyConnection,
-    actor: &Actor,
-    p: &ListParams,
-) -> ApiResult<EstablishmentPage> {
-    let unit_ids = match &p.unit {
-        Some(unit) => {
-            if !actor.sees_unit(unit) {
-                return Err(ApiError::not_found("unit").field("unit"));
-            }
-            Some(
-                db::units::subtree_ids(c, std::slice::from_ref(unit))?
-                    .into_iter()
-                    .collect(),
-            )
-        }
-        None => None,
-    };
-    let filter = db::establishments::Filter {
-        unit_ids,
-        establishment_type: p.establishment_type.clone(),
-        status: p.status.clone(),
-        q: p.q.clone(),
-        after: p.after.clone(),
-        limit: i64::from(p.limit) + 1,
-    };
-    let (rows, next_cursor) = crate::routes::page_of(
-        db::establishments::list(c, actor, &filter)?,
-        p.limit as usize,
-        |r| crate::routes::key_cursor(&r.name, &r.id),
-    );
-    Ok(EstablishmentPage {
-        items: rows.into_iter().map(EstablishmentView::from).collect(),
-        next_cursor,
-    })
-}
 
 /// Establishments in the caller's jurisdiction, ordered by name.
 #[utoipa::path(get, path = "/api/v1/establishments", tag = "establishments", params(ListQuery),

@@ -8,7 +8,6 @@ pub mod photos;
 pub mod planner;
 pub mod reference;
 pub mod reports;
-pub mod rules;
 pub mod sync;
 pub mod teams;
 pub mod tips;
@@ -19,25 +18,15 @@ pub mod visits;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use crate::error::ApiError;
-use crate::openapi::ApiDoc;
-use crate::state::AppState;
-use rules::{
+use crate::access::{
     delete, get, post, put, roles, RouteSpec, ADMIN, FIELD, LEADERSHIP, PUBLIC, SIGNED_IN, STAFF,
     STAFF_AND_LEADERS,
 };
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Prefix of the JSON API.
 pub const API_PREFIX: &str = "/api/v1";
-
-/// Health, metrics and the API description.
-pub fn ops_routes() -> Vec<RouteSpec> {
-    vec![
-        get("/healthz", PUBLIC, healthz),
-        get("/metrics", PUBLIC, metrics),
-        get("/api/openapi.json", PUBLIC, openapi_json),
-    ]
-}
 
 /// The JSON API under [`API_PREFIX`], each route with its access rule (see `rules`).
 pub fn api_routes() -> Vec<RouteSpec> {
@@ -155,15 +144,6 @@ pub fn api_routes() -> Vec<RouteSpec> {
     ]
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use utoipa::OpenApi;
-    rules::register(cfg, rules::Surface::Api, ops_routes());
-    let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
-        .url("/api/docs/openapi.json", ApiDoc::openapi());
-    cfg.service(swagger);
-    rules::register_scope(cfg, API_PREFIX, api_routes(), not_found);
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
@@ -199,12 +179,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(state.metrics.render())
 }
 
-pub async fn openapi_json() -> HttpResponse {
-    use utoipa::OpenApi;
-    HttpResponse::Ok().json(ApiDoc::openapi())
-}
-
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "no_such_route",
@@ -241,58 +216,4 @@ pub fn query_error(
         format!("invalid query string: {msg}"),
     )
     .into()
-}
-
-/// Parses a UUID path segment; a malformed id is a 404 like any unknown id.
-pub fn parse_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what))
-}
-
-/// The current UTC time at the precision both databases store (microseconds), so that what an
-/// answer shows equals what a later read returns.
-pub fn now() -> chrono::NaiveDateTime {
-    use chrono::SubsecRound;
-    chrono::Utc::now().naive_utc().trunc_subsecs(6)
-}
-
-/// A page of a list read with one row more than `limit`: the rows to answer and, when that
-/// extra row was there, the cursor of the last row answered (`cursor`).
-pub fn page_of<T>(
-    mut rows: Vec<T>,
-    limit: usize,
-    cursor: impl Fn(&T) -> Option<String>,
-) -> (Vec<T>, Option<String>) {
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = if more {
-        rows.last().and_then(cursor)
-    } else {
-        None
-    };
-    (rows, next)
-}
-
-/// The cursor of a page ordered by a text key (a name), then by id.
-pub fn key_cursor(key: &str, id: &str) -> Option<String> {
-    uuid::Uuid::parse_str(id)
-        .ok()
-        .map(|id| doi178_shared::pagination::PageCursor::encode(key, id))
-}
-
-/// The cursor of a page ordered by a time, newest first, then by id: the last item's time and id.
-pub fn time_cursor(at: chrono::NaiveDateTime, id: &str) -> Option<String> {
-    key_cursor(&at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), id)
-}
-
-/// Reads a [`time_cursor`]; a damaged one is a 400 naming `cursor`.
-pub fn parse_time_cursor(cursor: &str) -> Result<(chrono::NaiveDateTime, String), ApiError> {
-    let (at, id) = doi178_shared::pagination::PageCursor::decode(cursor)?;
-    let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
-        ApiError::bad_request(
-            "invalid",
-            "cursor",
-            "cursor is not valid; start again without it",
-        )
-    })?;
-    Ok((at, id.to_string()))
 }

@@ -8,15 +8,16 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use doi178_shared::photo::{parse_content_digest, Sha256Digest, MAX_PHOTO_BYTES};
 use doi178_shared::Role;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::audit::Who;
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{self, photos::PhotoRow};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::read_limited;
 use crate::photos::{process, PhotoError};
-use crate::routes::{now, parse_id};
+use crate::service::photos::{read_photo, store_unavailable};
 use crate::state::AppState;
 use crate::storage::Variant;
 
@@ -256,58 +257,6 @@ fn photo_error(e: PhotoError) -> ApiError {
         PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
         PhotoError::Corrupt(_) => ApiError::unprocessable("corrupt_image", "body", e.to_string()),
     }
-}
-
-/// 503 with `Retry-After`: the photo store (a directory or an object store) did not answer.
-fn store_unavailable(detail: &str) -> ApiError {
-    let mut e = ApiError::unavailable(detail);
-    e.retry_after = Some(5);
-    e
-}
-
-/// Whether the actor may see the photo: the uploader, or anyone who may see a visit that owns it
-/// (a visit of the uploader's team or that the uploader recorded: `db::photos::owning_visits`;
-/// another visit listing the id makes nothing readable).
-fn may_see(c: &mut db::AnyConnection, actor: &Actor, row: &PhotoRow) -> ApiResult<bool> {
-    if row.uploaded_by == actor.user_id.to_string() {
-        return Ok(true);
-    }
-    for visit in db::photos::owning_visits(c, row)? {
-        if let Ok(v) = Uuid::parse_str(&visit) {
-            if db::visits::get(c, actor, v)?.is_some() {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
-}
-
-/// The bytes of a stored photo (`variant`) if `actor` may see it (the uploader, or anyone who may
-/// see a visit that owns it); otherwise "not found", the same as an unknown id. Blocking: call it
-/// from `web::block`. The API's photo routes and the dashboard's both serve through this check.
-pub fn read_photo(
-    db: &db::Db,
-    store: &dyn crate::storage::PhotoStore,
-    actor: &Actor,
-    id: Uuid,
-    variant: Variant,
-) -> ApiResult<Vec<u8>> {
-    let allowed = db.read(|c| -> ApiResult<bool> {
-        match db::photos::get(c, &id.to_string())? {
-            Some(row) => may_see(c, actor, &row),
-            None => Ok(false),
-        }
-    })?;
-    if !allowed {
-        return Err(ApiError::not_found("photo"));
-    }
-    store
-        .get(id, variant)
-        .map_err(|e| {
-            tracing::error!(error = %e, "photo store");
-            store_unavailable("photo storage is not available; try again")
-        })?
-        .ok_or_else(|| ApiError::not_found("photo"))
 }
 
 async fn serve(

@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use crate::audit::Who;
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{self, agencies::AgencyRow, programmes::ProgrammeRow, templates::TemplateRow};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]

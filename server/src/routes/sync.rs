@@ -13,9 +13,9 @@ use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::routes::assignments::{view as assignment_view, AssignmentView};
-use crate::routes::establishments::EstablishmentView;
 use crate::routes::reference::TemplateView;
+use crate::service::assignments::{view as assignment_view, AssignmentView};
+use crate::service::establishments::EstablishmentView;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -122,7 +122,7 @@ pub async fn pull(
                     assignments.push(assignment_view(c, a)?);
                 }
             }
-            let visits = crate::routes::visits::views(c, &visits)?;
+            let visits = crate::service::visits::views(c, &visits)?;
             // Only the caller's own teams, whatever their role (staff see no roster here).
             let roster = db::teams::roster(c, &actor.team_ids())?
                 .into_iter()

@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use crate::audit::Who;
 use crate::auth::Actor;
+use crate::clock::now;
 use crate::db::{
     self,
     teams::{MemberRow, TeamRow},
 };
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -109,10 +110,10 @@ pub async fn list(
     let db = state.db.clone();
     let page = web::block(move || {
         db.read(|c| -> ApiResult<TeamList> {
-            let (rows, next_cursor) = crate::routes::page_of(
+            let (rows, next_cursor) = crate::service::page::page_of(
                 db::teams::list_page(c, &actor, after, Some(limit + 1))?,
                 limit as usize,
-                |t| crate::routes::key_cursor(&t.name, &t.id),
+                |t| crate::service::page::key_cursor(&t.name, &t.id),
             );
             let items = rows
                 .into_iter()

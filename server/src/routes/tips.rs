@@ -1,60 +1,19 @@
 //! Tips and complaints (tố giác, tin báo): intake, list with deadlines, status changes.
 
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::Utc;
 use doi178_shared::tip::{TipDraft, TipInput, TipStatus};
-use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::Actor;
-use crate::db::{self, tips::TipRow};
+use crate::db::{self};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, page_of, parse_id, parse_time_cursor, time_cursor};
+use crate::service::page::{page_of, parse_time_cursor, time_cursor};
+use crate::service::tips::{create_tip, set_tip_status, TipView, HANDLERS};
 use crate::state::AppState;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TipView {
-    pub id: String,
-    pub channel: String,
-    pub received_at: NaiveDateTime,
-    pub content: String,
-    pub unit_id: String,
-    pub establishment_id: Option<String>,
-    pub reporter_contact: Option<String>,
-    pub deadline: NaiveDate,
-    pub status: String,
-    pub handled_at: Option<NaiveDateTime>,
-    /// Handled by the deadline (null while open).
-    pub handled_on_time: Option<bool>,
-    pub overdue: bool,
-    pub assignment_id: Option<String>,
-}
-
-impl From<TipRow> for TipView {
-    fn from(t: TipRow) -> Self {
-        // Deadlines are Vietnamese calendar days.
-        let vn = doi178_shared::time::vietnam_date;
-        let today = vn(Utc::now());
-        TipView {
-            handled_on_time: t.handled_at.map(|h| vn(h.and_utc()) <= t.deadline),
-            overdue: t.handled_at.is_none() && today > t.deadline,
-            id: t.id,
-            channel: t.channel,
-            received_at: t.received_at,
-            content: t.content,
-            unit_id: t.unit_id,
-            establishment_id: t.establishment_id,
-            reporter_contact: t.reporter_contact,
-            deadline: t.deadline,
-            status: t.status,
-            handled_at: t.handled_at,
-            assignment_id: t.assignment_id,
-        }
-    }
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TipList {
@@ -72,8 +31,6 @@ pub struct TipQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
-
-const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
 
 /// Tips concerning units in the caller's jurisdiction, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/tips", tag = "tips", params(TipQuery), security(("bearer" = [])), responses((status = 200, body = TipList)))]
@@ -171,75 +128,4 @@ pub async fn set_status(
         web::block(move || db.write(|c| set_tip_status(c, &actor, id, next, input.assignment_id)))
             .await??;
     Ok(HttpResponse::Ok().json(TipView::from(row)))
-}
-
-/// Records a validated tip (the API handler and the tips page both call it).
-pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) -> ApiResult<TipRow> {
-    actor.require(HANDLERS, "record tips")?;
-    let unit = draft.unit().to_string();
-    if db::units::get(c, actor, &unit)?.is_none() {
-        return Err(ApiError::unprocessable(
-            "unknown_unit",
-            "unit",
-            "unit does not exist or is outside your jurisdiction",
-        ));
-    }
-    if let Some(e) = draft.establishment_id() {
-        if db::establishments::get(c, actor, e)?.is_none() {
-            return Err(ApiError::unprocessable(
-                "unknown_establishment",
-                "establishment_id",
-                "establishment does not exist or is outside your jurisdiction",
-            ));
-        }
-    }
-    let row = TipRow {
-        id: Uuid::new_v4().to_string(),
-        channel: draft.channel().as_str().to_string(),
-        received_at: draft.received_at().naive_utc(),
-        content: draft.content().to_string(),
-        unit_id: unit,
-        establishment_id: draft.establishment_id().map(|e| e.to_string()),
-        reporter_contact: draft.reporter_contact().map(str::to_string),
-        deadline: draft.deadline(),
-        status: TipStatus::Received.as_str().to_string(),
-        handled_at: None,
-        assignment_id: None,
-        created_by: actor.user_id.to_string(),
-        created_at: now(),
-        updated_at: now(),
-    };
-    db::tips::insert(c, &Who::of(actor), &row)?;
-    Ok(row)
-}
-
-/// Moves a tip one step forward, optionally linking an assignment (API and tips page).
-pub fn set_tip_status(
-    c: &mut db::AnyConnection,
-    actor: &Actor,
-    id: Uuid,
-    next: TipStatus,
-    assignment_id: Option<Uuid>,
-) -> ApiResult<TipRow> {
-    actor.require(HANDLERS, "handle tips")?;
-    let mut row = db::tips::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
-    let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
-    let next = current.transition(next)?;
-    if let Some(a) = assignment_id {
-        db::assignments::get(c, actor, a)?.ok_or_else(|| {
-            ApiError::unprocessable(
-                "unknown_assignment",
-                "assignment_id",
-                "assignment not found",
-            )
-        })?;
-        row.assignment_id = Some(a.to_string());
-    }
-    row.status = next.as_str().to_string();
-    if next == TipStatus::Handled {
-        row.handled_at = Some(now());
-    }
-    row.updated_at = now();
-    db::tips::update(c, &Who::of(actor), &row)?;
-    Ok(row)
 }

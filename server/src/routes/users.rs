@@ -4,15 +4,15 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use doi178_shared::{Role, Username};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::audit::Who;
 use crate::auth::passwords::hash_password;
 use crate::auth::Actor;
 use crate::db::{self, users::UserRow};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::{now, parse_id};
+use crate::service::accounts::{insert_account, NewAccount};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -93,8 +93,8 @@ pub async fn list(
         })
     })
     .await??;
-    let (items, next_cursor) = crate::routes::page_of(items, limit as usize, |u| {
-        crate::routes::key_cursor(&u.username, &u.id)
+    let (items, next_cursor) = crate::service::page::page_of(items, limit as usize, |u| {
+        crate::service::page::key_cursor(&u.username, &u.id)
     });
     Ok(HttpResponse::Ok().json(UserList {
         items: items.into_iter().map(UserView::from).collect(),
@@ -181,75 +181,4 @@ pub async fn create(
     })
     .await??;
     Ok(HttpResponse::Created().json(UserView::from(user)))
-}
-
-/// An account about to be created, its password already hashed.
-pub struct NewAccount {
-    pub username: String,
-    pub display_name: String,
-    pub password_hash: String,
-    pub role: Role,
-    pub unit_id: Option<String>,
-    pub agency_id: Option<String>,
-}
-
-/// Inserts an account after the checks every way of creating one shares (the API and
-/// `doi178-server add-user`): the unit exists within `scope`'s jurisdiction and the username is
-/// free. Role and password policy are the caller's to check first.
-pub fn insert_account(
-    c: &mut db::AnyConnection,
-    scope: &Actor,
-    who: &Who,
-    account: NewAccount,
-) -> ApiResult<UserRow> {
-    if let Some(unit) = &account.unit_id {
-        if db::units::get(c, scope, unit)?.is_none() {
-            return Err(ApiError::unprocessable(
-                "unknown_unit",
-                "unit_id",
-                "unit does not exist or is outside your jurisdiction",
-            ));
-        }
-    }
-    if let Some(agency) = &account.agency_id {
-        // A national agency, or one of a unit within the caller's jurisdiction or above the
-        // account's own unit (a commune's inspector seconded by the provincial police).
-        let ok = match db::agencies::get(c, agency)? {
-            None => false,
-            Some(a) => match &a.unit_id {
-                None => true,
-                Some(u) => {
-                    scope.sees_unit(u)
-                        || match &account.unit_id {
-                            Some(mine) => db::units::is_within(c, mine, u)?,
-                            None => false,
-                        }
-                }
-            },
-        };
-        if !ok {
-            return Err(ApiError::unprocessable(
-                "unknown_agency",
-                "agency_id",
-                "agency does not exist or is outside your jurisdiction; see GET /api/v1/agencies",
-            ));
-        }
-    }
-    if db::users::find_by_username(c, &account.username)?.is_some() {
-        return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
-    }
-    let row = UserRow {
-        id: Uuid::new_v4().to_string(),
-        username: account.username,
-        display_name: account.display_name,
-        password_hash: account.password_hash,
-        role: account.role.as_str().to_string(),
-        unit_id: account.unit_id,
-        agency_id: account.agency_id,
-        active: true,
-        created_at: now(),
-        updated_at: now(),
-    };
-    db::users::insert(c, who, &row)?;
-    Ok(row)
 }

@@ -3,7 +3,7 @@
 //! jurisdiction it is "not found", exactly like an unknown id (and like the API).
 //!
 //! Photos are served by `/establishments/photos/{id}` (and `/thumbnail`) with the session cookie,
-//! through the API's own check (`routes::photos::read_photo`): never without it.
+//! through the API's own check (`service::photos::read_photo`): never without it.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -24,8 +24,8 @@ use crate::dashboard::page::{render, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
 use crate::db::{self, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::establishments::EstablishmentView;
-use crate::routes::parse_id;
+use crate::extract::parse_id;
+use crate::service::establishments::EstablishmentView;
 use crate::state::AppState;
 use crate::storage::Variant;
 
@@ -425,7 +425,7 @@ async fn serve_photo(
     let store = state.photos.clone();
     let actor = web_user.actor;
     let bytes = web::block(move || {
-        crate::routes::photos::read_photo(&db, store.as_ref(), &actor, id, variant)
+        crate::service::photos::read_photo(&db, store.as_ref(), &actor, id, variant)
     })
     .await??;
     Ok(HttpResponse::Ok()

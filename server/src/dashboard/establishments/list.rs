@@ -16,7 +16,7 @@ use crate::dashboard::page::{render, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
 use crate::db::{self, units::UnitRow, AnyConnection};
 use crate::error::ApiResult;
-use crate::routes::establishments::{list_page, parse_list_query, ListQuery};
+use crate::service::establishments::{list_page, parse_list_query, ListQuery};
 use crate::state::AppState;
 
 /// Establishments per page.

@@ -3,15 +3,15 @@
 //! of business-registration lists with a preview.
 //!
 //! Every read goes through the API's own functions (`routes::establishments::list_page`,
-//! `routes::photos::read_photo`, the `db` layer scoped by the `Actor`, the importer's preview), so
+//! `service::photos::read_photo`, the `db` layer scoped by the `Actor`, the importer's preview), so
 //! the pages show exactly what the API would answer to the same user.
 
 mod detail;
 mod import;
 mod list;
 
+use crate::access::{get, post, roles, RouteSpec, SIGNED_IN, STAFF};
 use crate::db::units::UnitRow;
-use crate::routes::rules::{get, post, roles, RouteSpec, SIGNED_IN, STAFF};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

@@ -16,7 +16,7 @@ use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db::{self, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::assignments::{change_status, view, AssignmentView};
+use crate::service::assignments::{change_status, view, AssignmentView};
 use crate::state::AppState;
 
 /// How many assignments the leader sees in each status.
@@ -180,7 +180,7 @@ pub async fn list(
     let cursor = query.cursor.clone().filter(|c| !c.is_empty());
     let before = cursor
         .as_deref()
-        .map(crate::routes::parse_time_cursor)
+        .map(crate::service::page::parse_time_cursor)
         .transpose()?;
     let actor = web.actor.clone();
     let db = state.db.clone();
@@ -196,8 +196,8 @@ pub async fn list(
                     ..Default::default()
                 },
             )?;
-            let (rows, next_cursor) = crate::routes::page_of(rows, PER_PAGE as usize, |r| {
-                crate::routes::time_cursor(r.created_at, &r.id)
+            let (rows, next_cursor) = crate::service::page::page_of(rows, PER_PAGE as usize, |r| {
+                crate::service::page::time_cursor(r.created_at, &r.id)
             });
             let rows = rows
                 .into_iter()

@@ -1,8 +1,8 @@
 //! Dashboard area `leader`: the team leader's workspace (the planner's proposals → a draft
 //! assignment → released to the team; assignments by status; review of submitted visits) and the
 //! inspector's read-only home. Every read and write goes through the same typed functions and
-//! db-layer scoping as the API (`routes::planner::plan`, `routes::assignments::create_draft`,
-//! `change_status`, `routes::visits::apply_review`).
+//! db-layer scoping as the API (`routes::planner::plan`, `service::assignments::create_draft`,
+//! `change_status`, `service::visits::apply_review`).
 
 mod assignments;
 mod inspector;
@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::page::{DashError, Lang};
 use super::Web;
+use crate::access::{get, post, RouteSpec, LEADERSHIP, TEAM_MEMBER};
 use crate::error::ApiError;
-use crate::routes::rules::{get, post, RouteSpec, LEADERSHIP, TEAM_MEMBER};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

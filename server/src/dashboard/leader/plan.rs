@@ -18,7 +18,7 @@ use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::planner::{plan, PlannerQuery, PlannerResponse};
+use crate::service::planner::{plan, PlannerQuery, PlannerResponse};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -99,7 +99,7 @@ fn pct(l: crate::dashboard::Lang, share: f64) -> String {
 fn gap_of(
     l: crate::dashboard::Lang,
     label: String,
-    m: &crate::routes::coverage::Measure,
+    m: &crate::service::coverage::Measure,
     target: f64,
 ) -> Gap {
     Gap {
@@ -376,7 +376,7 @@ pub async fn create(
     let actor = web.actor.clone();
     let db = state.db.clone();
     let res = web::block(move || {
-        db.write(|c| crate::routes::assignments::create_draft(c, &actor, &draft))
+        db.write(|c| crate::service::assignments::create_draft(c, &actor, &draft))
     })
     .await?;
     match res {

@@ -18,7 +18,7 @@ use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db::{self, visits::VisitRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::visits::{apply_review, Review, ReviewInput};
+use crate::service::visits::{apply_review, Review, ReviewInput};
 use crate::state::AppState;
 
 pub struct Pending {

@@ -19,12 +19,12 @@ use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::Role;
 use serde::Deserialize;
 
+use crate::access::{get, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, file_slug, Table};
-use crate::routes::coverage::{MIN_YEAR, NATIONAL};
-use crate::routes::rules::{get, roles, RouteSpec, STAFF_AND_LEADERS};
+use crate::service::coverage::{MIN_YEAR, NATIONAL};
 use crate::state::AppState;
 
 use super::page::{render_status, Ctx, DashResult, Lang};
@@ -153,7 +153,7 @@ fn unit_options(
         });
     }
     let selected_province = db::units::get(c, actor, selected)?
-        .and_then(|u| crate::routes::reports::province_of(&u).map(str::to_string));
+        .and_then(|u| crate::service::reports::province_of(&u).map(str::to_string));
     let roots: Vec<_> = db::units::children(c, actor, None)?
         .into_iter()
         .filter(|u| u.valid_to.is_none())
@@ -263,8 +263,8 @@ fn share(l: Lang, s: Option<f64>) -> String {
 
 fn child_view(
     l: Lang,
-    c: &crate::routes::coverage::CoverageRow,
-    s: &crate::routes::reports::Summary,
+    c: &crate::service::coverage::CoverageRow,
+    s: &crate::service::reports::Summary,
 ) -> ChildView {
     ChildView {
         unit_id: c.unit_id.clone(),
@@ -424,7 +424,7 @@ async fn page(
                     Ok(req) => {
                         // A year no programme covers: say so in the user's language.
                         let (_, end) = req.period.window(req.year);
-                        match crate::routes::coverage::programme_for(
+                        match crate::service::coverage::programme_for(
                             db::programmes::list(c)?,
                             req.year,
                             end.min(today),

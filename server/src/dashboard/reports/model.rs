@@ -13,8 +13,8 @@ use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, Column, Kind, Table};
-use crate::routes::coverage::{self, Coverage, CoverageRow, Params};
-use crate::routes::reports::{self as api_reports, Summary};
+use crate::service::coverage::{self, Coverage, CoverageRow, Params};
+use crate::service::reports::{self as api_reports, Summary};
 
 use super::super::page::Lang;
 
@@ -655,8 +655,8 @@ mod tests {
         assert_eq!(Period::default_for(d("2026-11-25")), Period::Year);
     }
 
-    use crate::routes::coverage::{CoverageProgramme, Measure};
-    use crate::routes::reports::{
+    use crate::service::coverage::{CoverageProgramme, Measure};
+    use crate::service::reports::{
         FollowUpSummary, TipSummary, ViolationCode, ViolationSummary, VisitSummary,
     };
     use doi178_shared::coverage::Projection;

@@ -13,158 +13,15 @@
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, Handler, HttpMessage, Responder, Route};
-use doi178_shared::Role;
 use serde::Serialize;
 
+use crate::access::{admits, RouteSpec, Surface, Who, PUBLIC};
 use crate::auth::Actor;
 use crate::error::ApiError;
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Who {
-    /// Anyone, signed in or not.
-    Anyone,
-    /// Any signed-in user (what they see is still limited to their jurisdiction).
-    SignedIn,
-    /// Signed-in users with one of these roles; other roles get 403.
-    Roles(&'static [Role]),
-    /// A team leader who leads (leader or deputy) a team; everyone else gets 403 (and a leader
-    /// gets 403 for a team they do not lead).
-    Leadership,
-    /// A signed-in member of at least one team (any role); others get 403.
-    TeamMember,
-}
-
-/// The access rule of one route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub who: Who,
-    /// The `{id}` in the path names a record scoped by jurisdiction: a record outside the caller's
-    /// jurisdiction answers exactly like an id that does not exist (404).
-    pub scoped: bool,
-}
-
-pub const PUBLIC: Rule = Rule {
-    who: Who::Anyone,
-    scoped: false,
-};
-pub const SIGNED_IN: Rule = Rule {
-    who: Who::SignedIn,
-    scoped: false,
-};
-pub const LEADERSHIP: Rule = Rule {
-    who: Who::Leadership,
-    scoped: false,
-};
-pub const TEAM_MEMBER: Rule = Rule {
-    who: Who::TeamMember,
-    scoped: false,
-};
-
-pub const fn roles(roles: &'static [Role]) -> Rule {
-    Rule {
-        who: Who::Roles(roles),
-        scoped: false,
-    }
-}
-
-impl Rule {
-    /// The same rule for a record addressed by id and scoped by jurisdiction.
-    pub const fn scoped(self) -> Rule {
-        Rule {
-            who: self.who,
-            scoped: true,
-        }
-    }
-}
-
-pub const ADMIN: &[Role] = &[Role::Admin];
-pub const STAFF: &[Role] = &[Role::Admin, Role::ProvincialStaff];
-/// Staff and team leaders: register establishments, handle tips, read reports.
-pub const STAFF_AND_LEADERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
-/// Those who record visits and photos in the field.
-pub const FIELD: &[Role] = &[Role::Inspector, Role::TeamLeader];
-
-/// One route: method, path (relative to its scope), rule and the actix route built from the
-/// handler.
-pub struct RouteSpec {
-    pub method: Method,
-    pub path: &'static str,
-    pub rule: Rule,
-    route: Route,
-}
-
-fn spec<F, Args>(method: Method, path: &'static str, rule: Rule, handler: F) -> RouteSpec
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    RouteSpec {
-        route: web::route().method(method.clone()).to(handler),
-        method,
-        path,
-        rule,
-    }
-}
-
-pub fn get<F, Args>(path: &'static str, rule: Rule, handler: F) -> RouteSpec
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    spec(Method::GET, path, rule, handler)
-}
-
-pub fn post<F, Args>(path: &'static str, rule: Rule, handler: F) -> RouteSpec
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    spec(Method::POST, path, rule, handler)
-}
-
-pub fn put<F, Args>(path: &'static str, rule: Rule, handler: F) -> RouteSpec
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    spec(Method::PUT, path, rule, handler)
-}
-
-pub fn delete<F, Args>(path: &'static str, rule: Rule, handler: F) -> RouteSpec
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    spec(Method::DELETE, path, rule, handler)
-}
-
-/// Where a route is served, which decides how its rule is enforced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    /// JSON with a bearer token: anonymous → 401, wrong role → 403 (problem bodies).
-    Api,
-    /// HTML with a cookie session: anonymous → sign-in redirect, wrong role → 403 page.
-    Dashboard,
-}
-
-/// Whether `actor` passes `who` (signed in is given).
-pub fn admits(who: Who, actor: &Actor) -> bool {
-    match who {
-        Who::Anyone | Who::SignedIn => true,
-        Who::Roles(roles) => roles.contains(&actor.role),
-        Who::Leadership => !actor.led_team_ids().is_empty(),
-        Who::TeamMember => !actor.teams.is_empty(),
-    }
-}
+use crate::openapi::ApiDoc;
+use crate::routes::{api_routes, healthz, metrics, not_found, API_PREFIX};
 
 fn refusal(who: Who, actor: &Actor) -> ApiError {
     let what = match who {
@@ -252,6 +109,28 @@ pub fn register_scope<F, Args>(
     cfg.service(scope.default_service(web::to(fallback)));
 }
 
+/// Health, metrics and the API description.
+pub fn ops_routes() -> Vec<RouteSpec> {
+    vec![
+        crate::access::get("/healthz", PUBLIC, healthz),
+        crate::access::get("/metrics", PUBLIC, metrics),
+        crate::access::get("/api/openapi.json", PUBLIC, crate::openapi::openapi_json),
+    ]
+}
+
+/// Registers every route: health, metrics and the API description, the JSON API under
+/// [`API_PREFIX`], then the dashboard.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    register(cfg, Surface::Api, ops_routes());
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}").url(
+        "/api/docs/openapi.json",
+        <ApiDoc as utoipa::OpenApi>::openapi(),
+    );
+    cfg.service(swagger);
+    register_scope(cfg, API_PREFIX, api_routes(), not_found);
+    register(cfg, Surface::Dashboard, crate::dashboard::routes());
+}
+
 /// One line of the route table as printed by `doi178-server routes`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RouteRule {
@@ -292,8 +171,8 @@ fn rows(surface: &'static str, prefix: &str, specs: Vec<RouteSpec>) -> Vec<Route
 
 /// Every route of the server with its rule, in registration order.
 pub fn table() -> Vec<RouteRule> {
-    let mut all = rows("ops", "", super::ops_routes());
-    all.extend(rows("api", super::API_PREFIX, super::api_routes()));
+    let mut all = rows("ops", "", ops_routes());
+    all.extend(rows("api", API_PREFIX, api_routes()));
     all.extend(rows("dashboard", "", crate::dashboard::routes()));
     all
 }
@@ -318,7 +197,8 @@ mod tests {
                     continue;
                 }
                 if path.extension().and_then(|e| e.to_str()) != Some("rs")
-                    || path.ends_with("routes/rules.rs")
+                    || path.ends_with("src/rules.rs")
+                    || path.ends_with("src/access.rs")
                 {
                     continue;
                 }
@@ -349,7 +229,7 @@ mod tests {
         }
         assert!(
             offenders.is_empty(),
-            "routes must be declared with their access rule through routes::rules:\n{}",
+            "routes must be declared with their access rule through access and rules:\n{}",
             offenders.join("\n")
         );
     }

@@ -1,0 +1,9 @@
+//! The server's clock: the current time at the precision both databases store.
+
+use chrono::SubsecRound;
+
+/// The current UTC time at the precision both databases store (microseconds), so that what an
+/// answer shows equals what a later read returns.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}

@@ -1,0 +1,138 @@
+//! Accounts: creating one, with the checks every way of creating one shares (the API, the
+//! `add-user` command), and signing in (the API and the dashboard's form).
+
+use std::net::IpAddr;
+
+use actix_web::http::StatusCode;
+use doi178_shared::Role;
+use uuid::Uuid;
+
+use crate::audit::Who;
+use crate::auth::passwords::{dummy_hash, verify_password};
+use crate::auth::throttle;
+use crate::auth::Actor;
+use crate::clock::now;
+use crate::db::{self, users::UserRow};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// An account about to be created, its password already hashed.
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub agency_id: Option<String>,
+}
+
+/// Inserts an account after the checks every way of creating one shares (the API and
+/// `doi178-server add-user`): the unit exists within `scope`'s jurisdiction and the username is
+/// free. Role and password policy are the caller's to check first.
+pub fn insert_account(
+    c: &mut db::AnyConnection,
+    scope: &Actor,
+    who: &Who,
+    account: NewAccount,
+) -> ApiResult<UserRow> {
+    if let Some(unit) = &account.unit_id {
+        if db::units::get(c, scope, unit)?.is_none() {
+            return Err(ApiError::unprocessable(
+                "unknown_unit",
+                "unit_id",
+                "unit does not exist or is outside your jurisdiction",
+            ));
+        }
+    }
+    if let Some(agency) = &account.agency_id {
+        // A national agency, or one of a unit within the caller's jurisdiction or above the
+        // account's own unit (a commune's inspector seconded by the provincial police).
+        let ok = match db::agencies::get(c, agency)? {
+            None => false,
+            Some(a) => match &a.unit_id {
+                None => true,
+                Some(u) => {
+                    scope.sees_unit(u)
+                        || match &account.unit_id {
+                            Some(mine) => db::units::is_within(c, mine, u)?,
+                            None => false,
+                        }
+                }
+            },
+        };
+        if !ok {
+            return Err(ApiError::unprocessable(
+                "unknown_agency",
+                "agency_id",
+                "agency does not exist or is outside your jurisdiction; see GET /api/v1/agencies",
+            ));
+        }
+    }
+    if db::users::find_by_username(c, &account.username)?.is_some() {
+        return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
+    }
+    let row = UserRow {
+        id: Uuid::new_v4().to_string(),
+        username: account.username,
+        display_name: account.display_name,
+        password_hash: account.password_hash,
+        role: account.role.as_str().to_string(),
+        unit_id: account.unit_id,
+        agency_id: account.agency_id,
+        active: true,
+        created_at: now(),
+        updated_at: now(),
+    };
+    db::users::insert(c, who, &row)?;
+    Ok(row)
+}
+
+/// Checks a username and password (the same rules for the API and the dashboard's form): the
+/// account's id and role, or 401 without saying which of the two was wrong, or 429 when failed
+/// sign-ins for this username or from this client address reached their limit (the same for
+/// usernames that do not exist).
+pub fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> ApiResult<(Uuid, Role)> {
+    let attempt = throttle::begin(&state.db, &state.settings.auth, username, client)?;
+    let result = check_credentials(state, username, password);
+    match &result {
+        Ok(_) => attempt.succeeded(&state.db)?,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            attempt.failed(&state.db, &state.settings.auth)?
+        }
+        // Anything else (the database failing) leaves the attempt counted, as a failure.
+        Err(_) => {}
+    }
+    result
+}
+
+fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
+    let wrong =
+        || ApiError::unauthorized("wrong username or password").with_code("invalid_credentials");
+    if username.len() > 64 || password.len() > 256 {
+        return Err(wrong());
+    }
+    let user = state.db.read(|c| {
+        db::users::find_by_username(c, &username.trim().to_lowercase()).map_err(ApiError::from)
+    })?;
+    // Verify against a dummy hash for unknown users so timing does not reveal who exists.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(dummy_hash());
+    let ok = verify_password(password, hash);
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        _ => return Err(wrong()),
+    };
+    let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
+    let role = user
+        .role
+        .parse::<Role>()
+        .map_err(|_| ApiError::internal())?;
+    Ok((user_id, role))
+}
