@@ -16,7 +16,7 @@ declare -A LAYER=(
     [clock]=1 [config]=1 [telemetry]=1 [error]=1 [json_guard]=1 [photos]=1 [storage]=1
     [extract]=1
     # Actor data and the audit chain.
-    [audit]=2
+    [actor]=2 [audit]=2
     # The database layer, with the macros it exports at the crate root.
     [db]=3 [on_conn]=3 [insert_rows]=3 [cached]=3
     # Authentication, the declaration of routes with their access rules, the service layer.

@@ -16,7 +16,7 @@ use diesel::QueryResult;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Actor;
+use crate::actor::Actor;
 use crate::db::audit::{self as sql, AuditRow};
 use crate::db::{AnyConnection, Db, DbError};
 

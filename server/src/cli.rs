@@ -137,7 +137,7 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty()),
         photo_store: crate::config::PhotoStoreSettings::resolve(file.photo_store, file.s3)?,
-        auth: crate::auth::settings::AuthSettings::resolve(file.auth)?,
+        auth: crate::config::auth::AuthSettings::resolve(file.auth)?,
     })
 }
 

@@ -6,8 +6,6 @@ use actix_web::{HttpResponse, ResponseError};
 use doi178_shared::DomainError;
 use serde::Serialize;
 
-use crate::db::DbError;
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// URI reference naming the problem kind: `/problems/<code>`.
@@ -181,18 +179,6 @@ impl From<diesel::result::Error> for ApiError {
             other => {
                 tracing::error!(error = %other, "database error");
                 ApiError::internal()
-            }
-        }
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> ApiError {
-        match e {
-            DbError::Query(q) => q.into(),
-            other => {
-                tracing::error!(error = %other, "database unavailable");
-                ApiError::unavailable("the database is not reachable; try again shortly")
             }
         }
     }

@@ -1,6 +1,7 @@
 //! doi178 server: JSON API for phones and the dashboard, and the command line that runs it.
 
 pub mod access;
+pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -4,7 +4,7 @@ pub mod actor;
 pub mod cli;
 pub mod password_policy;
 pub mod passwords;
-pub mod settings;
+pub use crate::config::auth as settings;
 pub mod throttle;
 pub mod tokens;
 

@@ -16,7 +16,7 @@ use doi178_shared::establishment::EstablishmentType;
 use super::coverage::Area;
 use super::reports::{area_filter, load, type_list, vietnam_day_start_utc, Arg};
 use super::AnyConnection;
-use crate::auth::Actor;
+use crate::actor::Actor;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct StatusRow {

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::schema::{admin_units, establishments};
 use super::units::escape_like;
 use super::AnyConnection;
+use crate::actor::Actor;
 use crate::audit::{self, Kind, Who};
-use crate::auth::Actor;
 
 #[derive(
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,

@@ -367,3 +367,19 @@ pub fn current_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
     use schema::sync_counter::dsl::*;
     sync_counter.filter(id.eq(1)).select(value).first(conn)
 }
+
+/// A database that cannot be reached is a 503 the client may retry; a failed query is what
+/// `ApiError::from(diesel::result::Error)` makes of it.
+impl From<DbError> for crate::error::ApiError {
+    fn from(e: DbError) -> crate::error::ApiError {
+        match e {
+            DbError::Query(q) => q.into(),
+            other => {
+                tracing::error!(error = %other, "database unavailable");
+                crate::error::ApiError::unavailable(
+                    "the database is not reachable; try again shortly",
+                )
+            }
+        }
+    }
+}

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::schema::{agencies, team_members, teams, users};
 use super::AnyConnection;
+use crate::actor::{Actor, Membership};
 use crate::audit::{self, Kind, Who};
-use crate::auth::{Actor, Membership};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = teams)]

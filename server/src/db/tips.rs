@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::schema::tips;
 use super::AnyConnection;
+use crate::actor::Actor;
 use crate::audit::{self, Kind, Who};
-use crate::auth::Actor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = tips)]

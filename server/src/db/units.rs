@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schema::{admin_units, unit_lineage};
 use super::AnyConnection;
-use crate::auth::Actor;
+use crate::actor::Actor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = admin_units)]

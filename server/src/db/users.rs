@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::schema::{team_members, users};
 use super::AnyConnection;
+use crate::actor::Actor;
 use crate::audit::{self, Kind, Who};
-use crate::auth::Actor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = users)]

@@ -10,8 +10,8 @@ use super::schema::{
     establishments, photos, visit_photos, visit_revisions, visit_violations, visits,
 };
 use super::AnyConnection;
+use crate::actor::Actor;
 use crate::audit::{self, Kind, Who};
-use crate::auth::Actor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = visits)]

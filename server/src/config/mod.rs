@@ -1,6 +1,8 @@
 //! Typed settings for the server, layered: command-line flags, then `DOI178_*` environment
 //! variables (both handled by clap), then a TOML config file, then built-in defaults.
 
+pub mod auth;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +28,7 @@ pub struct FileSettings {
     /// The S3-compatible store, when `photo_store = "s3"`.
     pub s3: Option<S3FileSettings>,
     /// `[auth]`: sign-in throttling, refresh grace window, trusted proxies.
-    pub auth: Option<crate::auth::settings::AuthFileSettings>,
+    pub auth: Option<auth::AuthFileSettings>,
 }
 
 impl FileSettings {
@@ -62,7 +64,7 @@ pub struct Settings {
     /// Where photo bytes live.
     pub photo_store: PhotoStoreSettings,
     /// Sign-in throttling, the refresh grace window and the trusted reverse proxies.
-    pub auth: crate::auth::settings::AuthSettings,
+    pub auth: auth::AuthSettings,
 }
 
 impl Settings {
