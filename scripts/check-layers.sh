@@ -23,7 +23,7 @@ declare -A LAYER=(
     [auth]=4 [access]=4 [service]=4 [state]=4
     [routes]=5 [dashboard]=5 [import]=5 [demo]=5 [export]=5 [backup]=5 [bench]=5
     # Access rules (the route table with both surfaces), the API description, startup, commands.
-    [rules]=6 [openapi]=6 [startup]=6 [cli]=6 [lib]=6 [main]=6
+    [openapi]=6 [startup]=6 [cli]=6 [lib]=6 [main]=6
 )
 # The edge layer: its modules use the layers below, never each other.
 EDGE=5

@@ -1,6 +1,6 @@
 //! How a route and its access rule are declared: every route of the server (API and dashboard)
 //! is declared through [`get`] / [`post`] / [`put`] / [`delete`], which take the access rule next
-//! to the path and the handler, so a route cannot exist without a rule. `rules` builds
+//! to the path and the handler, so a route cannot exist without a rule. `startup::rules` builds
 //! the actix configuration from these declarations, enforces each rule before its handler and
 //! lists the route table.
 

@@ -226,7 +226,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
         }
         Command::Routes => {
-            println!("{}", serde_json::to_string_pretty(&crate::rules::table())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::startup::rules::table())?
+            );
             Ok(())
         }
     }

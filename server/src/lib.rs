@@ -19,7 +19,6 @@ pub mod import;
 pub mod openapi;
 pub mod photos;
 pub mod routes;
-pub mod rules;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -23,7 +23,7 @@ impl FromRequest for Actor {
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        // Already loaded by the route's access rule (`rules`).
+        // Already loaded by the route's access rule (`startup::rules`).
         if let Some(actor) = req.extensions().get::<Actor>().cloned() {
             return Box::pin(async move { Ok(actor) });
         }

@@ -21,7 +21,7 @@ use crate::access::{get, post, RouteSpec, PUBLIC, SIGNED_IN};
 pub use page::{Ctx, DashError, DashResult, Lang, Nav};
 pub use session::Web;
 
-/// Every dashboard route with its access rule (see `rules`). Signed-in routes answer an
+/// Every dashboard route with its access rule (see `startup::rules`). Signed-in routes answer an
 /// anonymous browser with a redirect to the sign-in form; every POST needs the anti-forgery token.
 pub fn routes() -> Vec<RouteSpec> {
     let mut all = vec![

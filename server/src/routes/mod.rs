@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// Prefix of the JSON API.
 pub const API_PREFIX: &str = "/api/v1";
 
-/// The JSON API under [`API_PREFIX`], each route with its access rule (see `rules`).
+/// The JSON API under [`API_PREFIX`], each route with its access rule (see `startup::rules`).
 pub fn api_routes() -> Vec<RouteSpec> {
     vec![
         post("/auth/login", PUBLIC, auth::login),

@@ -197,7 +197,7 @@ mod tests {
                     continue;
                 }
                 if path.extension().and_then(|e| e.to_str()) != Some("rs")
-                    || path.ends_with("src/rules.rs")
+                    || path.ends_with("startup/rules.rs")
                     || path.ends_with("src/access.rs")
                 {
                     continue;

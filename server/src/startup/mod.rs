@@ -1,6 +1,8 @@
 //! Builds the application from settings: opens and migrates the database, loads keys, binds the
 //! port (port 0 picks a free one, as the black-box tests do) and serves.
 
+pub mod rules;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
@@ -80,7 +82,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
                     res
                 })
             })
-            .configure(crate::rules::configure)
+            .configure(crate::startup::rules::configure)
             .default_service(web::to(crate::dashboard::page::not_found))
     })
     .workers(workers)
