@@ -84,17 +84,9 @@ fn key_sql(table: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 fn verify(s: &TestServer, extra: &[&str]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    Command::new(common::server_bin())
-        .args(["--database-url", s.database_url(), "--data-dir"])
-        .arg(dir.path())
-        .args(["audit", "verify"])
-        .args(extra)
-        .env("DOI178_LOG", "warn")
-        .env_remove("DOI178_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run doi178-server audit verify")
+    let mut args = vec!["audit", "verify"];
+    args.extend_from_slice(extra);
+    common::server_command(s, &args)
 }
 
 fn out_text(o: &Output) -> String {

@@ -13,37 +13,12 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{
-    server_bin, urlencode, Browser, Resp, Session, TestServer, DEMO_PASSWORD, HUE, QUANG_TRI,
+    route_table, str_of, urlencode, Browser, Resp, RouteRule, Session, TestServer, DEMO_PASSWORD,
+    HUE, QUANG_TRI,
 };
 use reqwest::header::LOCATION;
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// One line of `doi178-server routes`.
-#[derive(Debug, Clone, Deserialize)]
-struct RouteRule {
-    method: String,
-    path: String,
-    surface: String,
-    who: String,
-    roles: Vec<String>,
-    scoped: bool,
-}
-
-fn route_table() -> Vec<RouteRule> {
-    let out = std::process::Command::new(server_bin())
-        .arg("routes")
-        .env_remove("DOI178_CONFIG")
-        .output()
-        .expect("run doi178-server routes");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the route table is JSON")
-}
 
 /// A cookie session of the dashboard.
 /// The records of one part of the demo data, by kind (`establishment`, `visit`, `photo`,
@@ -72,13 +47,6 @@ struct World {
 
 fn items(v: &Value) -> Vec<Value> {
     v["items"].as_array().expect("items").clone()
-}
-
-fn str_of(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} in {v}"))
-        .to_string()
 }
 
 /// Marks every name seeded outside a caller's jurisdiction: no answer to them may contain it.

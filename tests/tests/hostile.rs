@@ -17,32 +17,15 @@ use std::io::Cursor;
 
 use chrono::{Duration, Utc};
 use common::{content_digest, Browser, TestServer, DEMO_PASSWORD};
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use reqwest::Method;
 use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Rows in `table`, read from the server's database directly.
 fn count(s: &TestServer, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let url = s.database_url();
-    let rows: Vec<Count> = if url.starts_with("postgres") {
-        let mut c = diesel::PgConnection::establish(url).unwrap();
-        diesel::sql_query(sql).load(&mut c).unwrap()
-    } else {
-        let mut c = diesel::SqliteConnection::establish(url).unwrap();
-        diesel::sql_query(sql).load(&mut c).unwrap()
-    };
-    rows[0].n
+    common::Raw::open(s.database_url())
+        .int(&format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM {table}"))
 }
 
 fn counts(s: &TestServer) -> Vec<(&'static str, i64)> {

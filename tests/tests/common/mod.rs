@@ -1054,3 +1054,51 @@ pub fn jpeg(seed: u32) -> Vec<u8> {
         .unwrap();
     out
 }
+
+/// One line of `doi178-server routes`: a route with its access rule.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RouteRule {
+    pub method: String,
+    pub path: String,
+    pub surface: String,
+    pub who: String,
+    pub roles: Vec<String>,
+    pub scoped: bool,
+}
+
+/// The route table, from the server binary (`doi178-server routes`).
+pub fn route_table() -> Vec<RouteRule> {
+    let out = Command::new(server_bin())
+        .arg("routes")
+        .env_remove("DOI178_CONFIG")
+        .output()
+        .expect("run doi178-server routes");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the route table is JSON")
+}
+
+/// The text at `key` of a JSON object (the test fails naming the key when it is not text).
+pub fn str_of(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {v}"))
+        .to_string()
+}
+
+/// Runs a `doi178-server` command on `s`'s database (a throwaway data directory, logs at warn).
+pub fn server_command(s: &TestServer, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(server_bin())
+        .args(["--database-url", s.database_url(), "--data-dir"])
+        .arg(dir.path())
+        .args(args)
+        .env("DOI178_LOG", "warn")
+        .env_remove("DOI178_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run doi178-server {args:?}: {e}"))
+}
