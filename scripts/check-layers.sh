@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The server's layer order (README, "Layer order"): a module may use its own layer and the layers
 # below it, never one above; the modules of the edge layer (routes, dashboard, import, demo,
-# export, backup, bench) do not use each other. Every `crate::<module>` path in server/src is
+# backup, bench) do not use each other. Every `crate::<module>` path in server/src is
 # checked.
 #
 # Upward uses that exist today are listed in scripts/layers-known.txt, one `file -> module` a
@@ -15,13 +15,14 @@ declare -A LAYER=(
     # shared (doi178-shared) is a crate of its own, below everything here.
     [clock]=1 [config]=1 [telemetry]=1 [error]=1 [json_guard]=1 [photos]=1 [storage]=1
     [extract]=1
-    # Actor data and the audit chain.
-    [actor]=2 [audit]=2
-    # The database layer, with the macros it exports at the crate root.
+    # Actor data (who is asking).
+    [actor]=2
+    # The database layer (with the audit chain its writes append to), and the macros it exports
+    # at the crate root.
     [db]=3 [on_conn]=3 [insert_rows]=3 [cached]=3
     # Authentication, the declaration of routes with their access rules, the service layer.
     [auth]=4 [access]=4 [service]=4 [state]=4
-    [routes]=5 [dashboard]=5 [import]=5 [demo]=5 [export]=5 [backup]=5 [bench]=5
+    [routes]=5 [dashboard]=5 [demo]=5 [backup]=5 [bench]=5
     # Access rules (the route table with both surfaces), the API description, startup, commands.
     [openapi]=6 [startup]=6 [cli]=6 [lib]=6 [main]=6
 )

@@ -1,11 +1,11 @@
 //! The server's import modules, compiled from its files.
-#[path = "../../server/src/import/columns.rs"]
+#[path = "../../server/src/service/import/columns.rs"]
 pub mod columns;
-#[path = "../../server/src/import/records.rs"]
+#[path = "../../server/src/service/import/records.rs"]
 pub mod records;
-#[path = "../../server/src/import/table.rs"]
+#[path = "../../server/src/service/import/table.rs"]
 pub mod table;
-#[path = "../../server/src/import/values.rs"]
+#[path = "../../server/src/service/import/values.rs"]
 pub mod values;
 
 /// What the server does with an uploaded list before it touches the database

@@ -11,7 +11,7 @@ pub mod json_guard;
 pub mod photos;
 
 /// Establishment-list import: reading CSV and spreadsheets into cells, the header and the records
-/// (server/src/import/{table,columns,values,records}.rs; the database side is not fuzzed).
+/// (server/src/service/import/{table,columns,values,records}.rs; the database side is not fuzzed).
 pub mod import;
 
 /// libfuzzer-sys aborts on every panic, even one the server's code catches on purpose (the

@@ -2,7 +2,6 @@
 
 pub mod access;
 pub mod actor;
-pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bench;
@@ -13,9 +12,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
-pub mod export;
 pub mod extract;
-pub mod import;
 pub mod openapi;
 pub mod photos;
 pub mod routes;

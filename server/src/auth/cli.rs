@@ -78,7 +78,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         crate::service::accounts::insert_account(
             c,
             &system,
-            &crate::audit::Who::system("add-user"),
+            &crate::db::audit_chain::Who::system("add-user"),
             account,
         )
     });

@@ -1,5 +1,5 @@
 //! SQL of the audit log: the chain lock, the chain head, appends, the ordered walk, and the live
-//! rows whose digests the entries record. The rules (what is hashed, how) are in `crate::audit`.
+//! rows whose digests the entries record. The rules (what is hashed, how) are in `crate::db::audit_chain`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use super::schema::{
     programmes, team_members, teams, tips, users, visits,
 };
 use super::AnyConnection;
-use crate::audit::Kind;
+use crate::db::audit_chain::Kind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]

@@ -343,10 +343,11 @@ pub fn programme(
 /// Replaces a programme's fields (all but `id` and `created_at`).
 pub fn update_programme(
     conn: &mut AnyConnection,
-    who: &crate::audit::Who,
+    who: &crate::db::audit_chain::Who,
     row: &super::programmes::ProgrammeRow,
 ) -> QueryResult<usize> {
-    let change = crate::audit::begin(conn, crate::audit::Kind::Programme, &row.id)?;
+    let change =
+        crate::db::audit_chain::begin(conn, crate::db::audit_chain::Kind::Programme, &row.id)?;
     let n = diesel::update(programmes::table.filter(programmes::id.eq(&row.id)))
         .set((
             programmes::name.eq(&row.name),

@@ -10,7 +10,7 @@ use super::schema::{admin_units, establishments};
 use super::units::escape_like;
 use super::AnyConnection;
 use crate::actor::Actor;
-use crate::audit::{self, Kind, Who};
+use crate::db::audit_chain::{self as audit, Kind, Who};
 
 #[derive(
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,

@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod audit_chain;
 pub mod cached;
 pub mod coverage;
 pub mod coverage_status;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{photos, team_members, visit_photos, visit_revisions, visits};
 use super::AnyConnection;
-use crate::audit::{self, Kind, Who};
+use crate::db::audit_chain::{self as audit, Kind, Who};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = photos)]

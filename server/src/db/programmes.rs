@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::programmes;
 use super::AnyConnection;
-use crate::audit::{self, Kind, Who};
+use crate::db::audit_chain::{self as audit, Kind, Who};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = programmes)]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::schema::{agencies, team_members, teams, users};
 use super::AnyConnection;
 use crate::actor::{Actor, Membership};
-use crate::audit::{self, Kind, Who};
+use crate::db::audit_chain::{self as audit, Kind, Who};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = teams)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::schema::tips;
 use super::AnyConnection;
 use crate::actor::Actor;
-use crate::audit::{self, Kind, Who};
+use crate::db::audit_chain::{self as audit, Kind, Who};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = tips)]

@@ -403,9 +403,9 @@ pub fn generate_and_insert(db: &Db, args: &DemoArgs, sites: &Sites) -> anyhow::R
                     .context("inserting establishments")?;
                 bar.inc(chunk.len() as u64);
             }
-            crate::audit::bulk(
+            crate::db::audit_chain::bulk(
                 c,
-                &crate::audit::Who::system("demo"),
+                &crate::db::audit_chain::Who::system("demo"),
                 "establishments",
                 rows.len(),
             )?;

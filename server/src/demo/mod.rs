@@ -227,9 +227,9 @@ pub(crate) fn generate_with_hash(
             crate::db::units::insert_all(c, chunk)?;
             bar.inc(chunk.len() as u64);
         }
-        crate::audit::bulk(
+        crate::db::audit_chain::bulk(
             c,
-            &crate::audit::Who::system("demo"),
+            &crate::db::audit_chain::Who::system("demo"),
             "admin_units",
             unit_rows.len(),
         )?;

@@ -328,18 +328,23 @@ pub fn insert(conn: &mut AnyConnection, org: &Org) -> anyhow::Result<()> {
     crate::insert_rows!(conn, users::table, &org.users)?;
     crate::insert_rows!(conn, teams::table, &org.teams)?;
     crate::insert_rows!(conn, team_members::table, &org.members)?;
-    let demo = crate::audit::Who::system("demo");
-    crate::audit::bulk(conn, &demo, "agencies", org.agencies.len())?;
+    let demo = crate::db::audit_chain::Who::system("demo");
+    crate::db::audit_chain::bulk(conn, &demo, "agencies", org.agencies.len())?;
     // Few rows: one audit entry each, so later changes to them are checked against live rows.
     let users: Vec<String> = org.users.iter().map(|u| u.id.clone()).collect();
-    crate::audit::created_many(conn, &demo, crate::audit::Kind::User, &users)?;
+    crate::db::audit_chain::created_many(conn, &demo, crate::db::audit_chain::Kind::User, &users)?;
     let teams: Vec<String> = org.teams.iter().map(|t| t.id.clone()).collect();
-    crate::audit::created_many(conn, &demo, crate::audit::Kind::Team, &teams)?;
+    crate::db::audit_chain::created_many(conn, &demo, crate::db::audit_chain::Kind::Team, &teams)?;
     let members: Vec<String> = org
         .members
         .iter()
         .map(|m| crate::db::teams::member_key(&m.team_id, &m.user_id))
         .collect();
-    crate::audit::created_many(conn, &demo, crate::audit::Kind::TeamMember, &members)?;
+    crate::db::audit_chain::created_many(
+        conn,
+        &demo,
+        crate::db::audit_chain::Kind::TeamMember,
+        &members,
+    )?;
     Ok(())
 }

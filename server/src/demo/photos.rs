@@ -98,7 +98,12 @@ pub fn store_all(db: &Db, store: &dyn PhotoStore, jobs: &[PhotoJob]) -> anyhow::
             for part in rows.chunks(BATCH) {
                 crate::insert_rows!(c, photos::table, part).context("inserting photos")?;
             }
-            crate::audit::bulk(c, &crate::audit::Who::system("demo"), "photos", rows.len())?;
+            crate::db::audit_chain::bulk(
+                c,
+                &crate::db::audit_chain::Who::system("demo"),
+                "photos",
+                rows.len(),
+            )?;
             Ok(())
         })?;
         done += rows.len();

@@ -710,9 +710,9 @@ pub fn insert_assignments_and_tips(
                 crate::insert_rows!(c, assignment_establishments::table, values)
                     .context("inserting assignment links")?;
             }
-            crate::audit::bulk(
+            crate::db::audit_chain::bulk(
                 c,
-                &crate::audit::Who::system("demo"),
+                &crate::db::audit_chain::Who::system("demo"),
                 "assignments",
                 rows.len(),
             )?;
@@ -769,7 +769,12 @@ pub fn insert_assignments_and_tips(
             for part in rows.chunks(BATCH) {
                 crate::insert_rows!(c, tips::table, part).context("inserting tips")?;
             }
-            crate::audit::bulk(c, &crate::audit::Who::system("demo"), "tips", rows.len())?;
+            crate::db::audit_chain::bulk(
+                c,
+                &crate::db::audit_chain::Who::system("demo"),
+                "tips",
+                rows.len(),
+            )?;
             bar.inc(chunk.len() as u64);
             Ok(())
         })?;

@@ -154,7 +154,7 @@ pub fn insert(conn: &mut AnyConnection, reference: &Reference) -> anyhow::Result
         .iter()
         .filter(|p| !existing.contains(&p.period_start))
     {
-        crate::db::programmes::insert(conn, &crate::audit::Who::system("demo"), p)?;
+        crate::db::programmes::insert(conn, &crate::db::audit_chain::Who::system("demo"), p)?;
     }
     let first = reserve_seq(conn, reference.templates.len())?;
     let rows: Vec<TemplateRow> = reference
@@ -168,8 +168,13 @@ pub fn insert(conn: &mut AnyConnection, reference: &Reference) -> anyhow::Result
         .collect();
     crate::insert_rows!(conn, checklist_templates::table, &rows)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let demo = crate::audit::Who::system("demo");
-    crate::audit::created_many(conn, &demo, crate::audit::Kind::ChecklistTemplate, &ids)?;
+    let demo = crate::db::audit_chain::Who::system("demo");
+    crate::db::audit_chain::created_many(
+        conn,
+        &demo,
+        crate::db::audit_chain::Kind::ChecklistTemplate,
+        &ids,
+    )?;
     Ok(())
 }
 

@@ -452,7 +452,12 @@ pub fn insert_all(
                 crate::insert_rows!(c, visit_photos::table, values)
                     .context("inserting photo links")?;
             }
-            crate::audit::bulk(c, &crate::audit::Who::system("demo"), "visits", built.len())?;
+            crate::db::audit_chain::bulk(
+                c,
+                &crate::db::audit_chain::Who::system("demo"),
+                "visits",
+                built.len(),
+            )?;
             Ok(())
         })?;
         for b in &built {

@@ -6,9 +6,9 @@ use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput};
 use doi178_shared::Role;
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{self, establishments::EstablishmentRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_id;

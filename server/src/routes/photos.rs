@@ -9,9 +9,9 @@ use doi178_shared::photo::{parse_content_digest, Sha256Digest, MAX_PHOTO_BYTES};
 use doi178_shared::Role;
 use serde::Serialize;
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{self, photos::PhotoRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_id;

@@ -10,9 +10,9 @@ use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{self, agencies::AgencyRow, programmes::ProgrammeRow, templates::TemplateRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_id;

@@ -6,9 +6,9 @@ use doi178_shared::{MemberRole, Role, TeamLevel};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{
     self,
     teams::{MemberRow, TeamRow},

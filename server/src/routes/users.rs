@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use doi178_shared::{Role, Username};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::Who;
 use crate::auth::passwords::hash_password;
 use crate::auth::Actor;
+use crate::db::audit_chain::Who;
 use crate::db::{self, users::UserRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_id;

@@ -7,11 +7,11 @@ use actix_web::http::StatusCode;
 use doi178_shared::Role;
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::passwords::{dummy_hash, verify_password};
 use crate::auth::throttle;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{self, users::UserRow};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

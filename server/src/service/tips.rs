@@ -7,9 +7,9 @@ use doi178_shared::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{self, tips::TipRow};
 use crate::error::{ApiError, ApiResult};
 

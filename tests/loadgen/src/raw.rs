@@ -61,7 +61,7 @@ fn copies(c: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Rows>> {
 }
 
 fn store(c: &mut AnyConnection, r: &Rows) -> QueryResult<()> {
-    let who = doi178_server::audit::Who::system("loadgen-raw");
+    let who = doi178_server::db::audit_chain::Who::system("loadgen-raw");
     db::visits::store(
         c,
         &who,

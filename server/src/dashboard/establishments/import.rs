@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::dashboard::page::{render, render_status, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
 use crate::error::ApiError;
-use crate::import::duplicates::{Other, Reason};
-use crate::import::{self, Field, ImportError, PreviewRow, RowAction};
+use crate::service::import::duplicates::{Other, Reason};
+use crate::service::import::{self, Field, ImportError, PreviewRow, RowAction};
 use crate::state::AppState;
 
 /// Largest file accepted (a province's list is far smaller).

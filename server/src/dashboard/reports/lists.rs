@@ -10,7 +10,7 @@ use doi178_shared::visit::{Outcome, ReviewStatus};
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{Cell, Column, Kind, Table};
+use crate::service::export::{Cell, Column, Kind, Table};
 
 /// Rows read per query.
 const PAGE: i64 = 1000;

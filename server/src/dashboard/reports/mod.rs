@@ -23,8 +23,8 @@ use crate::access::{get, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, file_slug, Table};
 use crate::service::coverage::{MIN_YEAR, NATIONAL};
+use crate::service::export::{self, file_slug, Table};
 use crate::state::AppState;
 
 use super::page::{render_status, Ctx, DashResult, Lang};

@@ -12,8 +12,8 @@ use chrono::{Datelike, NaiveDate};
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{Cell, Column, Kind, Table};
 use crate::service::coverage::{self, Coverage, CoverageRow, Params};
+use crate::service::export::{Cell, Column, Kind, Table};
 use crate::service::reports::{self as api_reports, Summary};
 
 use super::super::page::Lang;
@@ -815,7 +815,7 @@ mod tests {
         assert_eq!(c.rows[2][1], Cell::Int(30));
 
         // And the whole report writes and reads back.
-        let bytes = crate::export::xlsx(&t).unwrap();
+        let bytes = crate::service::export::xlsx(&t).unwrap();
         assert_eq!(&bytes[..2], b"PK");
     }
 

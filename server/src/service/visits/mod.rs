@@ -17,9 +17,9 @@ use uuid::Uuid;
 pub use view::{view, views};
 use view::{view_text, view_text_read};
 
-use crate::audit::Who;
 use crate::auth::Actor;
 use crate::clock::now;
+use crate::db::audit_chain::Who;
 use crate::db::{
     self,
     visits::{RevisionRow, ViolationRow, VisitRow},

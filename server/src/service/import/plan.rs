@@ -528,7 +528,7 @@ fn reserve_seq(conn: &mut AnyConnection, n: usize) -> QueryResult<i64> {
 /// Writes the plan: new change numbers for every inserted and updated establishment.
 pub fn apply(
     conn: &mut AnyConnection,
-    who: &crate::audit::Who,
+    who: &crate::db::audit_chain::Who,
     plan: &mut Plan,
     bar: &ProgressBar,
 ) -> QueryResult<()> {

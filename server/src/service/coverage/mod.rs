@@ -2,6 +2,8 @@
 //! in scope with at least one counted inspection this year (annual target) and since the start of
 //! the programme period (end target), how many more are needed and whether the pace will do.
 
+pub mod status;
+
 use chrono::{Datelike, NaiveDate};
 use doi178_shared::coverage::{
     annual_window, cumulative_window, project, year_window, Projection, Tally,

@@ -1,6 +1,9 @@
 //! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `audit verify`,
 //! `backup`, `restore`.
 
+mod audit;
+mod import;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,14 +45,14 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Import establishments from a CSV or XLSX list (e.g. from the business-registration office).
-    Import(crate::import::ImportArgs),
+    Import(import::ImportArgs),
     /// Generate demo data into the database (use `--establishments` / `--visits` to scale it).
     Demo(crate::demo::DemoArgs),
     /// Time the coverage, series and planner reads on the database and compare with the
     /// straightforward GROUP BY over the visits (read only; migrates first).
     Bench(crate::bench::BenchArgs),
     /// The audit log: `audit verify` checks its hash chain and the live rows against it.
-    Audit(crate::audit::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Back up the database (a consistent snapshot, even while the server runs) and every photo,
     /// with a manifest of row counts and photo hashes, into a new directory or a `.tar` file.
     Backup(crate::backup::BackupArgs),
@@ -198,7 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
-            crate::import::run(&db, &args)
+            import::run(&db, &args)
         }
         Command::Demo(args) => {
             let settings = resolve(&cli.common, None)?;
@@ -215,7 +218,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(args) => {
             let settings = resolve(&cli.common, None)?;
-            crate::audit::run(&settings, &args)
+            audit::run(&settings, &args)
         }
         Command::Backup(args) => crate::backup::backup(&resolve(&cli.common, None)?, &args),
         Command::Restore(args) => crate::backup::restore(&resolve(&cli.common, None)?, &args),
