@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod error;
 pub mod establishment;
 pub mod geo;
+pub mod lang;
 pub mod pagination;
 pub mod photo;
 pub mod programme;

@@ -113,6 +113,19 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> QueryResult<Opt
     Ok(row.filter(|t| actor.sees_unit(&t.unit_id)))
 }
 
+/// The ids of every tip linked to an establishment, newest first, *unscoped*: read each through
+/// [`get`] to apply the caller's visibility.
+pub fn ids_of_establishment(
+    conn: &mut AnyConnection,
+    establishment_id: &str,
+) -> QueryResult<Vec<String>> {
+    tips::table
+        .filter(tips::establishment_id.eq(establishment_id))
+        .order(tips::received_at.desc())
+        .select(tips::id)
+        .load(conn)
+}
+
 pub fn insert(conn: &mut AnyConnection, who: &Who, row: &TipRow) -> QueryResult<()> {
     let change = audit::begin_create(conn, Kind::Tip, &row.id)?;
     diesel::insert_into(tips::table).values(row).execute(conn)?;

@@ -11,6 +11,7 @@ pub mod export;
 pub mod import;
 pub mod page;
 pub mod photos;
+pub mod plan_report;
 pub mod planner;
 pub mod reports;
 pub mod tips;

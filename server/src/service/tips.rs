@@ -2,6 +2,7 @@
 //! the tips page.
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
+use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
 use doi178_shared::tip::{TipDraft, TipStatus};
 use doi178_shared::Role;
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::clock::now;
 use crate::db::audit_chain::Who;
 use crate::db::{self, tips::TipRow};
 use crate::error::{ApiError, ApiResult};
+use crate::service::assignments::AssignmentView;
 
 /// Who handles tips.
 pub const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
@@ -126,4 +128,46 @@ pub fn set_tip_status(
     row.updated_at = now();
     db::tips::update(c, &Who::of(actor), &row)?;
     Ok(row)
+}
+
+/// The team, kind, window and note of a draft assignment made from a tip.
+pub struct TipAssignment {
+    pub team_id: Uuid,
+    pub kind: AssignmentKind,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub note: Option<String>,
+}
+
+/// A draft assignment for the establishment a tip names, linked to the tip (the tip must be
+/// visible to `actor` and name an establishment; the draft is checked as any other).
+pub fn assignment_for_tip(
+    c: &mut db::AnyConnection,
+    actor: &Actor,
+    tip_id: Uuid,
+    a: TipAssignment,
+) -> ApiResult<AssignmentView> {
+    let tip = db::tips::get(c, actor, tip_id)?.ok_or_else(|| ApiError::not_found("tip"))?;
+    let est = tip
+        .establishment_id
+        .as_deref()
+        .and_then(|e| Uuid::parse_str(e).ok())
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "required",
+                "establishment_ids",
+                "the tip names no establishment; choose them in the planner",
+            )
+        })?;
+    let draft = AssignmentDraft::parse(AssignmentInput {
+        team_id: a.team_id,
+        kind: a.kind,
+        window_start: a.window_start,
+        window_end: a.window_end,
+        establishment_ids: vec![est],
+        note: a.note,
+        tip_id: Some(tip_id),
+        follow_up_of: None,
+    })?;
+    crate::service::assignments::create_draft(c, actor, &draft)
 }

@@ -11,6 +11,7 @@
 
 mod columns;
 pub mod duplicates;
+pub mod pending;
 mod plan;
 mod records;
 mod table;

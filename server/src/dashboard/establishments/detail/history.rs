@@ -1,33 +1,17 @@
-//! `GET /establishments/{id}`: one establishment with its papers, a small map, the visits (team,
-//! outcome, violations, minutes, review, photos), follow-ups and linked tips. Outside the user's
-//! jurisdiction it is "not found", exactly like an unknown id (and like the API).
-//!
-//! Photos are served by `/establishments/photos/{id}` (and `/thumbnail`) with the session cookie,
-//! through the API's own check (`service::photos::read_photo`): never without it.
+//! An establishment's history as its page shows it: visits with their outcome, violations,
+//! review and photos, follow-ups, and the linked tips each through the tips' own visibility.
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
-use askama::Template;
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::prelude::*;
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
 use doi178_shared::tip::{TipChannel, TipStatus};
 use doi178_shared::visit::{Outcome, ReviewStatus};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::list::{risk_class, status_class};
-use super::{code_label, unit_name};
 use crate::auth::Actor;
 use crate::dashboard::assets;
-use crate::dashboard::page::{render, Ctx, DashResult, Lang};
-use crate::dashboard::Web;
+use crate::dashboard::page::Lang;
 use crate::db::{self, AnyConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::parse_id;
-use crate::service::establishments::EstablishmentView;
-use crate::state::AppState;
-use crate::storage::Variant;
 
 pub struct Violation {
     pub code: String,
@@ -80,28 +64,6 @@ pub struct Fact {
     pub value: String,
 }
 
-#[derive(Template)]
-#[template(path = "establishments/detail.html")]
-struct DetailPage {
-    ctx: Ctx,
-    e: EstablishmentView,
-    type_label: String,
-    status_label: String,
-    status_class: &'static str,
-    risk_label: String,
-    risk_class: &'static str,
-    unit_name: String,
-    facts: Vec<Fact>,
-    lat: String,
-    lon: String,
-    has_location: bool,
-    geo_url: String,
-    visits: Vec<Visit>,
-    follow_ups: Vec<FollowUp>,
-    tips: Vec<Tip>,
-    shows_tips: bool,
-}
-
 fn outcome_class(code: &str) -> &'static str {
     match code {
         "no_violation" => "ok",
@@ -119,7 +81,7 @@ fn review_class(code: &str) -> &'static str {
 }
 
 /// The boundary file of the unit's province, when one is shipped.
-fn geo_url_for(path: &str) -> String {
+pub(super) fn geo_url_for(path: &str) -> String {
     let province = path.split('/').find(|s| !s.is_empty()).unwrap_or_default();
     let code = province.rsplit(':').next().unwrap_or_default();
     let file = format!("geo/communes-{code}.geojson");
@@ -143,15 +105,15 @@ fn display_name(c: &mut AnyConnection, id: &str) -> ApiResult<String> {
     })
 }
 
-struct Loaded {
-    est: db::establishments::EstablishmentRow,
-    unit: Option<db::units::UnitRow>,
-    visits: Vec<Visit>,
-    follow_ups: Vec<FollowUp>,
-    tips: Vec<Tip>,
+pub(super) struct Loaded {
+    pub(super) est: db::establishments::EstablishmentRow,
+    pub(super) unit: Option<db::units::UnitRow>,
+    pub(super) visits: Vec<Visit>,
+    pub(super) follow_ups: Vec<FollowUp>,
+    pub(super) tips: Vec<Tip>,
 }
 
-fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> ApiResult<Loaded> {
+pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> ApiResult<Loaded> {
     let est = db::establishments::get(c, actor, id)?
         .ok_or_else(|| ApiError::not_found("establishment"))?;
     let unit = db::units::get(c, actor, &est.unit_id)?;
@@ -234,14 +196,7 @@ fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> ApiResult<Lo
         });
     }
     // Tips linked to the establishment, each through the API's own visibility check.
-    let tip_ids: Vec<String> = {
-        use crate::db::schema::tips;
-        tips::table
-            .filter(tips::establishment_id.eq(&est.id))
-            .order(tips::received_at.desc())
-            .select(tips::id)
-            .load(c)?
-    };
+    let tip_ids = db::tips::ids_of_establishment(c, &est.id)?;
     let mut tips = Vec::new();
     for tid in tip_ids {
         let Ok(tid) = Uuid::parse_str(&tid) else {
@@ -310,144 +265,4 @@ impl PlainLabel for TipStatus {
             .ok()
             .map(|v| l.t(v.label_vi(), v.label_en()).to_string())
     }
-}
-
-pub async fn page(
-    web_user: Web,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> DashResult<HttpResponse> {
-    let id = parse_id(&id, "establishment")?;
-    let l = web_user.lang;
-    let actor = web_user.actor.clone();
-    let db = state.db.clone();
-    let loaded = web::block(move || db.read(|c| load(c, &actor, id, l))).await??;
-    let Loaded {
-        est,
-        unit,
-        visits,
-        follow_ups,
-        tips,
-    } = loaded;
-    let e = EstablishmentView::from(est);
-    let yes_no = |b: bool| {
-        if b {
-            l.t("Có", "Yes").to_string()
-        } else {
-            l.t("Chưa ký", "No").to_string()
-        }
-    };
-    let mut facts = Vec::new();
-    let mut fact = |label: &'static str, value: Option<String>| {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            facts.push(Fact { label, value: v });
-        }
-    };
-    fact(
-        l.t("Số đăng ký kinh doanh", "Business registration no."),
-        e.business_reg_no.clone(),
-    );
-    fact(l.t("Số giấy phép", "Licence no."), e.licence_no.clone());
-    fact(
-        l.t("Ngày cấp giấy phép", "Licence issued"),
-        e.licence_issued_on.map(|d| l.date(&d)),
-    );
-    fact(
-        l.t("Ngày hết hạn giấy phép", "Licence expires"),
-        e.licence_expires_on.map(|d| l.date(&d)),
-    );
-    fact(
-        l.t(
-            "Số GCN đủ điều kiện ANTT",
-            "Security (ANTT) certificate no.",
-        ),
-        e.antt_cert_no.clone(),
-    );
-    fact(l.t("Chủ cơ sở", "Owner"), e.owner_name.clone());
-    fact(l.t("Điện thoại", "Phone"), e.phone.clone());
-    fact(
-        l.t("Ngày hoạt động", "Opened"),
-        e.opened_on.map(|d| l.date(&d)),
-    );
-    fact(
-        l.t("Ngày đóng cửa", "Closed"),
-        e.closed_on.map(|d| l.date(&d)),
-    );
-    let commitment = if e.commitment_signed {
-        match e.commitment_signed_on {
-            Some(d) => format!("{} ({})", yes_no(true), l.date(&d)),
-            None => yes_no(true),
-        }
-    } else {
-        yes_no(false)
-    };
-    fact(l.t("Đã ký cam kết", "Commitment signed"), Some(commitment));
-    let (lat, lon) = e
-        .location
-        .map(|p| (p.lat.to_string(), p.lon.to_string()))
-        .unwrap_or_default();
-    let ctx = web_user.ctx(&e.name, "/establishments");
-    render(&DetailPage {
-        type_label: code_label::<EstablishmentType>(l, &e.establishment_type),
-        status_label: code_label::<EstablishmentStatus>(l, &e.status),
-        status_class: status_class(&e.status),
-        risk_label: code_label::<RiskLevel>(l, &e.risk),
-        risk_class: risk_class(&e.risk),
-        unit_name: unit
-            .as_ref()
-            .map(|u| unit_name(l, u))
-            .unwrap_or_else(|| e.unit_id.clone()),
-        geo_url: unit
-            .as_ref()
-            .map(|u| geo_url_for(&u.path))
-            .unwrap_or_default(),
-        has_location: e.location.is_some(),
-        lat,
-        lon,
-        facts,
-        visits,
-        follow_ups,
-        tips,
-        shows_tips: web_user.actor.role != doi178_shared::Role::Inspector,
-        e,
-        ctx,
-    })
-}
-
-async fn serve_photo(
-    web_user: Web,
-    state: web::Data<AppState>,
-    id: String,
-    variant: Variant,
-) -> DashResult<HttpResponse> {
-    let id = parse_id(&id, "photo")?;
-    let db = state.db.clone();
-    let store = state.photos.clone();
-    let actor = web_user.actor;
-    let bytes = web::block(move || {
-        crate::service::photos::read_photo(&db, store.as_ref(), &actor, id, variant)
-    })
-    .await??;
-    Ok(HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
-        .body(bytes))
-}
-
-/// A visit photo at full size, for a signed-in user who may see it.
-pub async fn photo(
-    web_user: Web,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> DashResult<HttpResponse> {
-    serve_photo(web_user, state, id.into_inner(), Variant::Full).await
-}
-
-/// A visit photo's thumbnail, for a signed-in user who may see it.
-pub async fn thumbnail(
-    web_user: Web,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> DashResult<HttpResponse> {
-    serve_photo(web_user, state, id.into_inner(), Variant::Thumbnail).await
 }

@@ -2,6 +2,8 @@
 //! `GET /api/v1/planner`), selected with checkboxes into a draft assignment
 //! (`POST /leader/assignments`, the API's `create_draft`).
 
+mod view;
+
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{TimeDelta, Utc};
@@ -11,15 +13,16 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    date_field, field, form_error, form_pairs, hx_redirect, parse_date, require_leader, type_label,
-    uuid_field,
+    date_field, field, form_error, form_pairs, hx_redirect, parse_date, require_leader, uuid_field,
 };
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::service::planner::{plan, PlannerQuery, PlannerResponse};
+use crate::service::planner::{plan, PlannerQuery};
 use crate::state::AppState;
+
+use self::view::{views, Choice, Gap, OutingView};
 
 #[derive(Deserialize)]
 pub struct PlanQuery {
@@ -29,47 +32,6 @@ pub struct PlanQuery {
     #[serde(rename = "type")]
     establishment_type: Option<String>,
     tip: Option<String>,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-pub struct Part {
-    pub label: String,
-    pub points: String,
-}
-
-pub struct Row {
-    pub id: String,
-    pub name: String,
-    pub type_label: String,
-    pub address: String,
-    pub risk: String,
-    pub risk_class: &'static str,
-    pub score: String,
-    pub parts: Vec<Part>,
-    pub last: String,
-    pub never: bool,
-    pub violations: i64,
-    pub tips: i64,
-}
-
-pub struct OutingView {
-    pub n: usize,
-    pub rows: Vec<Row>,
-}
-
-pub struct Gap {
-    pub label: String,
-    pub in_scope: String,
-    pub inspected: String,
-    pub share: String,
-    pub target: String,
-    pub needed: i64,
-    pub needed_text: String,
 }
 
 #[derive(Template)]
@@ -90,108 +52,6 @@ struct PlanPage {
     gaps: Vec<Gap>,
     outings: Vec<OutingView>,
     counts: super::assignments::Counts,
-}
-
-fn pct(l: crate::dashboard::Lang, share: f64) -> String {
-    l.pct_bp((share * 10_000.0).round() as i64)
-}
-
-fn gap_of(
-    l: crate::dashboard::Lang,
-    label: String,
-    m: &crate::service::coverage::Measure,
-    target: f64,
-) -> Gap {
-    Gap {
-        label,
-        in_scope: l.num(m.in_scope as i64),
-        inspected: l.num(m.inspected as i64),
-        share: m.share.map(|s| pct(l, s)).unwrap_or_else(|| "—".into()),
-        target: pct(l, target),
-        needed: m.needed as i64,
-        needed_text: l.num(m.needed as i64),
-    }
-}
-
-fn views(web: &Web, res: &PlannerResponse) -> (Vec<OutingView>, Vec<Gap>) {
-    let l = web.lang;
-    let outings = res
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, o)| OutingView {
-            n: i + 1,
-            rows: o
-                .establishments
-                .iter()
-                .map(|p| {
-                    let risk = doi178_shared::establishment::RiskLevel::parse(&p.risk).ok();
-                    Row {
-                        id: p.id.clone(),
-                        name: p.name.clone(),
-                        type_label: type_label(l, &p.establishment_type),
-                        address: p.address.clone(),
-                        risk: risk.map(|r| l.label(&r).to_string()).unwrap_or_default(),
-                        risk_class: match p.risk.as_str() {
-                            "high" => "bad",
-                            "medium" => "warn",
-                            _ => "",
-                        },
-                        score: l.num(p.score.total.round() as i64),
-                        parts: p
-                            .score
-                            .parts
-                            .iter()
-                            .filter(|part| part.points > 0.0)
-                            .map(|part| Part {
-                                label: part_label(l, &part.factor, &part.label_vi),
-                                points: l.num(part.points.round() as i64),
-                            })
-                            .collect(),
-                        last: p
-                            .last_inspected_on
-                            .map(|d| l.date(&d))
-                            .unwrap_or_else(|| l.t("Chưa từng", "Never").to_string()),
-                        never: p.never_inspected_in_period,
-                        violations: p.prior_violations,
-                        tips: p.open_tips,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    let mut gaps = Vec::new();
-    if let Some(g) = &res.gap {
-        gaps.push(gap_of(
-            l,
-            format!(
-                "{} {}",
-                l.t("Năm", "Year"),
-                chrono::Datelike::year(&res.from)
-            ),
-            &g.annual,
-            res.programme.annual_min_share,
-        ));
-        gaps.push(gap_of(
-            l,
-            l.t("Cả giai đoạn", "Whole period").to_string(),
-            &g.cumulative,
-            res.programme.end_share,
-        ));
-    }
-    (outings, gaps)
-}
-
-fn part_label(l: crate::dashboard::Lang, factor: &str, vi: &str) -> String {
-    let en = match factor {
-        "never_inspected" => "Never inspected this period",
-        "days_since_last" => "Days since the last inspection",
-        "prior_violations" => "Earlier violations",
-        "open_tips" => "Open tips",
-        "risk" => "Risk",
-        _ => factor,
-    };
-    l.t(vi, en).to_string()
 }
 
 /// `GET /leader`: proposals, gap, and the form that drafts an assignment.
