@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 use doi178_shared::geo::{haversine_m, GpsFix, GpsInput};
 use doi178_shared::photo::{Sha256Digest, MAX_PHOTOS_PER_VISIT, MAX_PHOTO_BYTES};
 use doi178_shared::text::fold;
@@ -24,7 +22,15 @@ use crate::error::{code, FieldError, FieldResult};
 use crate::http::{Request, Response, Transport};
 use crate::outbox::{PhotoStatus, VisitEvent, VisitStatus};
 use crate::retry::RetryPolicy;
-use crate::store::{self, schema};
+use crate::store::assignments::AssignmentRow;
+use crate::store::establishments::EstablishmentRow;
+use crate::store::photos::{NewPhoto, PhotoRow};
+use crate::store::session::Session;
+use crate::store::team_visits::TeamVisitRow;
+use crate::store::templates::TemplateRow;
+use crate::store::visits::VisitRow;
+use crate::store::Conn as SqliteConnection;
+use crate::store::{self, establishments, photos, session, visits};
 use crate::types::*;
 
 /// Tuning that is not a user setting (tests use short retries).
@@ -44,89 +50,9 @@ impl Default for Options {
     }
 }
 
-const KEY_SETTINGS: &str = "settings";
-const KEY_CURSOR: &str = "sync_cursor";
-const KEY_LAST_SYNC: &str = "last_sync_at";
-const KEY_LAST_ERROR: &str = "last_sync_error";
 /// Refresh the access token when it has less than this many seconds left.
 const ACCESS_MARGIN_S: i64 = 30;
 const PHOTO_DIR: &str = "photos";
-
-#[derive(Queryable, Debug, Clone)]
-struct Session {
-    _id: i32,
-    user_id: String,
-    username: String,
-    display_name: String,
-    role: String,
-    teams_json: String,
-    access_token: Option<String>,
-    access_expires_at: i64,
-    refresh_token: Option<String>,
-    needs_sign_in: i32,
-}
-
-impl Session {
-    fn user(&self) -> FieldResult<UserInfo> {
-        Ok(UserInfo {
-            id: Uuid::parse_str(&self.user_id).map_err(FieldError::store)?,
-            username: self.username.clone(),
-            display_name: self.display_name.clone(),
-            role: self.role.clone(),
-            teams: serde_json::from_str(&self.teams_json)?,
-        })
-    }
-}
-
-#[derive(Queryable, Debug, Clone)]
-struct VisitRow {
-    id: String,
-    owner_user_id: String,
-    establishment_id: String,
-    status: String,
-    _draft: String,
-    input: Option<String>,
-    _digest: Option<String>,
-    distance_m: Option<f64>,
-    created_at: String,
-    submitted_at: Option<String>,
-    acknowledged_at: Option<String>,
-    server_status: Option<i32>,
-    attempts: i32,
-    last_error: Option<String>,
-}
-
-#[derive(Queryable, Debug, Clone)]
-struct PhotoRow {
-    id: String,
-    _visit_id: String,
-    _seq: i32,
-    file_name: String,
-    mime: String,
-    original_sha256: String,
-    sha256: String,
-    size_bytes: i64,
-    taken_at: Option<String>,
-    status: String,
-    server_status: Option<i32>,
-    attempts: i32,
-    last_error: Option<String>,
-}
-
-impl PhotoRow {
-    fn item(&self) -> PhotoItem {
-        PhotoItem {
-            id: self.id.clone(),
-            status: PhotoStatus::parse(&self.status).unwrap_or(PhotoStatus::Failed),
-            sha256: self.sha256.clone(),
-            original_sha256: self.original_sha256.clone(),
-            size_bytes: self.size_bytes,
-            server_status: self.server_status,
-            attempts: self.attempts,
-            last_error: self.last_error.clone(),
-        }
-    }
-}
 
 /// A photo already processed by the photo pipeline (integration point for `crate::photo`): the
 /// bytes to upload, the SHA-256 of the original camera file and of these bytes.
@@ -206,19 +132,11 @@ impl FieldCore {
         let dir = data_dir.as_ref().to_path_buf();
         let mut conn = store::open(&dir)?;
         // A request in flight when the app died is sent again (idempotent PUTs).
-        {
-            use schema::photos::dsl as p;
-            use schema::visits::dsl as v;
-            diesel::update(v::visits.filter(v::status.eq(VisitStatus::Sending.as_str())))
-                .set(v::status.eq(VisitStatus::Queued.as_str()))
-                .execute(&mut conn)?;
-            diesel::update(p::photos.filter(p::status.eq(PhotoStatus::Sending.as_str())))
-                .set(p::status.eq(PhotoStatus::Queued.as_str()))
-                .execute(&mut conn)?;
-        }
+        visits::requeue_sending(&mut conn)?;
+        photos::requeue_sending(&mut conn)?;
         if let Some(s) = settings {
             validate_settings(&s)?;
-            store::kv_set(&mut conn, KEY_SETTINGS, &s)?;
+            store::kv::set_settings(&mut conn, &s)?;
         }
         Ok(Self {
             dir,
@@ -240,7 +158,7 @@ impl FieldCore {
 
     fn tx<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> FieldResult<T>) -> FieldResult<T> {
         let mut c = lock(&self.conn);
-        c.immediate_transaction(f)
+        store::immediate_transaction(&mut c, f)
     }
 
     // ------------------------------------------------------------------------------------------
@@ -248,14 +166,12 @@ impl FieldCore {
     // ------------------------------------------------------------------------------------------
 
     pub fn settings_get(&self) -> FieldResult<Settings> {
-        Ok(self
-            .db(|c| store::kv_get::<Settings>(c, KEY_SETTINGS))?
-            .unwrap_or_default())
+        Ok(self.db(store::kv::settings)?.unwrap_or_default())
     }
 
     pub fn settings_set(&self, patch: SettingsPatch) -> FieldResult<Settings> {
         self.tx(|c| {
-            let mut s = store::kv_get::<Settings>(c, KEY_SETTINGS)?.unwrap_or_default();
+            let mut s = store::kv::settings(c)?.unwrap_or_default();
             if let Some(u) = patch.server_url {
                 s.server_url = u;
             }
@@ -276,7 +192,7 @@ impl FieldCore {
                 s.map_tiles_url = (!u.is_empty()).then_some(u);
             }
             validate_settings(&s)?;
-            store::kv_set(c, KEY_SETTINGS, &s)?;
+            store::kv::set_settings(c, &s)?;
             Ok(s)
         })
     }
@@ -295,8 +211,7 @@ impl FieldCore {
     // ------------------------------------------------------------------------------------------
 
     fn session(&self) -> FieldResult<Option<Session>> {
-        use schema::session::dsl as s;
-        self.db(|c| Ok(s::session.find(1).first::<Session>(c).optional()?))
+        self.db(session::get)
     }
 
     fn require_user(&self) -> FieldResult<Session> {
@@ -309,7 +224,6 @@ impl FieldCore {
     }
 
     fn store_tokens(&self, tokens: &Value) -> FieldResult<String> {
-        use schema::session::dsl as s;
         let access = opt_s(tokens, "access_token")
             .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
         let refresh = opt_s(tokens, "refresh_token")
@@ -319,32 +233,12 @@ impl FieldCore {
             .and_then(Value::as_i64)
             .unwrap_or(0);
         let exp = Utc::now().timestamp() + ttl;
-        self.tx(|c| {
-            diesel::update(s::session.find(1))
-                .set((
-                    s::access_token.eq(&access),
-                    s::refresh_token.eq(&refresh),
-                    s::access_expires_at.eq(exp),
-                    s::needs_sign_in.eq(0),
-                ))
-                .execute(c)?;
-            Ok(())
-        })?;
+        self.tx(|c| session::set_tokens(c, &access, &refresh, exp))?;
         Ok(access)
     }
 
     fn mark_needs_sign_in(&self) -> FieldResult<()> {
-        use schema::session::dsl as s;
-        self.tx(|c| {
-            diesel::update(s::session.find(1))
-                .set((
-                    s::needs_sign_in.eq(1),
-                    s::access_token.eq(None::<String>),
-                    s::refresh_token.eq(None::<String>),
-                ))
-                .execute(c)?;
-            Ok(())
-        })
+        self.tx(session::mark_needs_sign_in)
     }
 
     /// Exchanges the refresh token; a refusal ends the session (`needs_sign_in`).
@@ -491,38 +385,13 @@ impl FieldCore {
             .map_err(|e| FieldError::new(code::SERVER, format!("/me: {e}")))?;
         let user_id = user.id.to_string();
         let other = self.tx(|c| {
-            use schema::session::dsl as s;
-            use schema::visits::dsl as v;
-            let prev: Option<Session> = s::session.find(1).first(c).optional()?;
+            let prev = session::get(c)?;
             if prev.as_ref().is_some_and(|p| p.user_id != user_id) {
                 // Another account: what it may see differs, so start the pull over.
-                diesel::delete(schema::assignments::table).execute(c)?;
-                diesel::delete(schema::establishments::table).execute(c)?;
-                diesel::delete(schema::templates::table).execute(c)?;
-                diesel::delete(schema::team_visits::table).execute(c)?;
-                diesel::delete(schema::roster::table).execute(c)?;
-                store::kv_delete(c, KEY_CURSOR)?;
+                store::forget_pulled(c)?;
             }
-            diesel::replace_into(s::session)
-                .values((
-                    s::id.eq(1),
-                    s::user_id.eq(&user_id),
-                    s::username.eq(&user.username),
-                    s::display_name.eq(&user.display_name),
-                    s::role.eq(&user.role),
-                    s::teams_json.eq(serde_json::to_string(&user.teams)?),
-                    s::access_token.eq(None::<String>),
-                    s::access_expires_at.eq(0i64),
-                    s::refresh_token.eq(None::<String>),
-                    s::needs_sign_in.eq(0),
-                ))
-                .execute(c)?;
-            let n: i64 = v::visits
-                .filter(v::owner_user_id.ne(&user_id))
-                .filter(v::status.ne(VisitStatus::Done.as_str()))
-                .count()
-                .get_result(c)?;
-            Ok(n as u32)
+            session::replace(c, &user)?;
+            visits::unfinished_of_others(c, &user_id)
         })?;
         self.store_tokens(&tokens)?;
         Ok(SignInResult {
@@ -542,19 +411,8 @@ impl FieldCore {
         let _guard = lock(&self.sync_lock);
         let sess = self.require_user()?;
         let revoked = sess.needs_sign_in == 0 && self.logout_on_server(&sess);
-        use schema::session::dsl as s;
-        self.tx(|c| {
-            diesel::update(s::session.find(1))
-                .set((
-                    s::needs_sign_in.eq(1),
-                    s::access_token.eq(None::<String>),
-                    s::refresh_token.eq(None::<String>),
-                    s::access_expires_at.eq(0i64),
-                ))
-                .execute(c)?;
-            Ok(())
-        })?;
-        let kept = self.pending_of(&sess.user_id)?;
+        self.tx(session::sign_out)?;
+        let kept = self.db(|c| visits::pending_of(c, &sess.user_id))?;
         Ok(SignOutResult {
             revoked_on_server: revoked,
             outbox_kept: kept,
@@ -618,27 +476,6 @@ impl FieldCore {
         matches!(r, Ok(r) if matches!(r.status, 200 | 204 | 401))
     }
 
-    /// Visits of `user` still to be sent (queued, sending, evidence pending).
-    fn pending_of(&self, user: &str) -> FieldResult<u32> {
-        let names: Vec<&str> = [
-            VisitStatus::Queued,
-            VisitStatus::Sending,
-            VisitStatus::EvidencePending,
-        ]
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
-        self.db(|c| {
-            use schema::visits::dsl as v;
-            let n: i64 = v::visits
-                .filter(v::owner_user_id.eq(user))
-                .filter(v::status.eq_any(names))
-                .count()
-                .get_result(c)?;
-            Ok(n as u32)
-        })
-    }
-
     // ------------------------------------------------------------------------------------------
     // Status and outbox
     // ------------------------------------------------------------------------------------------
@@ -648,16 +485,13 @@ impl FieldCore {
         let sess = self.session()?;
         let (cursor, last_sync_at, last_sync_error) = self.db(|c| {
             Ok((
-                store::kv_get::<String>(c, KEY_CURSOR)?,
-                store::kv_get::<DateTime<Utc>>(c, KEY_LAST_SYNC)?,
-                store::kv_get::<Option<FieldError>>(c, KEY_LAST_ERROR)?.flatten(),
+                store::kv::cursor(c)?,
+                store::kv::last_sync(c)?,
+                store::kv::last_error(c)?,
             ))
         })?;
         let me = sess.as_ref().map(|s| s.user_id.clone()).unwrap_or_default();
-        let rows: Vec<(String, String)> = self.db(|c| {
-            use schema::visits::dsl as v;
-            Ok(v::visits.select((v::owner_user_id, v::status)).load(c)?)
-        })?;
+        let rows = self.db(visits::owners_and_statuses)?;
         let mut by_status = BTreeMap::new();
         let (mut pending, mut other) = (0u32, 0u32);
         for (owner, st) in rows {
@@ -698,21 +532,8 @@ impl FieldCore {
         })
     }
 
-    fn photos_of(&self, c: &mut SqliteConnection, visit: &str) -> FieldResult<Vec<PhotoRow>> {
-        use schema::photos::dsl as p;
-        Ok(p::photos
-            .filter(p::visit_id.eq(visit))
-            .order(p::seq)
-            .load::<PhotoRow>(c)?)
-    }
-
     fn outbox_item(&self, c: &mut SqliteConnection, v: &VisitRow) -> FieldResult<OutboxItem> {
-        use schema::establishments::dsl as e;
-        let name = e::establishments
-            .find(&v.establishment_id)
-            .select(e::body)
-            .first::<String>(c)
-            .optional()?
+        let name = establishments::body(c, &v.establishment_id)?
             .and_then(|b| serde_json::from_str::<Value>(&b).ok())
             .map(|b| s(&b, "name"));
         Ok(OutboxItem {
@@ -728,8 +549,7 @@ impl FieldCore {
             attempts: v.attempts,
             last_error: v.last_error.clone(),
             distance_m: v.distance_m,
-            photos: self
-                .photos_of(c, &v.id)?
+            photos: photos::of_visit(c, &v.id)?
                 .iter()
                 .map(PhotoRow::item)
                 .collect(),
@@ -739,11 +559,7 @@ impl FieldCore {
     /// Every submitted visit on the phone (all accounts), oldest first, with its photos.
     pub fn outbox(&self) -> FieldResult<Vec<OutboxItem>> {
         self.db(|c| {
-            use schema::visits::dsl as v;
-            let rows: Vec<VisitRow> = v::visits
-                .filter(v::status.ne(VisitStatus::Draft.as_str()))
-                .order((v::submitted_at, v::id))
-                .load(c)?;
+            let rows = visits::submitted(c)?;
             rows.iter().map(|r| self.outbox_item(c, r)).collect()
         })
     }
@@ -764,14 +580,14 @@ impl FieldCore {
             Ok(()) => {
                 report.ok = true;
                 self.db(|c| {
-                    store::kv_set(c, KEY_LAST_SYNC, &Utc::now())?;
-                    store::kv_set(c, KEY_LAST_ERROR, &None::<FieldError>)
+                    store::kv::set_last_sync(c, &Utc::now())?;
+                    store::kv::set_last_error(c, None)
                 })?;
             }
             Err(e) if e.is(code::STORE) => return Err(e),
             Err(e) => {
                 report.needs_sign_in = e.is(code::NEEDS_SIGN_IN);
-                self.db(|c| store::kv_set(c, KEY_LAST_ERROR, &Some(&e)))?;
+                self.db(|c| store::kv::set_last_error(c, Some(&e)))?;
                 report.error = Some(e);
             }
         }
@@ -786,23 +602,7 @@ impl FieldCore {
         error: Option<String>,
         attempt: bool,
     ) -> FieldResult<()> {
-        use schema::visits::dsl as v;
-        self.tx(|c| {
-            diesel::update(v::visits.find(id))
-                .set((v::status.eq(status.as_str()), v::last_error.eq(error)))
-                .execute(c)?;
-            if attempt {
-                diesel::update(v::visits.find(id))
-                    .set(v::attempts.eq(v::attempts + 1))
-                    .execute(c)?;
-            }
-            if let Some(code) = server_status {
-                diesel::update(v::visits.find(id))
-                    .set((v::server_status.eq(code), v::acknowledged_at.eq(now_s())))
-                    .execute(c)?;
-            }
-            Ok(())
-        })
+        self.tx(|c| visits::record(c, id, status, server_status, error, attempt, &now_s()))
     }
 
     fn set_photo(
@@ -813,22 +613,7 @@ impl FieldCore {
         error: Option<String>,
         attempt: bool,
     ) -> FieldResult<()> {
-        use schema::photos::dsl as p;
-        self.tx(|c| {
-            diesel::update(p::photos.find(id))
-                .set((
-                    p::status.eq(status.as_str()),
-                    p::last_error.eq(error),
-                    p::server_status.eq(server_status),
-                ))
-                .execute(c)?;
-            if attempt {
-                diesel::update(p::photos.find(id))
-                    .set(p::attempts.eq(p::attempts + 1))
-                    .execute(c)?;
-            }
-            Ok(())
-        })
+        self.tx(|c| photos::record(c, id, status, server_status, error, attempt))
     }
 
     /// Runs `f` on every item with up to `workers` threads. The first error stops new items from
@@ -876,15 +661,7 @@ impl FieldCore {
         let me = self.require_user()?.user_id;
         let workers = self.settings_get()?.upload_concurrency.clamp(1, 8) as usize;
         let mine = |statuses: &[VisitStatus]| -> FieldResult<Vec<VisitRow>> {
-            let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-            self.db(|c| {
-                use schema::visits::dsl as v;
-                Ok(v::visits
-                    .filter(v::owner_user_id.eq(&me))
-                    .filter(v::status.eq_any(names))
-                    .order((v::submitted_at, v::id))
-                    .load(c)?)
-            })
+            self.db(|c| visits::of_user_in(c, &me, statuses))
         };
         let to_put = mine(&[VisitStatus::Queued, VisitStatus::Sending])?;
         let pending = mine(&[VisitStatus::EvidencePending])?;
@@ -902,7 +679,7 @@ impl FieldCore {
         let pending = mine(&[VisitStatus::EvidencePending])?;
         let mut photos = Vec::new();
         for v in &pending {
-            for p in self.db(|c| self.photos_of(c, &v.id))? {
+            for p in self.db(|c| photos::of_visit(c, &v.id))? {
                 let st = PhotoStatus::parse(&p.status).unwrap_or(PhotoStatus::Failed);
                 if st.needs_put() {
                     photos.push(p);
@@ -947,8 +724,7 @@ impl FieldCore {
         let (event, error) = match r.status {
             200 | 201 => {
                 let left = self.db(|c| {
-                    Ok(self
-                        .photos_of(c, &item.id)?
+                    Ok(photos::of_visit(c, &item.id)?
                         .iter()
                         .any(|p| p.status != PhotoStatus::Done.as_str()))
                 })?;
@@ -1053,8 +829,7 @@ impl FieldCore {
     /// An acknowledged visit whose photos are all stored becomes `done`; otherwise the photos'
     /// problems (conflict, refused, file gone) are kept as the visit's last error.
     fn finish_visit(&self, visit: &str) -> FieldResult<()> {
-        use schema::visits::dsl as v;
-        let photos = self.db(|c| self.photos_of(c, visit))?;
+        let photos = self.db(|c| photos::of_visit(c, visit))?;
         if photos
             .iter()
             .all(|p| p.status == PhotoStatus::Done.as_str())
@@ -1062,15 +837,7 @@ impl FieldCore {
             let next = VisitStatus::EvidencePending
                 .next(VisitEvent::PhotosComplete)
                 .unwrap_or(VisitStatus::Done);
-            return self.tx(|c| {
-                diesel::update(v::visits.find(visit))
-                    .set((
-                        v::status.eq(next.as_str()),
-                        v::last_error.eq(None::<String>),
-                    ))
-                    .execute(c)?;
-                Ok(())
-            });
+            return self.tx(|c| visits::set_status(c, visit, next));
         }
         let problems: Vec<String> = photos
             .iter()
@@ -1091,12 +858,7 @@ impl FieldCore {
             .collect();
         if !problems.is_empty() {
             let msg = problems.join("; ");
-            self.tx(|c| {
-                diesel::update(v::visits.find(visit))
-                    .set(v::last_error.eq(msg))
-                    .execute(c)?;
-                Ok(())
-            })?;
+            self.tx(|c| visits::set_last_error(c, visit, &msg))?;
         }
         Ok(())
     }
@@ -1104,7 +866,7 @@ impl FieldCore {
     fn pull(&self, report: &mut SyncReport) -> FieldResult<()> {
         let mut restarted = false;
         for _ in 0..10_000 {
-            let cursor: Option<String> = self.db(|c| store::kv_get(c, KEY_CURSOR))?;
+            let cursor = self.db(store::kv::cursor)?;
             let path = match &cursor {
                 Some(c) => format!("/api/v1/sync?cursor={c}"),
                 None => "/api/v1/sync".to_string(),
@@ -1113,7 +875,7 @@ impl FieldCore {
             if r.status == 400 && cursor.is_some() && !restarted {
                 // The server does not know our cursor (restored from a backup): start over.
                 restarted = true;
-                self.db(|c| store::kv_delete(c, KEY_CURSOR))?;
+                self.db(store::kv::delete_cursor)?;
                 continue;
             }
             if r.status != 200 {
@@ -1149,15 +911,7 @@ impl FieldCore {
         let day = date.unwrap_or_else(|| vietnam_date(Utc::now())).to_string();
         let drafts = self.local_drafts()?;
         self.db(|c| {
-            use schema::assignments::dsl as a;
-            use schema::establishments::dsl as e;
-            let rows: Vec<String> = a::assignments
-                .filter(a::status.eq("released"))
-                .filter(a::window_start.le(&day))
-                .filter(a::window_end.ge(&day))
-                .order((a::window_end, a::id))
-                .select(a::body)
-                .load(c)?;
+            let rows = store::assignments::released_on(c, &day)?;
             let mut out = Vec::new();
             for body in rows {
                 let v: Value = serde_json::from_str(&body)?;
@@ -1172,12 +926,7 @@ impl FieldCore {
                     .unwrap_or_default();
                 let mut ests = Vec::new();
                 for id in &ids {
-                    if let Some(b) = e::establishments
-                        .find(id)
-                        .select(e::body)
-                        .first::<String>(c)
-                        .optional()?
-                    {
+                    if let Some(b) = establishments::body(c, id)? {
                         ests.push(summary(&b, None)?);
                     }
                 }
@@ -1207,8 +956,7 @@ impl FieldCore {
 
     fn local_drafts(&self) -> FieldResult<Vec<VisitDraft>> {
         self.db(|c| {
-            use schema::visits::dsl as v;
-            let rows: Vec<String> = v::visits.select(v::draft).load(c)?;
+            let rows = visits::drafts(c)?;
             rows.iter()
                 .map(|r| serde_json::from_str(r).map_err(FieldError::from))
                 .collect()
@@ -1233,14 +981,7 @@ impl FieldCore {
                     .replace('_', "\\_")
             })
             .collect();
-        let bodies: Vec<String> = self.db(|c| {
-            use schema::establishments::dsl as e;
-            let mut query = e::establishments.select(e::body).into_boxed();
-            for w in &words {
-                query = query.filter(e::search_key.like(format!("%{w}%")).escape('\\'));
-            }
-            Ok(query.load(c)?)
-        })?;
+        let bodies = self.db(|c| establishments::matching(c, &words))?;
         let mut out = bodies
             .iter()
             .map(|b| summary(b, from))
@@ -1259,19 +1000,11 @@ impl FieldCore {
     /// visits (review status and comment), this phone's visits, and its checklist.
     pub fn establishment(&self, id: Uuid) -> FieldResult<EstablishmentCard> {
         let key = id.to_string();
-        let body: String = self
-            .db(|c| {
-                use schema::establishments::dsl as e;
-                Ok(e::establishments
-                    .find(&key)
-                    .select(e::body)
-                    .first(c)
-                    .optional()?)
-            })?
+        let body = self
+            .db(|c| establishments::body(c, &key))?
             .ok_or_else(|| FieldError::not_found("establishment"))?;
         let assignments: Vec<String> = self.db(|c| {
-            use schema::assignments::dsl as a;
-            let rows: Vec<(String, String)> = a::assignments.select((a::id, a::body)).load(c)?;
+            let rows = store::assignments::all(c)?;
             Ok(rows
                 .into_iter()
                 .filter(|(_, b)| {
@@ -1285,11 +1018,7 @@ impl FieldCore {
                 .collect())
         })?;
         let team_visits = self.db(|c| {
-            use schema::team_visits::dsl as t;
-            let rows: Vec<String> = t::team_visits
-                .filter(t::establishment_id.eq(&key))
-                .select(t::body)
-                .load(c)?;
+            let rows = store::team_visits::of_establishment(c, &key)?;
             let mut out: Vec<TeamVisit> = rows
                 .iter()
                 .filter_map(|b| serde_json::from_str::<Value>(b).ok())
@@ -1299,11 +1028,7 @@ impl FieldCore {
             Ok(out)
         })?;
         let local_visits = self.db(|c| {
-            use schema::visits::dsl as v;
-            let rows: Vec<VisitRow> = v::visits
-                .filter(v::establishment_id.eq(&key))
-                .order(v::created_at.desc())
-                .load(c)?;
+            let rows = visits::of_establishment(c, &key)?;
             rows.iter()
                 .map(|r| self.outbox_item(c, r))
                 .collect::<FieldResult<Vec<_>>>()
@@ -1323,19 +1048,9 @@ impl FieldCore {
         let key = establishment_id.to_string();
         let today = vietnam_date(Utc::now()).to_string();
         self.db(|c| {
-            use schema::establishments::dsl as e;
-            use schema::templates::dsl as t;
-            let ty: String = e::establishments
-                .find(&key)
-                .select(e::establishment_type)
-                .first(c)
-                .optional()?
+            let ty = establishments::type_of(c, &key)?
                 .ok_or_else(|| FieldError::not_found("establishment"))?;
-            let rows: Vec<(String, String)> = t::templates
-                .filter(t::establishment_type.eq(&ty))
-                .order(t::version.desc())
-                .select((t::valid_from, t::body))
-                .load(c)?;
+            let rows = store::templates::of_type(c, &ty)?;
             let body = rows
                 .iter()
                 .find(|(from, _)| from.as_str() <= today.as_str())
@@ -1369,11 +1084,7 @@ impl FieldCore {
             None => user.teams.iter().map(|m| m.team_id.to_string()).collect(),
         };
         self.db(|c| {
-            use schema::roster::dsl as x;
-            let mut rows: Vec<RosterMember> = x::roster
-                .filter(x::team_id.eq_any(&teams))
-                .order(x::team_id)
-                .load(c)?;
+            let mut rows = store::roster::of_teams(c, &teams)?;
             rows.sort_by(|a, b| {
                 a.team_id
                     .cmp(&b.team_id)
@@ -1387,11 +1098,7 @@ impl FieldCore {
     /// sync that carried it, the server checks alone).
     fn check_members(&self, team: Uuid, members: &[Uuid]) -> FieldResult<()> {
         let known: HashSet<String> = self.db(|c| {
-            use schema::roster::dsl as x;
-            Ok(x::roster
-                .filter(x::team_id.eq(team.to_string()))
-                .select(x::user_id)
-                .load::<String>(c)?
+            Ok(store::roster::user_ids_of(c, &team.to_string())?
                 .into_iter()
                 .collect())
         })?;
@@ -1414,15 +1121,8 @@ impl FieldCore {
     // ------------------------------------------------------------------------------------------
 
     fn load_draft(&self, id: Uuid) -> FieldResult<VisitDraft> {
-        let raw: String = self
-            .db(|c| {
-                use schema::visits::dsl as v;
-                Ok(v::visits
-                    .find(id.to_string())
-                    .select(v::draft)
-                    .first(c)
-                    .optional()?)
-            })?
+        let raw = self
+            .db(|c| visits::draft(c, &id.to_string()))?
             .ok_or_else(|| FieldError::not_found("visit"))?;
         Ok(serde_json::from_str(&raw)?)
     }
@@ -1438,40 +1138,19 @@ impl FieldCore {
         Ok(d)
     }
 
-    fn save_draft(c: &mut SqliteConnection, d: &VisitDraft) -> FieldResult<()> {
-        use schema::visits::dsl as v;
-        diesel::update(v::visits.find(d.id.to_string()))
-            .set((
-                v::draft.eq(serde_json::to_string(d)?),
-                v::distance_m.eq(d.distance_m),
-            ))
-            .execute(c)?;
-        Ok(())
-    }
-
     /// Starts recording a visit (a draft, stored at once).
     pub fn visit_start(&self, start: VisitStart) -> FieldResult<VisitDraft> {
         let sess = self.require_user()?;
         let user = sess.user()?;
         let est = start.establishment_id.to_string();
-        let exists = self.db(|c| {
-            use schema::establishments::dsl as e;
-            Ok(e::establishments.find(&est).count().get_result::<i64>(c)? > 0)
-        })?;
+        let exists = self.db(|c| establishments::exists(c, &est))?;
         if !exists {
             return Err(FieldError::not_found("establishment").with_field("establishment_id"));
         }
         let mut team = start.team_id;
         if let Some(a) = start.assignment_id {
-            let body: String = self
-                .db(|c| {
-                    use schema::assignments::dsl as x;
-                    Ok(x::assignments
-                        .find(a.to_string())
-                        .select(x::body)
-                        .first(c)
-                        .optional()?)
-                })?
+            let body = self
+                .db(|c| store::assignments::body(c, &a.to_string()))?
                 .ok_or_else(|| FieldError::not_found("assignment").with_field("assignment_id"))?;
             let v: Value = serde_json::from_str(&body)?;
             let listed = v
@@ -1524,20 +1203,7 @@ impl FieldCore {
             notes: None,
             status: VisitStatus::Draft,
         };
-        self.tx(|c| {
-            use schema::visits::dsl as v;
-            diesel::insert_into(v::visits)
-                .values((
-                    v::id.eq(id.to_string()),
-                    v::owner_user_id.eq(&sess.user_id),
-                    v::establishment_id.eq(&est),
-                    v::status.eq(VisitStatus::Draft.as_str()),
-                    v::draft.eq(serde_json::to_string(&draft)?),
-                    v::created_at.eq(now_s()),
-                ))
-                .execute(c)?;
-            Ok(())
-        })?;
+        self.tx(|c| visits::insert_draft(c, &draft, &sess.user_id, &now_s()))?;
         Ok(draft)
     }
 
@@ -1587,7 +1253,7 @@ impl FieldCore {
                 other => return Err(bad("clear", format!("{other} cannot be cleared"))),
             }
         }
-        self.tx(|c| Self::save_draft(c, &d))?;
+        self.tx(|c| visits::save_draft(c, &d))?;
         Ok(d)
     }
 
@@ -1602,13 +1268,7 @@ impl FieldCore {
         };
         GpsFix::try_from(input).map_err(|e: DomainError| e.with_prefix("gps"))?;
         let radius = self.settings_get()?.gps_warning_radius_m;
-        let body: String = self.db(|c| {
-            use schema::establishments::dsl as e;
-            Ok(e::establishments
-                .find(d.establishment_id.to_string())
-                .select(e::body)
-                .first(c)?)
-        })?;
+        let body = self.db(|c| establishments::body_of(c, &d.establishment_id.to_string()))?;
         let est = summary(&body, Some((g.lat, g.lon)))?;
         let warning = match est.distance_m {
             Some(m) if m > radius => Some(format!(
@@ -1620,7 +1280,7 @@ impl FieldCore {
         d.gps = Some(input);
         d.distance_m = est.distance_m;
         d.gps_warning = warning.clone();
-        self.tx(|c| Self::save_draft(c, &d))?;
+        self.tx(|c| visits::save_draft(c, &d))?;
         Ok(GpsResult {
             distance_m: est.distance_m,
             radius_m: radius,
@@ -1703,24 +1363,21 @@ impl FieldCore {
         let file_name = format!("{id}.{ext}");
         store::write_durably(&self.dir.join(PHOTO_DIR).join(&file_name), &p.bytes)?;
         d.photo_ids.push(id);
+        let new = NewPhoto {
+            id: id.to_string(),
+            visit_id: visit_id.to_string(),
+            seq: d.photo_ids.len() as i32,
+            file_name,
+            mime,
+            original_sha256: original,
+            sha256: digest,
+            size_bytes: p.bytes.len() as i64,
+            taken_at: p.taken_at.map(|t| t.to_rfc3339()),
+        };
         let row = self.tx(|c| {
-            use schema::photos::dsl as ph;
-            diesel::insert_into(ph::photos)
-                .values((
-                    ph::id.eq(id.to_string()),
-                    ph::visit_id.eq(visit_id.to_string()),
-                    ph::seq.eq(d.photo_ids.len() as i32),
-                    ph::file_name.eq(&file_name),
-                    ph::mime.eq(&mime),
-                    ph::original_sha256.eq(&original),
-                    ph::sha256.eq(&digest),
-                    ph::size_bytes.eq(p.bytes.len() as i64),
-                    ph::taken_at.eq(p.taken_at.map(|t| t.to_rfc3339())),
-                    ph::status.eq(PhotoStatus::Queued.as_str()),
-                ))
-                .execute(c)?;
-            Self::save_draft(c, &d)?;
-            Ok(ph::photos.find(id.to_string()).first::<PhotoRow>(c)?)
+            photos::insert(c, &new)?;
+            visits::save_draft(c, &d)?;
+            photos::get(c, &new.id)
         })?;
         Ok(row.item())
     }
@@ -1781,17 +1438,8 @@ impl FieldCore {
             .ok_or_else(|| FieldError::new(code::NOT_EDITABLE, "already submitted"))?;
         let body = serde_json::to_string(record.input())?;
         self.tx(|c| {
-            use schema::visits::dsl as v;
-            diesel::update(v::visits.find(d.id.to_string()))
-                .set((
-                    v::status.eq(d.status.as_str()),
-                    v::draft.eq(serde_json::to_string(&d)?),
-                    v::input.eq(&body),
-                    v::digest.eq(record.digest()),
-                    v::submitted_at.eq(now_s()),
-                ))
-                .execute(c)?;
-            let row: VisitRow = v::visits.find(d.id.to_string()).first(c)?;
+            visits::submit(c, &d, &body, &record.digest(), &now_s())?;
+            let row = visits::get(c, &d.id.to_string())?;
             self.outbox_item(c, &row)
         })
     }
@@ -1855,28 +1503,26 @@ fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -
             .unwrap_or_default()
     };
     for a in list("assignments") {
-        use schema::assignments::dsl as x;
-        diesel::replace_into(x::assignments)
-            .values((
-                x::id.eq(s(&a, "id")),
-                x::team_id.eq(s(&a, "team_id")),
-                x::status.eq(s(&a, "status")),
-                x::window_start.eq(s(&a, "window_start")),
-                x::window_end.eq(s(&a, "window_end")),
-                x::body.eq(a.to_string()),
-            ))
-            .execute(c)?;
+        store::assignments::upsert(
+            c,
+            &AssignmentRow {
+                id: s(&a, "id"),
+                team_id: s(&a, "team_id"),
+                status: s(&a, "status"),
+                window_start: s(&a, "window_start"),
+                window_end: s(&a, "window_end"),
+                body: a.to_string(),
+            },
+        )?;
         report.pulled_assignments += 1;
     }
     for id in list("revoked_assignments") {
-        use schema::assignments::dsl as x;
         if let Some(id) = id.as_str() {
-            diesel::delete(x::assignments.find(id)).execute(c)?;
+            store::assignments::delete(c, id)?;
             report.revoked_assignments += 1;
         }
     }
     for e in list("establishments") {
-        use schema::establishments::dsl as x;
         let key = fold(
             &[
                 "name",
@@ -1892,67 +1538,66 @@ fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -
             .join(" "),
         );
         let loc = e.get("location").filter(|l| !l.is_null());
-        diesel::replace_into(x::establishments)
-            .values((
-                x::id.eq(s(&e, "id")),
-                x::establishment_type.eq(s(&e, "establishment_type")),
-                x::search_key.eq(key),
-                x::lat.eq(loc.and_then(|l| l.get("lat")).and_then(Value::as_f64)),
-                x::lon.eq(loc.and_then(|l| l.get("lon")).and_then(Value::as_f64)),
-                x::body.eq(e.to_string()),
-            ))
-            .execute(c)?;
+        establishments::upsert(
+            c,
+            &EstablishmentRow {
+                id: s(&e, "id"),
+                establishment_type: s(&e, "establishment_type"),
+                search_key: key,
+                lat: loc.and_then(|l| l.get("lat")).and_then(Value::as_f64),
+                lon: loc.and_then(|l| l.get("lon")).and_then(Value::as_f64),
+                body: e.to_string(),
+            },
+        )?;
         report.pulled_establishments += 1;
     }
     for t in list("templates") {
-        use schema::templates::dsl as x;
-        diesel::replace_into(x::templates)
-            .values((
-                x::id.eq(s(&t, "id")),
-                x::establishment_type.eq(s(&t, "establishment_type")),
-                x::version.eq(t.get("version").and_then(Value::as_i64).unwrap_or(0) as i32),
-                x::valid_from.eq(s(&t, "valid_from")),
-                x::body.eq(t.to_string()),
-            ))
-            .execute(c)?;
+        store::templates::upsert(
+            c,
+            &TemplateRow {
+                id: s(&t, "id"),
+                establishment_type: s(&t, "establishment_type"),
+                version: t.get("version").and_then(Value::as_i64).unwrap_or(0) as i32,
+                valid_from: s(&t, "valid_from"),
+                body: t.to_string(),
+            },
+        )?;
         report.pulled_templates += 1;
     }
     for v in list("visits") {
-        use schema::team_visits::dsl as x;
         let tv = team_visit(&v);
-        diesel::replace_into(x::team_visits)
-            .values((
-                x::id.eq(&tv.id),
-                x::establishment_id.eq(&tv.establishment_id),
-                x::review_status.eq(&tv.review_status),
-                x::review_comment.eq(&tv.review_comment),
-                x::evidence_pending.eq(i32::from(tv.evidence_pending)),
-                x::body.eq(v.to_string()),
-            ))
-            .execute(c)?;
+        store::team_visits::upsert(
+            c,
+            &TeamVisitRow {
+                id: tv.id,
+                establishment_id: tv.establishment_id,
+                review_status: tv.review_status,
+                review_comment: tv.review_comment,
+                evidence_pending: tv.evidence_pending,
+                body: v.to_string(),
+            },
+        )?;
         report.pulled_visits += 1;
     }
     // The roster comes whole with every page (a server without it leaves the copy alone).
     if let Some(members) = page.get("roster").and_then(Value::as_array) {
-        use schema::roster::dsl as x;
-        diesel::delete(x::roster).execute(c)?;
-        for m in members {
-            diesel::replace_into(x::roster)
-                .values((
-                    x::team_id.eq(s(m, "team_id")),
-                    x::user_id.eq(s(m, "user_id")),
-                    x::username.eq(s(m, "username")),
-                    x::display_name.eq(s(m, "display_name")),
-                    x::role.eq(s(m, "role")),
-                    x::agency_id.eq(opt_s(m, "agency_id")),
-                    x::agency_name.eq(opt_s(m, "agency_name")),
-                ))
-                .execute(c)?;
-        }
+        let members: Vec<RosterMember> = members
+            .iter()
+            .map(|m| RosterMember {
+                team_id: s(m, "team_id"),
+                user_id: s(m, "user_id"),
+                username: s(m, "username"),
+                display_name: s(m, "display_name"),
+                role: s(m, "role"),
+                agency_id: opt_s(m, "agency_id"),
+                agency_name: opt_s(m, "agency_name"),
+            })
+            .collect();
+        store::roster::replace_all(c, &members)?;
         report.roster_members = members.len() as u32;
     }
     if let Some(cursor) = opt_s(page, "cursor") {
-        store::kv_set(c, KEY_CURSOR, &cursor)?;
+        store::kv::set_cursor(c, &cursor)?;
     }
     Ok(())
 }
