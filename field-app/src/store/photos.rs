@@ -12,8 +12,8 @@ use crate::types::PhotoItem;
 #[derive(Queryable, Debug, Clone)]
 pub(crate) struct PhotoRow {
     pub id: String,
-    _visit_id: String,
-    _seq: i32,
+    pub visit_id: String,
+    pub seq: i32,
     pub file_name: String,
     pub mime: String,
     pub original_sha256: String,

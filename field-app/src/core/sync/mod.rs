@@ -1,6 +1,7 @@
 //! Sync: [`FieldCore::sync_now`] pushes the outbox ([`push`]), then pulls the server's changes
 //! ([`pull`]).
 
+mod plan;
 mod pull;
 mod push;
 

@@ -1,11 +1,13 @@
 //! Push: the outbox's visits, then the photos of the acknowledged ones, then the visits whose
 //! evidence is complete.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use doi178_shared::photo::Sha256Digest;
 use reqwest::Method;
 
+use super::plan::{acknowledged_only, plan, PlanPhoto, PlanVisit, PushOp};
 use crate::core::{lock, now_s, FieldCore, PHOTO_DIR};
 use crate::error::{FieldError, FieldResult};
 use crate::outbox::{PhotoStatus, VisitEvent, VisitStatus};
@@ -40,46 +42,89 @@ impl FieldCore {
     /// Pushes the outbox: the visits first, then the photos of every acknowledged visit, each
     /// step with up to `upload_concurrency` requests at a time. Every answer is committed on its
     /// own before that worker takes the next item, so a failure of one upload never undoes or
-    /// repeats another.
+    /// repeats another. What to send is decided by [`plan`] from a snapshot of the outbox; the
+    /// photos and finishing steps run for the visits acknowledged once the visits are sent.
     pub(super) fn push(&self, report: &mut SyncReport) -> FieldResult<()> {
         let me = self.require_user()?.user_id;
         let workers = self.settings_get()?.upload_concurrency.clamp(1, 8) as usize;
-        let mine = |statuses: &[VisitStatus]| -> FieldResult<Vec<VisitRow>> {
-            self.db(|c| visits::of_user_in(c, &me, statuses))
-        };
-        let to_put = mine(&[VisitStatus::Queued, VisitStatus::Sending])?;
-        let pending = mine(&[VisitStatus::EvidencePending])?;
-        if to_put.is_empty() && pending.is_empty() {
+        let (rows, photo_rows) = self.db(|c| {
+            let rows = visits::of_user_in(
+                c,
+                &me,
+                &[
+                    VisitStatus::Queued,
+                    VisitStatus::Sending,
+                    VisitStatus::EvidencePending,
+                ],
+            )?;
+            let mut photo_rows = Vec::new();
+            for v in &rows {
+                photo_rows.extend(photos::of_visit(c, &v.id)?);
+            }
+            Ok((rows, photo_rows))
+        })?;
+        let outbox: Vec<PlanVisit> = rows
+            .iter()
+            .map(|v| PlanVisit {
+                id: v.id.clone(),
+                owner_user_id: v.owner_user_id.clone(),
+                status: VisitStatus::parse(&v.status),
+                submitted_at: v.submitted_at.clone(),
+                photos: photo_rows
+                    .iter()
+                    .filter(|p| p.visit_id == v.id)
+                    .map(|p| PlanPhoto {
+                        id: p.id.clone(),
+                        seq: p.seq,
+                        status: PhotoStatus::parse(&p.status),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let ops = plan(&me, &outbox);
+        if ops.is_empty() {
             return Ok(());
         }
         // A usable token before any worker starts (signed out: nothing is attempted; expired:
         // refreshed once here rather than by the first workers together).
         self.access_token()?;
         let shared = Mutex::new(std::mem::take(report));
-        let visits = Self::parallel(&to_put, workers, |item| {
+        let to_put: Vec<&VisitRow> = ops
+            .iter()
+            .filter_map(|op| match op {
+                PushOp::PutVisit(id) => rows.iter().find(|r| &r.id == id),
+                _ => None,
+            })
+            .collect();
+        let sent = Self::parallel(&to_put, workers, |item| {
             self.put_visit(item, &shared).map(|_| ())
         });
         // Photos of every visit the server has, including those acknowledged just now.
-        let pending = mine(&[VisitStatus::EvidencePending])?;
-        let mut photos = Vec::new();
-        for v in &pending {
-            for p in self.db(|c| photos::of_visit(c, &v.id))? {
-                let st = PhotoStatus::parse(&p.status).unwrap_or(PhotoStatus::Failed);
-                if st.needs_put() {
-                    photos.push(p);
-                }
-            }
-        }
+        let acknowledged: HashSet<String> = self
+            .db(|c| visits::of_user_in(c, &me, &[VisitStatus::EvidencePending]))?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        let next = acknowledged_only(&ops, &acknowledged);
+        let photos: Vec<&PhotoRow> = next
+            .iter()
+            .filter_map(|op| match op {
+                PushOp::PutPhoto { photo, .. } => photo_rows.iter().find(|p| &p.id == photo),
+                _ => None,
+            })
+            .collect();
         // After a failed visit PUT the link (or the session) is down: stop, as one request would.
-        let uploads = match &visits {
+        let uploads = match &sent {
             Err(_) => Ok(()),
             Ok(()) => Self::parallel(&photos, workers, |p| self.put_photo(p, &shared)),
         };
-        for v in &pending {
-            self.finish_visit(&v.id)?;
+        for op in &next {
+            if let PushOp::FinishVisit(id) = op {
+                self.finish_visit(id)?;
+            }
         }
         *report = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-        visits.and(uploads)
+        sent.and(uploads)
     }
 
     fn put_visit(&self, item: &VisitRow, report: &Mutex<SyncReport>) -> FieldResult<VisitStatus> {
