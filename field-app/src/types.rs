@@ -404,7 +404,7 @@ pub struct DateArg {
 }
 
 /// A member of one of the user's teams (from the pull sync's roster).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, diesel::Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterMember {
     pub team_id: String,
     pub user_id: String,

@@ -11,6 +11,18 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{FieldError, FieldResult};
 
+pub(crate) mod assignments;
+pub(crate) mod establishments;
+pub(crate) mod kv;
+pub(crate) mod photos;
+pub(crate) mod roster;
+pub(crate) mod session;
+pub(crate) mod team_visits;
+pub(crate) mod templates;
+pub(crate) mod visits;
+
+pub use kv::{kv_delete, kv_get, kv_set};
+
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/field");
 
 /// File name of the store inside the data directory.
@@ -136,6 +148,18 @@ pub mod schema {
     );
 }
 
+/// The store's connection.
+pub(crate) type Conn = SqliteConnection;
+
+/// Runs `f` in an immediate transaction (the write lock taken at once): committed when `f`
+/// returns `Ok`, rolled back otherwise.
+pub(crate) fn immediate_transaction<T>(
+    c: &mut SqliteConnection,
+    f: impl FnOnce(&mut SqliteConnection) -> FieldResult<T>,
+) -> FieldResult<T> {
+    c.immediate_transaction(f)
+}
+
 /// Opens (creating if needed) the store in `dir` and brings its schema up to date.
 pub fn open(dir: &Path) -> FieldResult<SqliteConnection> {
     std::fs::create_dir_all(dir)?;
@@ -153,38 +177,15 @@ pub fn open(dir: &Path) -> FieldResult<SqliteConnection> {
     Ok(conn)
 }
 
-/// A JSON value of the `kv` table.
-pub fn kv_get<T: serde::de::DeserializeOwned>(
-    c: &mut SqliteConnection,
-    key: &str,
-) -> FieldResult<Option<T>> {
-    use schema::kv::dsl as k;
-    let raw: Option<String> = k::kv
-        .filter(k::key.eq(key))
-        .select(k::value)
-        .first(c)
-        .optional()?;
-    raw.map(|r| serde_json::from_str(&r).map_err(FieldError::from))
-        .transpose()
-}
-
-pub fn kv_set<T: serde::Serialize>(
-    c: &mut SqliteConnection,
-    key: &str,
-    value: &T,
-) -> FieldResult<()> {
-    use schema::kv::dsl as k;
-    let v = serde_json::to_string(value)?;
-    diesel::replace_into(k::kv)
-        .values((k::key.eq(key), k::value.eq(v)))
-        .execute(c)?;
-    Ok(())
-}
-
-pub fn kv_delete(c: &mut SqliteConnection, key: &str) -> FieldResult<()> {
-    use schema::kv::dsl as k;
-    diesel::delete(k::kv.filter(k::key.eq(key))).execute(c)?;
-    Ok(())
+/// Forgets everything the pull sync brought (assignments, establishments, templates, the team's
+/// visits, the roster) and its cursor, so that the next pull starts over.
+pub(crate) fn forget_pulled(c: &mut SqliteConnection) -> FieldResult<()> {
+    assignments::clear(c)?;
+    establishments::clear(c)?;
+    templates::clear(c)?;
+    team_visits::clear(c)?;
+    roster::clear(c)?;
+    kv::delete_cursor(c)
 }
 
 /// Writes `bytes` to `path` durably: a temporary file, fsync, rename, fsync of the directory.
