@@ -43,8 +43,21 @@ apt_install() {
     fi
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
+# Each section's duration is kept, and the slowest are listed at the end (step_times).
+SECTION_NAME=""
+SECTION_AT=$SECONDS
+STEP_TIMES=()
 section() {
+    if [[ -n "$SECTION_NAME" ]]; then
+        STEP_TIMES+=("$((SECONDS - SECTION_AT))"$'\t'"$SECTION_NAME")
+    fi
+    SECTION_NAME="$*"
+    SECTION_AT=$SECONDS
     printf '\n==== %s  [%ds]\n' "$*" "$((SECONDS - SCRIPT_START))"
+}
+step_times() {
+    echo "slowest steps (seconds):"
+    printf '%s\n' "${STEP_TIMES[@]}" | sort -rn | head -n 12 | sed 's/^/  /'
 }
 
 section "toolchain"
@@ -121,8 +134,15 @@ browser_tests() {
     local tap
     tap="$(mktemp /tmp/doi178-browser.XXXXXX)"
     local rc=0
+    # Node >= 20.11 takes a concurrency and a per-test time limit; Debian 12's own Node 18 knows
+    # neither (it runs the files one at a time), so the whole run also has an overall limit.
+    local flags=(--test --test-reporter=tap)
+    if node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)'; then
+        flags+=(--test-concurrency=2 --test-timeout=300000)
+    fi
     (cd tests/browser && DOI178_SERVER_BIN="$CARGO_TARGET_DIR/debug/doi178-server" \
-        node --test --test-reporter=tap --test-concurrency=2 --test-timeout=300000) >"$tap" 2>&1 || rc=$?
+        timeout 2400 node "${flags[@]}") >"$tap" 2>&1 || rc=$?
     # Failures in full, passes as one line each.
     grep -E '^(not )?ok |^# (tests|pass|fail)' "$tap" || true
     if [[ "$rc" != "0" ]]; then
@@ -153,9 +173,11 @@ if [[ "${DOI178_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
     section "PostgreSQL pass skipped (DOI178_SKIP_POSTGRES=1)"
     if [[ "${#FAILED[@]}" -gt 0 ]]; then
         printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+        step_times
         summary
         exit 1
     fi
+    step_times
     summary
     exit 0
 fi
@@ -264,9 +286,11 @@ DOI178_CI_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
 if [[ "${#FAILED[@]}" -gt 0 ]]; then
     section "FAILED after $((SECONDS - SCRIPT_START)) s"
     printf '  - %s\n' "${FAILED[@]}" >&2
+    step_times
     summary
     exit 1
 fi
 section "all tests passed in $((SECONDS - SCRIPT_START)) s"
+step_times
 # The last line: the total over both passes, as CI reads it.
 summary
