@@ -3,7 +3,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use doi178_shared::DomainError;
+use doi178_shared::{DomainError, ProblemCode};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -14,8 +14,9 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Stable machine-readable code, e.g. `invalid`, `not_found`, `conflict`.
-    pub code: String,
+    /// Stable machine-readable code, e.g. `invalid`, `not_found`, `conflict`: one of
+    /// [`ProblemCode`], which lists them all.
+    pub code: ProblemCode,
     /// The input field at fault, as a path (`violations[0].legal_basis`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -27,7 +28,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: String,
+    pub code: ProblemCode,
     pub detail: String,
     pub field: Option<String>,
     pub stored_digest: Option<String>,
@@ -35,10 +36,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            code: code.to_string(),
+            code,
             detail: detail.into(),
             field: None,
             stored_digest: None,
@@ -64,49 +65,53 @@ impl ApiError {
         self
     }
 
-    pub fn with_code(mut self, code: &str) -> ApiError {
-        self.code = code.to_string();
+    pub fn with_code(mut self, code: ProblemCode) -> ApiError {
+        self.code = code;
         self
     }
 
-    pub fn bad_request(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: ProblemCode, field: &str, detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, detail).field(field)
     }
 
-    pub fn unprocessable(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
+    pub fn unprocessable(code: ProblemCode, field: &str, detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).field(field)
     }
 
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemCode::NotFound,
             format!("{what} not found (or not in your jurisdiction)"),
         )
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        ApiError::new(StatusCode::UNAUTHORIZED, ProblemCode::Unauthorized, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        ApiError::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
     }
 
-    pub fn conflict(code: &str, detail: impl Into<String>) -> ApiError {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, code, detail)
     }
 
     pub fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemCode::Internal,
             "internal error; nothing was saved. Try again; if it persists, tell the administrator",
         )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::Unavailable,
+            detail,
+        )
     }
 
     fn title(&self) -> String {
@@ -122,7 +127,7 @@ impl ApiError {
             title: self.title(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.clone(),
+            code: self.code,
             field: self.field.clone(),
             stored_digest: self.stored_digest.clone(),
         }
@@ -166,12 +171,15 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::not_found("record"),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 tracing::info!(detail = info.message(), "unique violation");
-                ApiError::conflict("duplicate", "a record with the same key already exists")
+                ApiError::conflict(
+                    ProblemCode::Duplicate,
+                    "a record with the same key already exists",
+                )
             }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 tracing::info!(detail = info.message(), "foreign key violation");
                 ApiError::unprocessable(
-                    "invalid_reference",
+                    ProblemCode::InvalidReference,
                     "",
                     "a referenced record does not exist",
                 )

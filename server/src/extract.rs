@@ -1,6 +1,7 @@
 //! Request-body extraction with the API's error policy: a JSON body must be declared as JSON, fit
 //! the size limit and match the schema exactly; every failure names the offending field.
 
+use doi178_shared::ProblemCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -46,7 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if mime != "application/json" && !mime.ends_with("+json") {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ProblemCode::UnsupportedMediaType,
                     "send the body as JSON with Content-Type: application/json",
                 )
                 .field("Content-Type"));
@@ -83,7 +84,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         if value.chars().any(|c| c.is_control() && c != '\t') {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ProblemCode::InvalidQuery,
                 &name,
                 format!("invalid query parameter {name}: it contains a control character"),
             ));
@@ -99,7 +100,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             None => "query".to_string(),
         };
         ApiError::bad_request(
-            "invalid_query",
+            ProblemCode::InvalidQuery,
             &field,
             format!("invalid query parameter {field}: {message}"),
         )
@@ -117,7 +118,7 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
             ApiError::bad_request(
-                "incomplete_body",
+                ProblemCode::IncompleteBody,
                 "body",
                 "the request body was cut off; send it again",
             )
@@ -125,7 +126,7 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
         if body.len() + chunk.len() > limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ProblemCode::TooLarge,
                 format!("the body is larger than {limit} bytes"),
             )
             .field("body"));
@@ -139,21 +140,28 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     parse_checked(body).map_err(|fault| match fault {
         JsonFault::TooDeep => ApiError::bad_request(
-            "too_deep",
+            ProblemCode::TooDeep,
             "body",
             format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         ),
-        JsonFault::InvalidUtf8 => {
-            ApiError::bad_request("invalid_utf8", "body", "the body is not valid UTF-8")
-        }
+        JsonFault::InvalidUtf8 => ApiError::bad_request(
+            ProblemCode::InvalidUtf8,
+            "body",
+            "the body is not valid UTF-8",
+        ),
         JsonFault::Serde {
             field,
             message,
             syntax: true,
-        } => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message).field(field),
-        JsonFault::Serde { field, message, .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field)
+        } => {
+            ApiError::new(StatusCode::BAD_REQUEST, ProblemCode::MalformedJson, message).field(field)
         }
+        JsonFault::Serde { field, message, .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::Invalid,
+            message,
+        )
+        .field(field),
     })
 }
 

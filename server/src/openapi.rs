@@ -555,4 +555,23 @@ mod tests {
         assert!(created["format"].is_null());
         assert!(created["pattern"].is_string());
     }
+
+    #[test]
+    fn the_problem_body_lists_every_machine_code() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let code = &doc["components"]["schemas"]["Problem"]["properties"]["code"];
+        assert_eq!(code["$ref"], "#/components/schemas/ProblemCode", "{code}");
+        let listed: Vec<&str> = doc["components"]["schemas"]["ProblemCode"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let all: Vec<&str> = doi178_shared::ProblemCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(listed, all);
+        assert!(listed.contains(&"not_your_photo") && listed.contains(&"malformed_json"));
+    }
 }

@@ -222,7 +222,10 @@ mod tests {
             (Draft, Draft),
         ] {
             let e = from.transition(to).unwrap_err();
-            assert_eq!((e.field.as_str(), e.code), ("status", "invalid_transition"));
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("status", "invalid_transition")
+            );
         }
         assert!(!Draft.visible_to_inspectors());
         assert!(Released.visible_to_inspectors());

@@ -532,7 +532,7 @@ mod tests {
 
     fn err(i: EstablishmentInput) -> (String, &'static str) {
         let e = EstablishmentDraft::parse(i).unwrap_err();
-        (e.field, e.code)
+        (e.field, e.code.as_str())
     }
 
     fn e(field: &str, code: &'static str) -> (String, &'static str) {
@@ -606,7 +606,11 @@ mod tests {
             "++84905123456",
         ] {
             let e = Phone::parse(bad).unwrap_err();
-            assert_eq!((e.field.as_str(), e.code), ("phone", "invalid"), "{bad}");
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("phone", "invalid"),
+                "{bad}"
+            );
         }
         assert_eq!(Phone::parse(" ").unwrap_err().code, "required");
         assert!(serde_json::from_str::<Phone>("\"123\"").is_err());
@@ -636,7 +640,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("business_reg_no", "invalid"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("business_reg_no", "invalid")
+        );
         let e = Licence::parse(LicenceInput {
             business_reg_no: Some("Đ3300".into()),
             ..Default::default()
@@ -648,19 +655,28 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("business_reg_no", "too_long"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("business_reg_no", "too_long")
+        );
         let e = Licence::parse(LicenceInput {
             licence_no: Some("1".repeat(61)),
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("licence_no", "too_long"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("licence_no", "too_long")
+        );
         let e = Licence::parse(LicenceInput {
             antt_cert_no: Some("1".repeat(61)),
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("antt_cert_no", "too_long"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("antt_cert_no", "too_long")
+        );
     }
 
     #[test]
@@ -675,7 +691,7 @@ mod tests {
         assert!(mk("2023-01-01", "2023-01-02").is_ok());
         let e = mk("2023-01-01", "2023-01-01").unwrap_err();
         assert_eq!(
-            (e.field.as_str(), e.code),
+            (e.field.as_str(), e.code.as_str()),
             ("licence_expires_on", "out_of_range")
         );
         assert!(mk("2023-01-02", "2023-01-01").is_err());

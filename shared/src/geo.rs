@@ -204,13 +204,13 @@ mod tests {
     #[test]
     fn rejects_points_outside_vietnam() {
         let e = GeoPoint::parse(0.0, 0.0).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("lat", "out_of_range"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("lat", "out_of_range"));
         assert!(e.message.contains("outside Vietnam"));
         // Swapped coordinates.
         let e = GeoPoint::parse(107.59, 16.46).unwrap_err();
         assert_eq!(e.field, "lat");
         let e = GeoPoint::parse(16.46, 101.99).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("lon", "out_of_range"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("lon", "out_of_range"));
         assert!(GeoPoint::parse(23.61, 105.0).is_err());
         assert!(GeoPoint::parse(16.0, 118.01).is_err());
         assert!(GeoPoint::parse(5.99, 105.0).is_err());
@@ -219,9 +219,9 @@ mod tests {
     #[test]
     fn rejects_non_finite_values() {
         let e = GeoPoint::parse(f64::NAN, 105.0).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("lat", "invalid"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("lat", "invalid"));
         let e = GeoPoint::parse(16.0, f64::INFINITY).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("lon", "invalid"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("lon", "invalid"));
     }
 
     #[test]
@@ -273,10 +273,16 @@ mod tests {
         assert!(GpsFix::parse(p, MAX_ACCURACY_M).is_ok());
         for bad in [0.0, -1.0, 10_000.01] {
             let e = GpsFix::parse(p, bad).unwrap_err();
-            assert_eq!((e.field.as_str(), e.code), ("accuracy_m", "out_of_range"));
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("accuracy_m", "out_of_range")
+            );
         }
         let e = GpsFix::parse(p, f64::NAN).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("accuracy_m", "invalid"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("accuracy_m", "invalid")
+        );
     }
 
     #[test]

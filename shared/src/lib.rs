@@ -13,6 +13,7 @@ pub mod geo;
 pub mod lang;
 pub mod pagination;
 pub mod photo;
+pub mod problem;
 pub mod programme;
 pub mod role;
 pub mod sync;
@@ -24,4 +25,5 @@ pub mod unit;
 pub mod visit;
 
 pub use error::{DomainError, DomainResult};
+pub use problem::ProblemCode;
 pub use role::{check_password_policy, AgencyKind, MemberRole, Role, TeamLevel, Username};

@@ -78,7 +78,10 @@ mod tests {
             MAX_PAGE_LIMIT
         );
         let e = PageLimit::parse(Some(0)).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("limit", "out_of_range"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("limit", "out_of_range")
+        );
         assert!(PageLimit::parse(Some(MAX_PAGE_LIMIT + 1)).is_err());
     }
 

@@ -95,7 +95,10 @@ mod tests {
             unit_id: "2025:46".into(),
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("unit_id", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("unit_id", "inconsistent")
+        );
         let e = TeamDraft::parse(TeamInput {
             name: "x".into(),
             level: TeamLevel::Commune,

@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn clean_text_rejects_empty() {
         let e = clean_text("name", "  \n ", 10).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("name", "required"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "required"));
     }
 
     #[test]
@@ -143,14 +143,14 @@ mod tests {
         let nfd: String = "Nguyễ".nfd().collect();
         assert_eq!(clean_text("name", &nfd, 5).unwrap(), "Nguyễ");
         let e = clean_text("name", "Nguyễn", 5).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("name", "too_long"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "too_long"));
     }
 
     #[test]
     fn clean_text_allows_newline_and_tab_only() {
         assert_eq!(clean_text("notes", "a\nb\tc", 10).unwrap(), "a\nb\tc");
         let e = clean_text("notes", "a\u{0}b", 10).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("notes", "invalid"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("notes", "invalid"));
         assert!(clean_text("notes", "a\u{1b}[31mb", 20).is_err());
         assert!(clean_text("notes", "a\u{7f}b", 20).is_err());
     }

@@ -52,6 +52,9 @@ mod tests {
         assert!(not_in_future("started_at", at("2025-03-01T10:10:00Z"), now).is_ok());
         assert!(not_in_future("started_at", at("2025-02-01T10:00:00Z"), now).is_ok());
         let e = not_in_future("started_at", at("2025-03-01T10:10:01Z"), now).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("started_at", "out_of_range"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("started_at", "out_of_range")
+        );
     }
 }

@@ -709,7 +709,11 @@ mod tests {
         assert_eq!(UnitCode::parse(" 01 ").unwrap().as_str(), "01");
         for bad in ["4", "4600", "197530", "4a", "-46", "٤٦"] {
             let e = UnitCode::parse(bad).unwrap_err();
-            assert_eq!((e.field.as_str(), e.code), ("code", "invalid"), "{bad}");
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("code", "invalid"),
+                "{bad}"
+            );
         }
         assert_eq!(UnitCode::parse(" ").unwrap_err().code, "required");
         assert_eq!("19753".parse::<UnitCode>().unwrap().to_string(), "19753");
@@ -758,7 +762,10 @@ mod tests {
     #[test]
     fn unit_id_rejects_2025_district_codes() {
         let e = UnitId::parse("2025:474").unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("unit", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("unit", "inconsistent")
+        );
         assert!(UnitId::new(CodeVersion::V2025, UnitCode::parse("474").unwrap()).is_err());
     }
 
@@ -839,13 +846,13 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("name", "required"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "required"));
         let e = AdminUnit::parse(AdminUnitInput {
             name: "x".repeat(121),
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("name", "too_long"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "too_long"));
         assert!(AdminUnit::parse(AdminUnitInput {
             name: "x".repeat(120),
             ..commune_input()
@@ -856,7 +863,10 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("full_name", "required"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("full_name", "required")
+        );
     }
 
     #[test]
@@ -866,7 +876,10 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("kind", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("kind", "inconsistent")
+        );
     }
 
     #[test]
@@ -876,7 +889,10 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("kind", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("kind", "inconsistent")
+        );
     }
 
     #[test]
@@ -886,7 +902,7 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("id", "inconsistent"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("id", "inconsistent"));
     }
 
     #[test]
@@ -896,25 +912,34 @@ mod tests {
             ..province_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("parent", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("parent", "inconsistent")
+        );
         let e = AdminUnit::parse(AdminUnitInput {
             parent: None,
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("parent", "required"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("parent", "required"));
         let e = AdminUnit::parse(AdminUnitInput {
             parent: Some(id("pre2025:46")),
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("parent", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("parent", "inconsistent")
+        );
         let e = AdminUnit::parse(AdminUnitInput {
             parent: Some(id("2025:19754")),
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("parent", "inconsistent"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("parent", "inconsistent")
+        );
     }
 
     #[test]
@@ -924,7 +949,10 @@ mod tests {
             ..commune_input()
         })
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("valid_to", "out_of_range"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("valid_to", "out_of_range")
+        );
         let u = AdminUnit::parse(AdminUnitInput {
             valid_to: Some(date("2025-07-02")),
             ..commune_input()
@@ -974,7 +1002,7 @@ mod tests {
             date("2025-07-01"),
         )
         .unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("to", "invalid"));
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("to", "invalid"));
         assert!(serde_json::from_str::<UnitLineage>(
             r#"{"from":"2025:46","to":"2025:46","kind":"renamed","effective":"2025-07-01"}"#
         )

@@ -1,6 +1,7 @@
 //! The `Actor` of a request: loaded from the bearer token (or the dashboard's session) with its
 //! memberships and jurisdiction, and kept while the database's authorisation epoch is unchanged.
 
+use doi178_shared::ProblemCode;
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
@@ -40,9 +41,9 @@ impl FromRequest for Actor {
                     ErrorKind::ExpiredSignature => ApiError::unauthorized(
                         "the access token has expired; refresh it with POST /api/v1/auth/refresh",
                     )
-                    .with_code("token_expired"),
+                    .with_code(ProblemCode::TokenExpired),
                     _ => ApiError::unauthorized("the access token is not valid; sign in again")
-                        .with_code("invalid_token"),
+                        .with_code(ProblemCode::InvalidToken),
                 }
             })?;
             if let Some(actor) = state.actors.cached_now(&state.db, claims.sub, claims.sid) {
@@ -137,7 +138,7 @@ fn load_actor(
     if !db::tokens::family_live(conn, session, user_id)? {
         return Err(
             ApiError::unauthorized("this session was signed out; sign in again")
-                .with_code("session_revoked"),
+                .with_code(ProblemCode::SessionRevoked),
         );
     }
     let user = db::users::find_by_id(conn, user_id)?

@@ -4,6 +4,7 @@
 //! punctuation merely added around it). Demo accounts keep their documented demo password: the
 //! demo generator writes them directly and never goes through this check.
 
+use doi178_shared::ProblemCode;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -26,7 +27,7 @@ fn common_passwords() -> &'static HashSet<&'static str> {
     })
 }
 
-fn refuse(code: &str, detail: impl Into<String>) -> ApiError {
+fn refuse(code: ProblemCode, detail: impl Into<String>) -> ApiError {
     ApiError::unprocessable(code, "password", detail)
 }
 
@@ -46,11 +47,11 @@ pub fn is_common(password: &str) -> bool {
 pub fn check(username: &str, password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if n == 0 {
-        return Err(refuse("required", "a password is required"));
+        return Err(refuse(ProblemCode::Required, "a password is required"));
     }
     if n < MIN_CHARS {
         return Err(refuse(
-            "too_short",
+            ProblemCode::TooShort,
             format!(
                 "the password must be at least {MIN_CHARS} characters long (a few words make a \
                  good one)"
@@ -59,18 +60,21 @@ pub fn check(username: &str, password: &str) -> Result<(), ApiError> {
     }
     if n > MAX_CHARS {
         return Err(refuse(
-            "too_long",
+            ProblemCode::TooLong,
             format!("the password must be at most {MAX_CHARS} characters long"),
         ));
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
-        return Err(refuse("invalid", "the password must not be only digits"));
+        return Err(refuse(
+            ProblemCode::Invalid,
+            "the password must not be only digits",
+        ));
     }
     let mut chars = password.chars();
     if let Some(first) = chars.next() {
         if chars.all(|c| c == first) {
             return Err(refuse(
-                "invalid",
+                ProblemCode::Invalid,
                 "the password must not repeat one character",
             ));
         }
@@ -78,13 +82,13 @@ pub fn check(username: &str, password: &str) -> Result<(), ApiError> {
     let user = username.trim().to_lowercase();
     if !user.is_empty() && password.to_lowercase().contains(&user) {
         return Err(refuse(
-            "contains_username",
+            ProblemCode::ContainsUsername,
             "the password must not be or contain the username",
         ));
     }
     if is_common(password) {
         return Err(refuse(
-            "common_password",
+            ProblemCode::CommonPassword,
             "this password is among the most common ones and would be guessed first; choose \
              another",
         ));
@@ -97,7 +101,7 @@ pub fn check(username: &str, password: &str) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
-    fn code(user: &str, pw: &str) -> String {
+    fn code(user: &str, pw: &str) -> ProblemCode {
         let e = check(user, pw).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("password"), "{e}");
         assert_eq!(e.status.as_u16(), 422);

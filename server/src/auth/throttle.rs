@@ -8,6 +8,7 @@
 //! record again; a success also clears the account's failures. A throttled attempt never reaches
 //! the password check, so a correct password is refused too while the limit holds.
 
+use doi178_shared::ProblemCode;
 use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
@@ -60,7 +61,7 @@ fn window(settings: &AuthSettings) -> Duration {
 pub fn throttled(retry_after: u64) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "too_many_sign_in_failures",
+        ProblemCode::TooManySignInFailures,
         format!(
             "too many failed sign-ins for this account or from this address; try again in \
              {retry_after} seconds"

@@ -4,6 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 
 pub use doi178_shared::lang::{Labelled, Lang};
@@ -120,7 +121,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' '
 pub async fn not_found(req: actix_web::HttpRequest) -> DashResult<HttpResponse> {
     Err(DashError::Api(ApiError::new(
         StatusCode::NOT_FOUND,
-        "no_such_page",
+        ProblemCode::NoSuchPage,
         format!("there is no page {}", req.path()),
     )))
 }

@@ -3,6 +3,7 @@
 //! out, disabling an account or revoking a family ends it the same way), under a hash distinct from
 //! any refresh token's, so a stolen cookie value cannot be swapped for API tokens.
 
+use doi178_shared::ProblemCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -157,7 +158,7 @@ impl FromRequest for Web {
                     ApiError::forbidden(
                         "this form is out of date or did not come from this site; reload the page and try again",
                     )
-                    .with_code("csrf"),
+                    .with_code(ProblemCode::Csrf),
                 ));
             }
             Ok(Web {
@@ -353,8 +354,13 @@ pub async fn set_lang(
     path: web::Path<String>,
     query: web::Query<NextQuery>,
 ) -> DashResult<HttpResponse> {
-    let lang = Lang::parse(&path)
-        .ok_or_else(|| ApiError::bad_request("invalid", "lang", "the language must be vi or en"))?;
+    let lang = Lang::parse(&path).ok_or_else(|| {
+        ApiError::bad_request(
+            ProblemCode::Invalid,
+            "lang",
+            "the language must be vi or en",
+        )
+    })?;
     let cookie = Cookie::build(LANG_COOKIE, lang.code())
         .path("/")
         .same_site(SameSite::Lax)

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentStatus};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -52,7 +53,7 @@ pub async fn list(
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(
-            "out_of_range",
+            ProblemCode::OutOfRange,
             "limit",
             "limit must be between 1 and 1000",
         ));

@@ -1,6 +1,7 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, and "who am I".
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -111,14 +112,14 @@ fn issue(
 
 fn invalid_refresh() -> ApiError {
     ApiError::unauthorized("the refresh token is not valid; sign in again")
-        .with_code("invalid_refresh_token")
+        .with_code(ProblemCode::InvalidRefreshToken)
 }
 
 fn reused_refresh() -> ApiError {
     ApiError::unauthorized(
         "this refresh token was already used; the session is closed for safety, sign in again",
     )
-    .with_code("refresh_token_reused")
+    .with_code(ProblemCode::RefreshTokenReused)
 }
 
 /// Exchanges a refresh token for a new pair. The old refresh token stops working; presenting it
@@ -177,7 +178,7 @@ pub async fn refresh(
                             "this refresh token is being exchanged by another request; use the \
                              tokens that request received",
                         )
-                        .with_code("refresh_in_progress"),
+                        .with_code(ProblemCode::RefreshInProgress),
                     ));
                 }
                 return rotate(c, &st, user_id, family).map(Outcome::Issued);

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput};
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use uuid::Uuid;
 
@@ -58,14 +59,14 @@ const EDITORS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader]
 fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult<()> {
     let row = db::units::get(c, actor, unit)?.ok_or_else(|| {
         ApiError::unprocessable(
-            "unknown_unit",
+            ProblemCode::UnknownUnit,
             "unit",
             format!("unit {unit} does not exist or is outside your jurisdiction"),
         )
     })?;
     if row.level != "commune" || row.valid_to.is_some() {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "unit",
             "use a current commune-level unit (xã, phường, đặc khu)",
         ));

@@ -16,6 +16,7 @@ pub mod users;
 pub mod visits;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use doi178_shared::ProblemCode;
 use serde::Serialize;
 
 use crate::access::{
@@ -182,7 +183,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
-        "no_such_route",
+        ProblemCode::NoSuchRoute,
         format!(
             "no route {} {}; see /api/openapi.json",
             req.method(),
@@ -193,7 +194,7 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request(
-        "invalid_path",
+        ProblemCode::InvalidPath,
         "path",
         format!("invalid path parameter: {err}"),
     )
@@ -211,7 +212,7 @@ pub fn query_error(
         .map(str::to_string)
         .unwrap_or_else(|| "query".to_string());
     ApiError::bad_request(
-        "invalid_query",
+        ProblemCode::InvalidQuery,
         &field,
         format!("invalid query string: {msg}"),
     )

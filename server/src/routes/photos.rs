@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use doi178_shared::photo::{parse_content_digest, Sha256Digest, MAX_PHOTO_BYTES};
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::Serialize;
 
@@ -80,7 +81,7 @@ pub async fn put(
     if mime != "image/jpeg" && mime != "image/png" {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "send the photo as image/jpeg or image/png",
         )
         .field("Content-Type"));
@@ -90,7 +91,7 @@ pub async fn put(
         .get("content-digest")
         .ok_or_else(|| {
             ApiError::bad_request(
-                "required",
+                ProblemCode::Required,
                 "Content-Digest",
                 "send Content-Digest: sha-256=:<base64 of the SHA-256 of the body>:",
             )
@@ -98,7 +99,7 @@ pub async fn put(
         .to_str()
         .map_err(|_| {
             ApiError::bad_request(
-                "invalid",
+                ProblemCode::Invalid,
                 "Content-Digest",
                 "Content-Digest is not valid text",
             )
@@ -113,7 +114,7 @@ pub async fn put(
                 .map(|d| d.with_timezone(&Utc).naive_utc())
                 .ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid",
+                        ProblemCode::Invalid,
                         "X-Taken-At",
                         "X-Taken-At must be an RFC 3339 time",
                     )
@@ -126,7 +127,7 @@ pub async fn put(
     let actual = Sha256Digest::of(&body);
     if actual != claimed {
         return Err(ApiError::bad_request(
-            "digest_mismatch",
+            ProblemCode::DigestMismatch,
             "Content-Digest",
             "the body does not match Content-Digest; the upload was damaged, send it again",
         ));
@@ -197,7 +198,7 @@ pub async fn put(
                     // someone else's evidence (and readable by their jurisdiction).
                     if db::photos::upload_refused(c, &row.id, &row.uploaded_by)? {
                         return Err(ApiError::conflict(
-                            "photo_in_use",
+                            ProblemCode::PhotoInUse,
                             "a visit of another team lists this photo id; take the photo again (the phone gives it a new id)",
                         )
                         .field("id"));
@@ -209,7 +210,11 @@ pub async fn put(
         }
     };
     let conflict = || {
-        ApiError::conflict("conflict", "another photo is already stored under this id").field("id")
+        ApiError::conflict(
+            ProblemCode::Conflict,
+            "another photo is already stored under this id",
+        )
+        .field("id")
     };
     match result {
         Stored::Created(row) => {
@@ -250,12 +255,16 @@ fn photo_error(e: PhotoError) -> ApiError {
     match e {
         PhotoError::NotAnImage => ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not_an_image",
+            ProblemCode::NotAnImage,
             e.to_string(),
         )
         .field("body"),
-        PhotoError::TooLarge(..) => ApiError::unprocessable("too_large", "body", e.to_string()),
-        PhotoError::Corrupt(_) => ApiError::unprocessable("corrupt_image", "body", e.to_string()),
+        PhotoError::TooLarge(..) => {
+            ApiError::unprocessable(ProblemCode::TooLarge, "body", e.to_string())
+        }
+        PhotoError::Corrupt(_) => {
+            ApiError::unprocessable(ProblemCode::CorruptImage, "body", e.to_string())
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use doi178_shared::checklist::{ChecklistTemplate, ChecklistTemplateInput};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::{Programme, ProgrammeInput};
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -123,7 +124,7 @@ fn overrides_json(
 ) -> ApiResult<String> {
     if let Some(unknown) = db::reports::unknown_provinces(c, overrides)?.first() {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             &format!("province_overrides.{unknown}"),
             format!("{unknown} is not a province; overrides are per province"),
         ));

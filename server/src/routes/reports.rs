@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Datelike;
 use doi178_shared::coverage::cumulative_window;
 use doi178_shared::pagination::{PageCursor, PageLimit};
+use doi178_shared::ProblemCode;
 
 use crate::auth::Actor;
 use crate::db;
@@ -165,10 +166,18 @@ pub async fn summary(
     let q = query.into_inner();
     let unit = required_unit(q.unit)?;
     let from = parse_date("from", q.from.as_deref())?.ok_or_else(|| {
-        ApiError::bad_request("required", "from", "give the first day: from=YYYY-MM-DD")
+        ApiError::bad_request(
+            ProblemCode::Required,
+            "from",
+            "give the first day: from=YYYY-MM-DD",
+        )
     })?;
     let to = parse_date("to", q.to.as_deref())?.ok_or_else(|| {
-        ApiError::bad_request("required", "to", "give the last day: to=YYYY-MM-DD")
+        ApiError::bad_request(
+            ProblemCode::Required,
+            "to",
+            "give the last day: to=YYYY-MM-DD",
+        )
     })?;
     check_window(from, to)?;
     let today = today();

@@ -6,6 +6,7 @@
 
 use actix_web::{web, HttpResponse};
 use doi178_shared::sync::{page_end, sync_page_limit, KindScan, SyncCursor};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -81,7 +82,7 @@ pub async fn pull(
             let high = db::current_seq(c)?;
             if after > high {
                 return Err(ApiError::bad_request(
-                    "invalid",
+                    ProblemCode::Invalid,
                     "cursor",
                     "cursor is ahead of the server; sync again from 0",
                 ));

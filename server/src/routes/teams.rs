@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use doi178_shared::team::TeamDraft;
+use doi178_shared::ProblemCode;
 use doi178_shared::{MemberRole, Role, TeamLevel};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -167,7 +168,7 @@ pub async fn create(
             let unit_id = draft.unit().to_string();
             if db::units::get(c, &actor, &unit_id)?.is_none() {
                 return Err(ApiError::unprocessable(
-                    "unknown_unit",
+                    ProblemCode::UnknownUnit,
                     "unit_id",
                     "unit does not exist or is outside your jurisdiction",
                 ));
@@ -207,7 +208,7 @@ pub async fn add_member(
             let t = db::teams::get(c, &actor, id)?.ok_or_else(|| ApiError::not_found("team"))?;
             db::users::get_visible(c, &actor, input.user_id)?.ok_or_else(|| {
                 ApiError::unprocessable(
-                    "unknown_user",
+                    ProblemCode::UnknownUser,
                     "user_id",
                     "user does not exist or is outside your jurisdiction",
                 )

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use doi178_shared::tip::{TipDraft, TipInput, TipStatus};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -47,7 +48,7 @@ pub async fn list(
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(
-            "out_of_range",
+            ProblemCode::OutOfRange,
             "limit",
             "limit must be between 1 and 1000",
         ));

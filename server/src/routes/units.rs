@@ -2,6 +2,7 @@
 //! and search by name without diacritics.
 
 use actix_web::{web, HttpResponse};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
@@ -49,7 +50,7 @@ pub async fn list(
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request(
-            "out_of_range",
+            ProblemCode::OutOfRange,
             "limit",
             "limit must be between 1 and 200",
         ));
@@ -62,7 +63,7 @@ pub async fn list(
             .parse::<i64>()
             .map_err(|_| {
                 ApiError::bad_request(
-                    "invalid",
+                    ProblemCode::Invalid,
                     "cursor",
                     "cursor is not valid; start again without it",
                 )

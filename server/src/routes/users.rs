@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
+use doi178_shared::ProblemCode;
 use doi178_shared::{Role, Username};
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +110,7 @@ pub fn list_limit(limit: Option<u32>) -> ApiResult<i64> {
         None => Ok(500),
         Some(n) if (1..=500).contains(&n) => Ok(i64::from(n)),
         Some(_) => Err(ApiError::bad_request(
-            "out_of_range",
+            ProblemCode::OutOfRange,
             "limit",
             "limit must be between 1 and 500",
         )),
@@ -157,7 +158,7 @@ pub async fn create(
     }
     if role != Role::Admin && input.unit_id.is_none() {
         return Err(ApiError::unprocessable(
-            "required",
+            ProblemCode::Required,
             "unit_id",
             "every account except an administrator's belongs to a unit",
         ));

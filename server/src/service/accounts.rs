@@ -1,6 +1,7 @@
 //! Accounts: creating one, with the checks every way of creating one shares (the API, the
 //! `add-user` command), and signing in (the API and the dashboard's form).
 
+use doi178_shared::ProblemCode;
 use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
@@ -38,7 +39,7 @@ pub fn insert_account(
     if let Some(unit) = &account.unit_id {
         if db::units::get(c, scope, unit)?.is_none() {
             return Err(ApiError::unprocessable(
-                "unknown_unit",
+                ProblemCode::UnknownUnit,
                 "unit_id",
                 "unit does not exist or is outside your jurisdiction",
             ));
@@ -62,14 +63,16 @@ pub fn insert_account(
         };
         if !ok {
             return Err(ApiError::unprocessable(
-                "unknown_agency",
+                ProblemCode::UnknownAgency,
                 "agency_id",
                 "agency does not exist or is outside your jurisdiction; see GET /api/v1/agencies",
             ));
         }
     }
     if db::users::find_by_username(c, &account.username)?.is_some() {
-        return Err(ApiError::conflict("duplicate", "this username is taken").field("username"));
+        return Err(
+            ApiError::conflict(ProblemCode::Duplicate, "this username is taken").field("username"),
+        );
     }
     let row = UserRow {
         id: Uuid::new_v4().to_string(),
@@ -111,8 +114,10 @@ pub fn authenticate(
 }
 
 fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<(Uuid, Role)> {
-    let wrong =
-        || ApiError::unauthorized("wrong username or password").with_code("invalid_credentials");
+    let wrong = || {
+        ApiError::unauthorized("wrong username or password")
+            .with_code(ProblemCode::InvalidCredentials)
+    };
     if username.len() > 64 || password.len() > 256 {
         return Err(wrong());
     }

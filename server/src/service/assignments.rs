@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentStatus};
+use doi178_shared::ProblemCode;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -72,8 +73,11 @@ pub fn change_status(
     }
     let current: AssignmentStatus = row.status.parse().map_err(|_| ApiError::internal())?;
     let next = current.transition(next).map_err(|e| {
-        ApiError::conflict("invalid_transition", format!("{}: {}", e.field, e.message))
-            .field("status")
+        ApiError::conflict(
+            ProblemCode::InvalidTransition,
+            format!("{}: {}", e.field, e.message),
+        )
+        .field("status")
     })?;
     row.status = next.as_str().to_string();
     match next {
@@ -111,7 +115,7 @@ pub fn create_draft(
             Some(r) if team_units.contains(&r.unit_id) => ids.push(r.id),
             _ => {
                 return Err(ApiError::unprocessable(
-                    "unknown_establishment",
+                    ProblemCode::UnknownEstablishment,
                     &format!("establishment_ids[{i}]"),
                     "establishment does not exist or is outside the team's jurisdiction",
                 ))
@@ -119,15 +123,14 @@ pub fn create_draft(
         }
     }
     let tip = match draft.tip_id() {
-        Some(tip) => Some(
-            db::tips::get(c, actor, tip)?
-                .ok_or_else(|| ApiError::unprocessable("unknown_tip", "tip_id", "tip not found"))?,
-        ),
+        Some(tip) => Some(db::tips::get(c, actor, tip)?.ok_or_else(|| {
+            ApiError::unprocessable(ProblemCode::UnknownTip, "tip_id", "tip not found")
+        })?),
         None => None,
     };
     if let Some(v) = draft.follow_up_of() {
         db::visits::get(c, actor, v)?.ok_or_else(|| {
-            ApiError::unprocessable("unknown_visit", "follow_up_of", "visit not found")
+            ApiError::unprocessable(ProblemCode::UnknownVisit, "follow_up_of", "visit not found")
         })?;
     }
     let seq = db::next_seq(c)?;

@@ -2,6 +2,7 @@
 //! (the last row's sort key and id) when there is more.
 
 use crate::error::ApiError;
+use doi178_shared::ProblemCode;
 
 /// A page of a list read with one row more than `limit`: the rows to answer and, when that
 /// extra row was there, the cursor of the last row answered (`cursor`).
@@ -37,7 +38,7 @@ pub fn parse_time_cursor(cursor: &str) -> Result<(chrono::NaiveDateTime, String)
     let (at, id) = doi178_shared::pagination::PageCursor::decode(cursor)?;
     let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
         ApiError::bad_request(
-            "invalid",
+            ProblemCode::Invalid,
             "cursor",
             "cursor is not valid; start again without it",
         )

@@ -6,6 +6,7 @@
 use chrono::{NaiveDate, TimeDelta, Utc};
 use doi178_shared::coverage::{group_nearby, plan_score, PlanFactors, PlanScore};
 use doi178_shared::establishment::{EstablishmentType, RiskLevel};
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -105,7 +106,7 @@ pub struct PlannerResponse {
 }
 
 fn bad(field: &str, detail: &str) -> ApiError {
-    ApiError::unprocessable("invalid", field, detail)
+    ApiError::unprocessable(ProblemCode::Invalid, field, detail)
 }
 
 /// The planner's answer for `q` as `actor` (the API handler and the leader's page both call it).

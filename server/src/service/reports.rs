@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use doi178_shared::coverage::{annual_window, year_window, Lifetime, Tally};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::{Programme, ProgrammeInput};
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +66,7 @@ pub fn effective_programme(row: &ProgrammeRow, unit: &UnitRow) -> ApiResult<Prog
 }
 
 pub fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid", field, detail)
+    ApiError::unprocessable(ProblemCode::Invalid, field, detail)
 }
 
 pub fn required_unit(unit: Option<String>) -> ApiResult<String> {
@@ -73,7 +74,7 @@ pub fn required_unit(unit: Option<String>) -> ApiResult<String> {
         .filter(|u| !u.is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "required",
+                ProblemCode::Required,
                 "unit",
                 "say which unit: `unit=2025:46` (or `unit=VN` for the whole country)",
             )
@@ -86,7 +87,11 @@ pub fn parse_date(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDat
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| {
-                ApiError::bad_request("invalid", field, format!("{field} must be YYYY-MM-DD"))
+                ApiError::bad_request(
+                    ProblemCode::Invalid,
+                    field,
+                    format!("{field} must be YYYY-MM-DD"),
+                )
             }),
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
 use doi178_shared::tip::{TipDraft, TipStatus};
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::Serialize;
 use uuid::Uuid;
@@ -65,7 +66,7 @@ pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) ->
     let unit = draft.unit().to_string();
     if db::units::get(c, actor, &unit)?.is_none() {
         return Err(ApiError::unprocessable(
-            "unknown_unit",
+            ProblemCode::UnknownUnit,
             "unit",
             "unit does not exist or is outside your jurisdiction",
         ));
@@ -73,7 +74,7 @@ pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) ->
     if let Some(e) = draft.establishment_id() {
         if db::establishments::get(c, actor, e)?.is_none() {
             return Err(ApiError::unprocessable(
-                "unknown_establishment",
+                ProblemCode::UnknownEstablishment,
                 "establishment_id",
                 "establishment does not exist or is outside your jurisdiction",
             ));
@@ -114,7 +115,7 @@ pub fn set_tip_status(
     if let Some(a) = assignment_id {
         db::assignments::get(c, actor, a)?.ok_or_else(|| {
             ApiError::unprocessable(
-                "unknown_assignment",
+                ProblemCode::UnknownAssignment,
                 "assignment_id",
                 "assignment not found",
             )
@@ -154,7 +155,7 @@ pub fn assignment_for_tip(
         .and_then(|e| Uuid::parse_str(e).ok())
         .ok_or_else(|| {
             ApiError::unprocessable(
-                "required",
+                ProblemCode::Required,
                 "establishment_ids",
                 "the tip names no establishment; choose them in the planner",
             )

@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use chrono::{Datelike, NaiveDate, Utc};
 use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::ProblemCode;
 
 use crate::auth::Actor;
 use crate::dashboard::page::Lang;
@@ -60,7 +61,7 @@ pub fn default_unit(actor: &Actor) -> ApiResult<String> {
         .ok_or_else(|| {
             ApiError::new(
                 actix_web::http::StatusCode::NOT_FOUND,
-                "no_unit",
+                ProblemCode::NoUnit,
                 "your account has no unit or team yet; ask your administrator to assign one",
             )
             .field("unit")

@@ -12,6 +12,7 @@ mod review;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use uuid::Uuid;
 
@@ -88,9 +89,9 @@ pub(crate) fn date_field(
 ) -> Result<Option<NaiveDate>, ApiError> {
     match field(pairs, key) {
         None => Ok(None),
-        Some(raw) => parse_date(raw)
-            .map(Some)
-            .ok_or_else(|| ApiError::unprocessable("invalid", key, "not a date (dd/mm/yyyy)")),
+        Some(raw) => parse_date(raw).map(Some).ok_or_else(|| {
+            ApiError::unprocessable(ProblemCode::Invalid, key, "not a date (dd/mm/yyyy)")
+        }),
     }
 }
 
@@ -99,7 +100,7 @@ pub(crate) fn uuid_field(pairs: &[(String, String)], key: &str) -> Result<Option
         None => Ok(None),
         Some(raw) => Uuid::parse_str(raw)
             .map(Some)
-            .map_err(|_| ApiError::unprocessable("invalid", key, "not a valid id")),
+            .map_err(|_| ApiError::unprocessable(ProblemCode::Invalid, key, "not a valid id")),
     }
 }
 
@@ -315,9 +316,13 @@ mod tests {
 
     #[test]
     fn form_errors_name_the_field_in_the_page_language() {
-        let e = ApiError::unprocessable("required", "comment", "say what must be corrected");
+        let e = ApiError::unprocessable(
+            ProblemCode::Required,
+            "comment",
+            "say what must be corrected",
+        );
         assert!(explain(Lang::Vi, &e).contains("kiểm tra viên"));
-        let e = ApiError::unprocessable("too_long", "note", "at most 2000 characters");
+        let e = ApiError::unprocessable(ProblemCode::TooLong, "note", "at most 2000 characters");
         assert_eq!(explain(Lang::En, &e), "Note: at most 2000 characters");
         assert_eq!(
             html_escape("<a href=\"x\">"),

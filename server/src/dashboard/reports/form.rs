@@ -2,6 +2,7 @@
 //! field, and the units to choose from.
 
 use chrono::{Datelike, NaiveDate};
+use doi178_shared::ProblemCode;
 use serde::Deserialize;
 
 use crate::auth::Actor;
@@ -40,7 +41,7 @@ pub(super) fn parse_year(raw: Option<&str>, today: NaiveDate, l: Lang) -> ApiRes
     let Some(s) = raw else { return Ok(None) };
     let year: i32 = s.parse().map_err(|_| {
         ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "year",
             l.t(
                 "Năm phải là một số, ví dụ 2026.",
@@ -50,7 +51,7 @@ pub(super) fn parse_year(raw: Option<&str>, today: NaiveDate, l: Lang) -> ApiRes
     })?;
     if year < MIN_YEAR || year > today.year() {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "year",
             format!(
                 "{} {MIN_YEAR}–{}.",
@@ -73,7 +74,7 @@ pub(super) fn parse_request(
         None => Period::default_for(today),
         Some(p) => Period::parse(p).ok_or_else(|| {
             ApiError::unprocessable(
-                "invalid",
+                ProblemCode::Invalid,
                 "period",
                 l.t(
                     "Kỳ báo cáo phải là 6 tháng hoặc cả năm.",

@@ -5,6 +5,7 @@ use askama::Template;
 use chrono::{TimeDelta, Utc};
 use doi178_shared::assignment::AssignmentKind;
 use doi178_shared::tip::TipStatus;
+use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use uuid::Uuid;
 
@@ -177,8 +178,9 @@ pub async fn make_assignment(
     let l = web.lang;
     let pairs = form_pairs(&body);
     let parsed = (|| -> Result<_, ApiError> {
-        let team_id = uuid_field(&pairs, "team_id")?
-            .ok_or_else(|| ApiError::unprocessable("required", "team_id", "choose the team"))?;
+        let team_id = uuid_field(&pairs, "team_id")?.ok_or_else(|| {
+            ApiError::unprocessable(ProblemCode::Required, "team_id", "choose the team")
+        })?;
         let kind = AssignmentKind::parse(field(&pairs, "kind").unwrap_or("tip"))?;
         let today = doi178_shared::time::vietnam_date(Utc::now());
         let start = date_field(&pairs, "window_start")?.unwrap_or(today);

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use doi178_shared::tip::{TipChannel, TipDraft, TipInput};
+use doi178_shared::ProblemCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -98,7 +99,9 @@ fn received_at(raw: Option<&str>) -> Result<chrono::DateTime<Utc>, ApiError> {
                 d.and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default())
             })
         })
-        .ok_or_else(|| ApiError::unprocessable("invalid", "received_at", "not a date and time"))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(ProblemCode::Invalid, "received_at", "not a date and time")
+        })?;
     Ok(Utc.from_utc_datetime(&(local - TimeDelta::hours(7))))
 }
 
@@ -147,7 +150,7 @@ pub async fn create(
             }
             if input.unit.is_empty() {
                 return Err(ApiError::unprocessable(
-                    "required",
+                    ProblemCode::Required,
                     "unit",
                     "choose the area or the establishment the tip is about",
                 ));

@@ -1,5 +1,6 @@
 //! The tip list: deadlines and status, overdue first, paged and counted.
 
+use doi178_shared::ProblemCode;
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
@@ -170,7 +171,7 @@ pub async fn list(
         "all" => "all",
         _ => {
             return Err(ApiError::bad_request(
-                "invalid",
+                ProblemCode::Invalid,
                 "show",
                 "show must be open, overdue or all",
             )

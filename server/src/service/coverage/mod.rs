@@ -10,6 +10,7 @@ use doi178_shared::coverage::{
 };
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::ShareBp;
+use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
@@ -89,7 +90,7 @@ pub struct Coverage {
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid", field, detail)
+    ApiError::unprocessable(ProblemCode::Invalid, field, detail)
 }
 
 /// Checked query parameters.
@@ -109,20 +110,25 @@ pub fn parse_params(q: CoverageQuery, today: NaiveDate) -> ApiResult<Params> {
         .filter(|u| !u.is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "required",
+                ProblemCode::Required,
                 "unit",
                 "say which unit: `unit=2025:46` (or `unit=VN` for the whole country)",
             )
         })?;
     let as_of = match q.as_of.as_deref().map(str::trim) {
         None | Some("") => today,
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request("invalid", "as_of", "as_of must be YYYY-MM-DD"))?,
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request(ProblemCode::Invalid, "as_of", "as_of must be YYYY-MM-DD")
+        })?,
     };
     let year = match q.year.as_deref().map(str::trim) {
         None | Some("") => as_of.year(),
         Some(s) => s.parse::<i32>().map_err(|_| {
-            ApiError::bad_request("invalid", "year", "year must be a number such as 2026")
+            ApiError::bad_request(
+                ProblemCode::Invalid,
+                "year",
+                "year must be a number such as 2026",
+            )
         })?,
     };
     if year < MIN_YEAR {

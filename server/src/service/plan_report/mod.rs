@@ -12,6 +12,7 @@ mod tables;
 
 use chrono::{Datelike, NaiveDate};
 use doi178_shared::lang::Lang;
+use doi178_shared::ProblemCode;
 
 use crate::auth::Actor;
 use crate::db;
@@ -129,7 +130,7 @@ impl Report {
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid", field, detail)
+    ApiError::unprocessable(ProblemCode::Invalid, field, detail)
 }
 
 /// Builds the report as `actor` sees it (a unit outside the jurisdiction is 404, as in the API).

@@ -6,6 +6,7 @@
 
 mod view;
 
+use doi178_shared::ProblemCode;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -75,7 +76,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
         .filter(|e| team_units.contains(&e.unit_id))
         .ok_or_else(|| {
             ApiError::unprocessable(
-                "unknown_establishment",
+                ProblemCode::UnknownEstablishment,
                 "establishment_id",
                 "establishment does not exist or is outside the team's jurisdiction",
             )
@@ -84,7 +85,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
     for (i, m) in input.members_present.iter().enumerate() {
         if !members.contains(&m.to_string()) {
             return Err(ApiError::unprocessable(
-                "not_a_member",
+                ProblemCode::NotAMember,
                 &format!("members_present[{i}]"),
                 "this person is not a member of the team",
             ));
@@ -92,21 +93,21 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
     }
     let template = db::templates::get(c, &input.template_id.to_string())?.ok_or_else(|| {
         ApiError::unprocessable(
-            "unknown_template",
+            ProblemCode::UnknownTemplate,
             "template_id",
             "checklist template not found",
         )
     })?;
     if i64::from(template.version) != i64::from(input.template_version) {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "template_version",
             "template_version does not match the template",
         ));
     }
     if template.establishment_type != est.establishment_type {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "template_id",
             "the template is for another establishment type",
         ));
@@ -117,7 +118,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
             .filter(|r| r.team_id == team_id && (r.status == "released" || r.status == "done"))
             .ok_or_else(|| {
                 ApiError::unprocessable(
-                    "unknown_assignment",
+                    ProblemCode::UnknownAssignment,
                     "assignment_id",
                     "no released assignment of your team with this id",
                 )
@@ -125,7 +126,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
         let listed = db::assignments::establishment_ids(c, &assignment.id)?;
         if !listed.contains(&est.id) {
             return Err(ApiError::unprocessable(
-                "invalid",
+                ProblemCode::Invalid,
                 "assignment_id",
                 "the establishment is not part of this assignment",
             ));
@@ -152,12 +153,12 @@ fn check_photos(c: &mut db::AnyConnection, p: &Prepared) -> ApiResult<()> {
     match refused {
         None => Ok(()),
         Some((i, AttachRefusal::InOtherVisit)) => Err(ApiError::conflict(
-            "photo_in_use",
+            ProblemCode::PhotoInUse,
             "another visit lists this photo; a photo is the evidence of one visit only, list it in that visit",
         )
         .field(format!("photo_ids[{i}]"))),
         Some((i, AttachRefusal::NotYours)) => Err(ApiError::unprocessable(
-            "not_your_photo",
+            ProblemCode::NotYourPhoto,
             &format!("photo_ids[{i}]"),
             "this photo was taken by someone outside the visit's team; list only photos you or your team took",
         )),
@@ -176,7 +177,7 @@ fn check_answers(record: &VisitRecord, template: &db::templates::TemplateRow) ->
     match record.answer_off_checklist(|code| items.iter().any(|i| i.code == code)) {
         None => Ok(()),
         Some((i, code)) => Err(ApiError::unprocessable(
-            "unknown_item",
+            ProblemCode::UnknownItem,
             &format!("answers[{i}].item"),
             format!(
                 "item {code} is not on checklist {} version {}; answer only the items of that checklist",
@@ -297,7 +298,7 @@ fn resubmitted(
     if visible && existing.original_digest == digest {
         return Ok(PutOutcome::Replayed(view_text_read(c, &existing)?));
     }
-    let mut err = ApiError::conflict("conflict", "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
+    let mut err = ApiError::conflict(ProblemCode::Conflict, "a different visit is already stored under this id; generate a new id for a new visit, or submit a correction as a revision").field("id");
     if visible {
         err.stored_digest = Some(existing.original_digest);
     }
@@ -397,7 +398,7 @@ pub fn revise(
     }
     if base_revision != existing.revision {
         return Err(ApiError::conflict(
-            "stale_revision",
+            ProblemCode::StaleRevision,
             format!(
                 "the visit is at revision {}; reload it and correct that",
                 existing.revision
@@ -409,7 +410,7 @@ pub fn revise(
         || record.input().team_id.to_string() != existing.team_id
     {
         return Err(ApiError::unprocessable(
-            "invalid",
+            ProblemCode::Invalid,
             "visit.establishment_id",
             "a correction cannot move a visit to another establishment or team",
         ));
@@ -468,7 +469,7 @@ impl Review {
     pub fn parse(input: ReviewInput) -> ApiResult<Review> {
         if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
             return Err(ApiError::unprocessable(
-                "invalid",
+                ProblemCode::Invalid,
                 "decision",
                 "decision must be accepted, correction_requested or rejected",
             ));
@@ -477,7 +478,7 @@ impl Review {
             doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
         if input.decision != "accepted" && comment.is_none() {
             return Err(ApiError::unprocessable(
-                "required",
+                ProblemCode::Required,
                 "comment",
                 "say what must be corrected",
             ));

@@ -9,6 +9,7 @@ use askama::Template;
 use chrono::{TimeDelta, Utc};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
 use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::ProblemCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -70,7 +71,8 @@ pub async fn page(
             .and_then(|t| Uuid::parse_str(t).ok())
             .ok_or_else(|| ApiError::not_found("team"))?,
     };
-    let bad_date = |f: &str| ApiError::unprocessable("invalid", f, "not a date (dd/mm/yyyy)");
+    let bad_date =
+        |f: &str| ApiError::unprocessable(ProblemCode::Invalid, f, "not a date (dd/mm/yyyy)");
     let opt = |s: &Option<String>| {
         s.as_deref()
             .map(str::trim)
@@ -247,8 +249,9 @@ pub async fn create(
 
 /// The API's input from the form's fields (the same validation follows).
 fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
-    let team_id = uuid_field(pairs, "team_id")?
-        .ok_or_else(|| ApiError::unprocessable("required", "team_id", "choose the team"))?;
+    let team_id = uuid_field(pairs, "team_id")?.ok_or_else(|| {
+        ApiError::unprocessable(ProblemCode::Required, "team_id", "choose the team")
+    })?;
     let kind = AssignmentKind::parse(field(pairs, "kind").unwrap_or("planned"))?;
     let today = doi178_shared::time::vietnam_date(Utc::now());
     let window_start = date_field(pairs, "window_start")?.unwrap_or(today);
@@ -261,7 +264,7 @@ fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
     {
         establishment_ids.push(Uuid::parse_str(v.trim()).map_err(|_| {
             ApiError::unprocessable(
-                "invalid",
+                ProblemCode::Invalid,
                 &format!("establishment_ids[{i}]"),
                 "not a valid id",
             )
