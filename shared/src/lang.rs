@@ -100,6 +100,8 @@ labelled!(
     crate::establishment::EstablishmentType,
     crate::establishment::EstablishmentStatus,
     crate::establishment::RiskLevel,
+    crate::tip::TipChannel,
+    crate::tip::TipStatus,
 );
 
 fn group_digits(n: i64, sep: char) -> String {

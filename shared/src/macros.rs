@@ -29,6 +29,11 @@ macro_rules! domain_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             ::serde::Serialize, ::serde::Deserialize,
         )]
+        #[cfg_attr(
+            feature = "diesel",
+            derive(::diesel::AsExpression, ::diesel::FromSqlRow),
+            diesel(sql_type = ::diesel::sql_types::Text)
+        )]
         pub enum $name {
             $(
                 $(#[$vmeta])*
@@ -106,6 +111,41 @@ macro_rules! domain_enum {
 
         #[cfg(feature = "openapi")]
         impl ::utoipa::ToSchema for $name {}
+
+        /// Read from a text column: an unknown code is an error naming the value (feature
+        /// `diesel`).
+        #[cfg(feature = "diesel")]
+        impl<DB> ::diesel::deserialize::FromSql<::diesel::sql_types::Text, DB> for $name
+        where
+            DB: ::diesel::backend::Backend,
+            String: ::diesel::deserialize::FromSql<::diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> ::diesel::deserialize::Result<Self> {
+                let code = <String as ::diesel::deserialize::FromSql<
+                    ::diesel::sql_types::Text,
+                    DB,
+                >>::from_sql(bytes)?;
+                Self::parse(&code).map_err(|e| e.to_string().into())
+            }
+        }
+
+        /// Written to a text column as its wire code (feature `diesel`).
+        #[cfg(feature = "diesel")]
+        impl<DB> ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB> for $name
+        where
+            DB: ::diesel::backend::Backend,
+            str: ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut ::diesel::serialize::Output<'b, '_, DB>,
+            ) -> ::diesel::serialize::Result {
+                <str as ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
     };
 }
 

@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use doi178_shared::tip::{TipChannel, TipStatus};
 use uuid::Uuid;
 
 use super::schema::tips;
@@ -14,14 +15,14 @@ use crate::db::audit_chain::{self as audit, Kind, Who};
 #[diesel(treat_none_as_null = true)]
 pub struct TipRow {
     pub id: String,
-    pub channel: String,
+    pub channel: TipChannel,
     pub received_at: NaiveDateTime,
     pub content: String,
     pub unit_id: String,
     pub establishment_id: Option<String>,
     pub reporter_contact: Option<String>,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: TipStatus,
     pub handled_at: Option<NaiveDateTime>,
     pub assignment_id: Option<String>,
     pub created_by: String,
@@ -33,7 +34,7 @@ pub struct TipRow {
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     /// Only tips in this status.
-    pub status: Option<String>,
+    pub status: Option<TipStatus>,
     /// Only tips not yet handled.
     pub open: bool,
     /// Only tips not handled whose deadline is before this day (overdue on it).
@@ -52,10 +53,10 @@ macro_rules! narrowed {
             query = query.filter(tips::unit_id.eq_any(units));
         }
         if let Some(s) = &$filter.status {
-            query = query.filter(tips::status.eq(s.clone()));
+            query = query.filter(tips::status.eq(*s));
         }
         if $filter.open {
-            query = query.filter(tips::status.ne("handled"));
+            query = query.filter(tips::status.ne(TipStatus::Handled));
         }
         if let Some(day) = $filter.overdue_on {
             query = query
@@ -140,4 +141,42 @@ pub fn update(conn: &mut AnyConnection, who: &Who, row: &TipRow) -> QueryResult<
         .execute(conn)?;
     change.commit(conn, who)?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+    use doi178_shared::tip::TipStatus;
+
+    #[derive(QueryableByName)]
+    struct One {
+        #[diesel(sql_type = Text)]
+        s: TipStatus,
+    }
+
+    #[test]
+    fn a_domain_enum_is_a_text_column_of_its_wire_code() {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        let read: Vec<One> = diesel::sql_query("SELECT ? AS s")
+            .bind::<Text, _>(TipStatus::Classified)
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(read[0].s, TipStatus::Classified);
+        let text: Vec<TextRow> = diesel::sql_query("SELECT ? AS s")
+            .bind::<Text, _>(TipStatus::Verifying)
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(text[0].s, "verifying");
+        let unknown = diesel::sql_query("SELECT 'shredded' AS s").load::<One>(&mut c);
+        let err = unknown.err().unwrap().to_string();
+        assert!(err.contains("shredded"), "{err}");
+    }
+
+    #[derive(QueryableByName)]
+    struct TextRow {
+        #[diesel(sql_type = Text)]
+        s: String,
+    }
 }

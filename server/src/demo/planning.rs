@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use diesel::ExpressionMethods as _;
+use doi178_shared::tip::{TipChannel, TipStatus};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -256,19 +257,19 @@ pub struct TipSpec {
     pub site: u16,
     pub received: NaiveDate,
     pub received_secs: i64,
-    pub status: &'static str,
+    pub status: TipStatus,
     pub handled: Option<NaiveDate>,
     pub assignment: u32,
-    pub channel: &'static str,
+    pub channel: TipChannel,
     pub anonymous: bool,
 }
 
-const CHANNELS: &[&str] = &[
-    "hotline",
-    "letter",
-    "in_person",
-    "online",
-    "agency_referral",
+const CHANNELS: &[TipChannel] = &[
+    TipChannel::Hotline,
+    TipChannel::Letter,
+    TipChannel::InPerson,
+    TipChannel::Online,
+    TipChannel::AgencyReferral,
 ];
 /// Days to handle a tip.
 pub const TIP_DAYS: i64 = 15;
@@ -366,9 +367,9 @@ pub fn assignments(
                         received,
                         received_secs: rng.gen_range(1..12 * 3600),
                         status: if handled < demo_today() {
-                            "handled"
+                            TipStatus::Handled
                         } else {
-                            "classified"
+                            TipStatus::Classified
                         },
                         handled: (handled < demo_today()).then_some(handled),
                         assignment: specs.len() as u32,
@@ -540,15 +541,15 @@ pub fn assignments(
         }
         // Open tips of the team's area: received, being verified, classified with a draft.
         for (status, days_ago) in [
-            ("received", 1),
-            ("verifying", 4),
-            ("classified", 6),
-            ("received", 25),
+            (TipStatus::Received, 1),
+            (TipStatus::Verifying, 4),
+            (TipStatus::Classified, 6),
+            (TipStatus::Received, 25),
         ] {
             let est = take(1, &mut rng).first().copied();
             let site = est.map_or(ests[pool[0] as usize].site, |e| ests[e as usize].site);
             let mut assignment = NONE;
-            if status == "classified" {
+            if status == TipStatus::Classified {
                 if let Some(e) = est {
                     add(
                         &mut specs,
@@ -596,9 +597,9 @@ pub fn assignments(
             received,
             received_secs: rng.gen_range(1..12 * 3600),
             status: if handled < today {
-                "handled"
+                TipStatus::Handled
             } else {
-                "verifying"
+                TipStatus::Verifying
             },
             handled: (handled < today).then_some(handled),
             assignment: NONE,
@@ -741,7 +742,7 @@ pub fn insert_assignments_and_tips(
                 let handled_at = t.handled.map(|d| at(d, 10 * 3600));
                 rows.push(TipRow {
                     id: t.id.to_string(),
-                    channel: t.channel.to_string(),
+                    channel: t.channel,
                     received_at,
                     content: tip_content(kind, &site.full_name, i + t.received.ordinal() as usize),
                     unit_id: site.unit_id.clone(),
@@ -751,7 +752,7 @@ pub fn insert_assignments_and_tips(
                         .map(|e| e.id.to_string()),
                     reporter_contact: (!t.anonymous).then(|| names::phone(&mut rng, site.province)),
                     deadline: t.received + TimeDelta::days(TIP_DAYS),
-                    status: t.status.to_string(),
+                    status: t.status,
                     handled_at,
                     assignment_id: plans
                         .specs

@@ -41,10 +41,7 @@ pub async fn list(
     query: ApiQuery<TipQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let status = q
-        .status
-        .map(|s| s.parse::<TipStatus>().map(|s| s.as_str().to_string()))
-        .transpose()?;
+    let status = q.status.map(|s| s.parse::<TipStatus>()).transpose()?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
-use doi178_shared::tip::{TipDraft, TipStatus};
+use doi178_shared::tip::{TipChannel, TipDraft, TipStatus};
 use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::Serialize;
@@ -22,14 +22,14 @@ pub const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLe
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TipView {
     pub id: String,
-    pub channel: String,
+    pub channel: TipChannel,
     pub received_at: NaiveDateTime,
     pub content: String,
     pub unit_id: String,
     pub establishment_id: Option<String>,
     pub reporter_contact: Option<String>,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: TipStatus,
     pub handled_at: Option<NaiveDateTime>,
     /// Handled by the deadline (null while open).
     pub handled_on_time: Option<bool>,
@@ -82,14 +82,14 @@ pub fn create_tip(c: &mut db::AnyConnection, actor: &Actor, draft: &TipDraft) ->
     }
     let row = TipRow {
         id: Uuid::new_v4().to_string(),
-        channel: draft.channel().as_str().to_string(),
+        channel: draft.channel(),
         received_at: draft.received_at().naive_utc(),
         content: draft.content().to_string(),
         unit_id: unit,
         establishment_id: draft.establishment_id().map(|e| e.to_string()),
         reporter_contact: draft.reporter_contact().map(str::to_string),
         deadline: draft.deadline(),
-        status: TipStatus::Received.as_str().to_string(),
+        status: TipStatus::Received,
         handled_at: None,
         assignment_id: None,
         created_by: actor.user_id.to_string(),
@@ -110,8 +110,7 @@ pub fn set_tip_status(
 ) -> ApiResult<TipRow> {
     actor.require(HANDLERS, "handle tips")?;
     let mut row = db::tips::get(c, actor, id)?.ok_or_else(|| ApiError::not_found("tip"))?;
-    let current: TipStatus = row.status.parse().map_err(|_| ApiError::internal())?;
-    let next = current.transition(next)?;
+    let next = row.status.transition(next)?;
     if let Some(a) = assignment_id {
         db::assignments::get(c, actor, a)?.ok_or_else(|| {
             ApiError::unprocessable(
@@ -122,7 +121,7 @@ pub fn set_tip_status(
         })?;
         row.assignment_id = Some(a.to_string());
     }
-    row.status = next.as_str().to_string();
+    row.status = next;
     if next == TipStatus::Handled {
         row.handled_at = Some(now());
     }

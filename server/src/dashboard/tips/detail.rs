@@ -83,7 +83,7 @@ pub async fn detail(
     })
     .await??;
     let is_leader = web.actor.role == Role::TeamLeader && !teams.is_empty();
-    let current = TipStatus::parse(&tip.status).ok();
+    let current = Some(tip.status);
     let steps = TipStatus::ALL
         .iter()
         .map(|s| {

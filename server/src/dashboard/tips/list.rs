@@ -10,7 +10,7 @@ use doi178_shared::tip::{TipChannel, TipStatus, DEFAULT_TIP_DAYS};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{channel_label, next_step, require_handler, tip_status_label};
+use super::{next_step, require_handler};
 use crate::dashboard::leader::vn_datetime;
 use crate::dashboard::page::{render, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
@@ -39,7 +39,7 @@ pub struct TipLine {
 
 fn due_text(l: Lang, v: &TipView) -> String {
     let today = doi178_shared::time::vietnam_date(Utc::now());
-    if v.status == "handled" {
+    if v.status == TipStatus::Handled {
         return match v.handled_on_time {
             Some(true) => l.t("Xử lý đúng hạn", "Handled on time").to_string(),
             Some(false) => l.t("Xử lý quá hạn", "Handled late").to_string(),
@@ -65,22 +65,22 @@ fn due_text(l: Lang, v: &TipView) -> String {
 
 pub(super) fn line(l: Lang, t: TipRow, place: String) -> TipLine {
     let v = TipView::from(t);
-    let next = next_step(&v.status);
+    let next = next_step(v.status);
     let mut content: String = v.content.chars().take(160).collect();
     if v.content.chars().count() > 160 {
         content.push('…');
     }
     TipLine {
         received: vn_datetime(&v.received_at),
-        channel: channel_label(l, &v.channel),
+        channel: l.label(&v.channel).to_string(),
         content,
         place,
         establishment_id: v.establishment_id.clone().unwrap_or_default(),
         deadline: l.date(&v.deadline),
         due: due_text(l, &v),
         overdue: v.overdue,
-        status: tip_status_label(l, &v.status),
-        status_code: v.status.clone(),
+        status: l.label(&v.status).to_string(),
+        status_code: v.status.as_str().to_string(),
         assignment_id: v.assignment_id.clone().unwrap_or_default(),
         next_label: next.map(|n| l.t(n.1, n.2).to_string()).unwrap_or_default(),
         next_code: next.map(|n| n.0.as_str().to_string()).unwrap_or_default(),
@@ -194,7 +194,7 @@ pub async fn list(
         .transpose()?;
     let today = doi178_shared::time::vietnam_date(Utc::now());
     let filter = db::tips::Filter {
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         open: show == "open",
         overdue_on: (show == "overdue").then_some(today),
         before,

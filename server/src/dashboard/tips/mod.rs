@@ -8,10 +8,9 @@ mod detail;
 mod intake;
 mod list;
 
-use doi178_shared::tip::{TipChannel, TipStatus};
+use doi178_shared::tip::TipStatus;
 use doi178_shared::Role;
 
-use super::page::Lang;
 use super::Web;
 use crate::access::{get, post, roles, RouteSpec, STAFF_AND_LEADERS};
 use crate::error::ApiError;
@@ -49,23 +48,11 @@ fn require_handler(web: &Web) -> Result<(), super::DashError> {
 }
 
 /// The one step forward from `status`, with the button's words.
-fn next_step(status: &str) -> Option<(TipStatus, &'static str, &'static str)> {
+fn next_step(status: TipStatus) -> Option<(TipStatus, &'static str, &'static str)> {
     match status {
-        "received" => Some((TipStatus::Verifying, "Bắt đầu xác minh", "Start verifying")),
-        "verifying" => Some((TipStatus::Classified, "Đã phân loại", "Mark classified")),
-        "classified" => Some((TipStatus::Handled, "Đã xử lý xong", "Mark handled")),
-        _ => None,
+        TipStatus::Received => Some((TipStatus::Verifying, "Bắt đầu xác minh", "Start verifying")),
+        TipStatus::Verifying => Some((TipStatus::Classified, "Đã phân loại", "Mark classified")),
+        TipStatus::Classified => Some((TipStatus::Handled, "Đã xử lý xong", "Mark handled")),
+        TipStatus::Handled => None,
     }
-}
-
-fn tip_status_label(l: Lang, raw: &str) -> String {
-    TipStatus::parse(raw)
-        .map(|s| l.t(s.label_vi(), s.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-fn channel_label(l: Lang, raw: &str) -> String {
-    TipChannel::parse(raw)
-        .map(|s| l.t(s.label_vi(), s.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
 }

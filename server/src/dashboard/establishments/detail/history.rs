@@ -2,7 +2,6 @@
 //! review and photos, follow-ups, and the linked tips each through the tips' own visibility.
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use doi178_shared::tip::{TipChannel, TipStatus};
 use doi178_shared::visit::{Outcome, ReviewStatus};
 use serde_json::Value;
 use uuid::Uuid;
@@ -208,8 +207,8 @@ pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> A
                 overdue: t.handled_at.is_none() && today > t.deadline,
                 id: t.id,
                 received: l.date(&vn_time(t.received_at).date()),
-                channel: code_label_plain::<TipChannel>(l, &t.channel),
-                status: code_label_plain::<TipStatus>(l, &t.status),
+                channel: l.label(&t.channel).to_string(),
+                status: l.label(&t.status).to_string(),
                 content: if t.content.chars().count() > 240 {
                     format!("{content}…")
                 } else {
@@ -239,30 +238,5 @@ fn code_label_review(l: Lang, code: &str) -> String {
     match ReviewStatus::parse(code) {
         Ok(o) => l.t(o.label_vi(), o.label_en()).to_string(),
         Err(_) => code.to_string(),
-    }
-}
-
-/// Labels of enums `page::Labelled` does not cover (tips), by their own methods.
-fn code_label_plain<T: PlainLabel>(l: Lang, code: &str) -> String {
-    T::label(code, l).unwrap_or_else(|| code.to_string())
-}
-
-trait PlainLabel {
-    fn label(code: &str, l: Lang) -> Option<String>;
-}
-
-impl PlainLabel for TipChannel {
-    fn label(code: &str, l: Lang) -> Option<String> {
-        TipChannel::parse(code)
-            .ok()
-            .map(|v| l.t(v.label_vi(), v.label_en()).to_string())
-    }
-}
-
-impl PlainLabel for TipStatus {
-    fn label(code: &str, l: Lang) -> Option<String> {
-        TipStatus::parse(code)
-            .ok()
-            .map(|v| l.t(v.label_vi(), v.label_en()).to_string())
     }
 }
