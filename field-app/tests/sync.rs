@@ -25,22 +25,6 @@ fn record_visits(core: &FieldCore, n: usize, photos: usize, salt: u32) -> Vec<Re
     record_visits_with(core, n, photos, salt, jpeg)
 }
 
-/// A noisy 320×240 JPEG (about 50–80 kB: noise does not compress), different for each `n`.
-fn big_jpeg(n: u32) -> Vec<u8> {
-    let mut x = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let img = image::RgbImage::from_fn(320, 240, |_, _| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        image::Rgb([x as u8, (x >> 8) as u8, (x >> 16) as u8])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
 fn record_visits_with(
     core: &FieldCore,
     n: usize,
@@ -228,7 +212,7 @@ fn photo_uploads_overlap_and_one_cut_upload_loses_or_repeats_nothing() {
     sign_in(&core, INSPECTOR);
     assert!(core.sync_now().unwrap().ok);
     let (token, _) = srv.login(INSPECTOR);
-    let recorded = record_visits_with(&core, 3, 4, 21, big_jpeg);
+    let recorded = record_visits_with(&core, 3, 4, 21, noise_jpeg);
     let all_photos: Vec<Uuid> = recorded.iter().flat_map(|r| r.photos.clone()).collect();
 
     // The first new connection is cut 30 kB up: past any visit PUT, inside its first photo (a
@@ -310,7 +294,7 @@ fn photo_uploads_overlap_and_one_cut_upload_loses_or_repeats_nothing() {
         ..Default::default()
     })
     .unwrap();
-    let more = record_visits_with(&core, 2, 3, 22, big_jpeg);
+    let more = record_visits_with(&core, 2, 3, 22, noise_jpeg);
     let third = core.sync_now().unwrap();
     assert!(third.ok, "{third:?}");
     assert_eq!(third.photos_created, 6);

@@ -2,9 +2,7 @@
 //! creation by provincial staff inside their jurisdiction, and team membership.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{ids, Session, TestServer, HUE, QUANG_TRI};
+use doi178_tests::{ids, Session, TestServer, HUE, QUANG_TRI};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -328,7 +326,7 @@ fn provincial_staff_create_accounts_in_their_jurisdiction() {
     assert_eq!(me["id"], new_id.as_str());
     assert_eq!(me["role"], "inspector");
     assert_eq!(me["unit_id"], hue_commune.as_str());
-    login_refused(&s, "kiemtra.moi.hue", common::DEMO_PASSWORD);
+    login_refused(&s, "kiemtra.moi.hue", doi178_tests::DEMO_PASSWORD);
 
     // Users of another province do not exist for Huế staff.
     let qt_me = s.get_ok("/api/v1/me", &qt);

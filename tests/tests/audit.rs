@@ -5,14 +5,11 @@
 //! first bad entry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Cursor;
 use std::process::{Command, Output, Stdio};
 
 use chrono::{Duration, Utc};
-use common::{content_digest, Raw, Session, TestServer, HUE};
+use doi178_tests::{content_digest, Raw, Session, TestServer, HUE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -86,7 +83,7 @@ fn key_sql(table: &str) -> String {
 fn verify(s: &TestServer, extra: &[&str]) -> Output {
     let mut args = vec!["audit", "verify"];
     args.extend_from_slice(extra);
-    common::server_command(s, &args)
+    doi178_tests::server_command(s, &args)
 }
 
 fn out_text(o: &Output) -> String {
@@ -159,14 +156,7 @@ impl Writer<'_> {
 }
 
 fn jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(32, 24, |x, y| {
-        image::Rgb([(x * 8) as u8, (y * 9) as u8, 77])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
-        .unwrap();
-    out
+    doi178_tests::jpeg_from_fn(32, 24, |x, y| [(x * 8) as u8, (y * 9) as u8, 77])
 }
 
 /// What a visit needs: the inspector's team, an establishment with a location and its checklist.
@@ -691,7 +681,7 @@ fn verify_names_the_first_edited_removed_or_reordered_entry() {
     );
     restore(&mut raw);
 
-    if common::backend_name() == "sqlite" {
+    if doi178_tests::backend_name() == "sqlite" {
         // SQLite stores any text in any column: a time that is not one is named too.
         raw.exec(&format!(
             "UPDATE audit_log SET at = 'yesterday' WHERE seq = {k}"
@@ -772,7 +762,7 @@ fn imported_rows_each_get_an_entry_from_the_import_command() {
     let import = |csv: &str| {
         let file = dir.path().join("list.csv");
         std::fs::write(&file, csv).unwrap();
-        let o = Command::new(common::server_bin())
+        let o = Command::new(doi178_tests::server_bin())
             .args(["--database-url", s.database_url(), "--data-dir"])
             .arg(dir.path())
             .arg("import")

@@ -1,15 +1,13 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, forged tokens, /me.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{TestServer, HUE, JWT_SECRET, QUANG_TRI};
+use doi178_tests::{TestServer, HUE, JWT_SECRET, QUANG_TRI};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-fn refresh(s: &TestServer, token: &str) -> common::Resp {
+fn refresh(s: &TestServer, token: &str) -> doi178_tests::Resp {
     s.post_json(
         "/api/v1/auth/refresh",
         None,
@@ -45,7 +43,7 @@ fn demo_accounts_sign_in_and_me_describes_them() {
         let r = s.post_json(
             "/api/v1/auth/login",
             None,
-            &json!({"username": user, "password": common::DEMO_PASSWORD}),
+            &json!({"username": user, "password": doi178_tests::DEMO_PASSWORD}),
         );
         let t = r.ok_json();
         assert_eq!(t["token_type"], "Bearer", "{user}: {t}");
@@ -99,7 +97,7 @@ fn wrong_password_unknown_user_and_bad_bodies_are_refused() {
     let unknown = s.post_json(
         "/api/v1/auth/login",
         None,
-        &json!({"username": "nobody.here", "password": common::DEMO_PASSWORD}),
+        &json!({"username": "nobody.here", "password": doi178_tests::DEMO_PASSWORD}),
     );
     unknown.problem(401, Some("invalid_credentials"));
     // The same answer whether or not the account exists.
@@ -132,7 +130,7 @@ fn wrong_password_unknown_user_and_bad_bodies_are_refused() {
     s.post_json(
         "/api/v1/auth/login",
         None,
-        &json!({"username": "admin", "password": common::DEMO_PASSWORD, "otp": "1"}),
+        &json!({"username": "admin", "password": doi178_tests::DEMO_PASSWORD, "otp": "1"}),
     )
     .client_error_on("otp");
 }

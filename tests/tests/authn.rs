@@ -4,17 +4,15 @@
 //! detection and its grace window, and the password policy for new accounts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{Resp, Session, TestServer, DEMO_PASSWORD, JWT_SECRET};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use doi178_tests::{Resp, Session, TestServer, DEMO_PASSWORD, JWT_SECRET};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -48,8 +46,8 @@ fn login_from(s: &TestServer, forwarded_for: &str, username: &str, password: &st
 fn form_login(s: &TestServer, username: &str, password: &str, lang: Option<&str>) -> Resp {
     let body = format!(
         "username={}&password={}",
-        common::urlencode(username),
-        common::urlencode(password)
+        doi178_tests::urlencode(username),
+        doi178_tests::urlencode(password)
     );
     let cookie = lang.map(|l| format!("lang={l}"));
     let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
@@ -144,7 +142,7 @@ struct Replica {
 impl Replica {
     fn of(s: &TestServer, env: &[(&str, &str)]) -> Replica {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(common::server_bin())
+        let mut child = Command::new(doi178_tests::server_bin())
             .args(["--database-url", s.database_url(), "--data-dir"])
             .arg(dir.path())
             .args(["serve", "--port", "0", "--workers", "1"])
@@ -634,7 +632,7 @@ fn tokens_of_a_deactivated_or_deleted_account_or_a_closed_session_are_refused() 
 }
 
 fn hue_unit(s: &TestServer, hue: &Session) -> String {
-    let units = s.get_ok(&format!("/api/v1/units?parent={}", common::HUE), hue);
+    let units = s.get_ok(&format!("/api/v1/units?parent={}", doi178_tests::HUE), hue);
     units["items"][0]["id"].as_str().unwrap().to_string()
 }
 
@@ -802,7 +800,10 @@ fn changes_to_an_account_its_teams_and_units_apply_to_the_next_request() {
     assert!(s.my_team_ids(&inspector).contains(&team_id));
 
     // A unit added under the team's area is in the jurisdiction at once.
-    let children = format!("/api/v1/units?parent={}", common::urlencode(&team_unit));
+    let children = format!(
+        "/api/v1/units?parent={}",
+        doi178_tests::urlencode(&team_unit)
+    );
     let before = s.get_ok(&children, &inspector);
     assert!(!before.to_string().contains("epoch:1"));
     raw_sql(
@@ -896,7 +897,7 @@ fn the_command_line_creates_accounts_under_the_same_password_policy() {
     let s = TestServer::start();
     let add_user = |username: &str, password: &str| -> (bool, String) {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(common::server_bin())
+        let mut child = Command::new(doi178_tests::server_bin())
             .args(["--database-url", s.database_url(), "--data-dir"])
             .arg(dir.path())
             .args([

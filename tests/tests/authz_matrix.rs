@@ -8,11 +8,9 @@
 //! every dashboard POST without its anti-forgery token is refused with 403.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{
+use doi178_tests::{
     route_table, str_of, urlencode, Browser, Resp, RouteRule, Session, TestServer, DEMO_PASSWORD,
     HUE, QUANG_TRI,
 };
@@ -127,14 +125,14 @@ fn seed_quang_tri(s: &TestServer) -> Seeded {
         }),
     )
     .expect(201);
-    let jpeg = common::jpeg(90);
+    let jpeg = doi178_tests::jpeg(90);
     s.request(
         Method::PUT,
         &format!("/api/v1/photos/{photo_id}"),
         leader.token(),
         &[
             ("Content-Type", "image/jpeg"),
-            ("Content-Digest", &common::content_digest(&jpeg)),
+            ("Content-Digest", &doi178_tests::content_digest(&jpeg)),
         ],
         Some(jpeg),
     );
@@ -805,7 +803,7 @@ fn every_route_answers_every_caller_as_its_rule_says() {
     eprintln!(
         "authorisation matrix on {}: {checked} requests over {} routes and {} callers; no \
          record of the kind for {} combinations: {:?}",
-        common::backend_name(),
+        doi178_tests::backend_name(),
         table.len(),
         callers.len(),
         skipped_inside.len(),

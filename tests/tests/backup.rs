@@ -6,17 +6,14 @@
 //! `DOI178_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod storage_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use doi178_tests::storage::*;
 use serde_json::Value;
-use storage_support::*;
 
 const NO_ENV: &[(String, String)] = &[];
 

@@ -3,16 +3,14 @@
 //! straightforward GROUP BY over the visits agree.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::process::Command;
 
-use common::TestServer;
+use doi178_tests::TestServer;
 
 #[test]
 fn bench_runs_on_the_test_data_and_the_fast_path_agrees_with_the_baseline() {
     let s = TestServer::start();
-    let mut cmd = Command::new(common::server_bin());
+    let mut cmd = Command::new(doi178_tests::server_bin());
     for (k, _) in std::env::vars() {
         if k.starts_with("DOI178_") {
             cmd.env_remove(k);

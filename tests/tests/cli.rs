@@ -2,15 +2,13 @@
 //! `DOI178_*` environment, then the TOML file) and clear messages instead of panics.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs the server binary with a clean environment (no `DOI178_*` from the caller).
 fn run(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
-    let mut cmd = Command::new(common::server_bin());
+    let mut cmd = Command::new(doi178_tests::server_bin());
     cmd.args(args).current_dir(cwd);
     for (k, _) in std::env::vars() {
         if k.starts_with("DOI178_") {

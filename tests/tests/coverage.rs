@@ -4,13 +4,11 @@
 //! jurisdiction, and driven by programmes that administrators edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
-use common::{Session, TestServer, HUE, QUANG_TRI};
 use diesel::prelude::*;
+use doi178_tests::{Session, TestServer, HUE, QUANG_TRI};
 use serde_json::{json, Value};
 
 mod raw {
@@ -635,7 +633,7 @@ fn administrators_edit_programmes_and_the_targets_follow() {
     let created = s.post_json("/api/v1/programmes", admin.token(), &next);
     let created = created.expect(201).json();
     assert_eq!(created["counted_outcomes"], current["counted_outcomes"]);
-    let ids = common::ids(
+    let ids = doi178_tests::ids(
         s.get_ok("/api/v1/programmes", &hue)["items"]
             .as_array()
             .unwrap(),

@@ -5,12 +5,10 @@
 //! commune rows of `GET /api/v1/coverage` must move by exactly one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chrono::{Duration, Utc};
-use common::{Session, TestServer, HUE};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use doi178_tests::{Session, TestServer, HUE};
 use serde_json::{json, Value};
 
 #[derive(diesel::MultiConnection)]
@@ -190,7 +188,7 @@ fn an_establishment_listed_under_a_merged_pre_2025_commune_counts_in_the_current
          Nhà nghỉ Hương Giang,Nhà nghỉ,99901,3 Lê Lợi,3300999001,01/02/2021\n",
     )
     .unwrap();
-    let out = std::process::Command::new(common::server_bin())
+    let out = std::process::Command::new(doi178_tests::server_bin())
         .args([
             "--database-url",
             s.database_url(),

@@ -3,9 +3,7 @@
 //! pages show is tested in a real browser: tests/browser.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{session_cookie, Browser, TestServer, DEMO_PASSWORD};
+use doi178_tests::{session_cookie, Browser, TestServer, DEMO_PASSWORD};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Method;
 
@@ -16,12 +14,12 @@ fn form(fields: &[(&str, &str)]) -> Vec<u8> {
 fn form_body(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
-        .map(|(k, v)| format!("{k}={}", common::urlencode(v)))
+        .map(|(k, v)| format!("{k}={}", doi178_tests::urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
 
-fn post_login(server: &TestServer, fields: &[(&str, &str)]) -> common::Resp {
+fn post_login(server: &TestServer, fields: &[(&str, &str)]) -> doi178_tests::Resp {
     server.request(
         Method::POST,
         "/login",

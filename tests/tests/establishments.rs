@@ -2,11 +2,9 @@
 //! cursor pagination, create/read/update, refusal of bad input).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 
-use common::{ids, urlencode, Session, TestServer, HUE, QUANG_TRI};
+use doi178_tests::{ids, urlencode, Session, TestServer, HUE, QUANG_TRI};
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -11,12 +11,11 @@
 //! 422 naming the field. Photos are re-encoded, so whatever rides along in a polyglot is dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::io::Cursor;
-
 use chrono::{Duration, Utc};
-use common::{content_digest, Browser, TestServer, DEMO_PASSWORD};
+use doi178_tests::{
+    content_digest, gradient_jpeg, jpeg_declaring, jpeg_with_comment, Browser, TestServer,
+    DEMO_PASSWORD,
+};
 use reqwest::Method;
 use serde_json::json;
 
@@ -24,7 +23,7 @@ use serde_json::json;
 // Helpers
 
 fn count(s: &TestServer, table: &str) -> i64 {
-    common::Raw::open(s.database_url())
+    doi178_tests::Raw::open(s.database_url())
         .int(&format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM {table}"))
 }
 
@@ -113,39 +112,6 @@ fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3) as u8, (y * 5) as u8, 90]));
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
-        .unwrap();
-    out
-}
-
-/// A real JPEG whose frame header (SOF0) is patched to declare `w`×`h`.
-fn jpeg_declaring(w: u16, h: u16) -> Vec<u8> {
-    let mut bytes = jpeg(16, 16);
-    let sof = bytes
-        .windows(2)
-        .position(|p| p == [0xFF, 0xC0])
-        .expect("a baseline JPEG has SOF0");
-    // FF C0, length (2), precision (1), height (2), width (2).
-    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
-    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
-    bytes
-}
-
-/// A JPEG with a comment segment (COM) inserted after SOI.
-fn jpeg_with_comment(comment: &[u8]) -> Vec<u8> {
-    let plain = jpeg(24, 16);
-    let mut out = plain[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xFE]);
-    out.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(comment);
-    out.extend_from_slice(&plain[2..]);
-    out
-}
-
 /// A ZIP archive (stored, no compression) with one file.
 fn zip_stored(name: &str, data: &[u8]) -> Vec<u8> {
     let crc = crc32(data);
@@ -231,7 +197,7 @@ fn sign_in(s: &TestServer, username: &str) -> Browser {
 }
 
 /// `POST /establishments/import/preview` with `name` and `bytes` as the `file` field.
-fn import_preview(s: &TestServer, b: &Browser, name: &str, bytes: &[u8]) -> common::Resp {
+fn import_preview(s: &TestServer, b: &Browser, name: &str, bytes: &[u8]) -> doi178_tests::Resp {
     let boundary = "doi178-hostile-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -306,7 +272,7 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
         assert_eq!(p["field"], "body", "{what}: {p}");
     }
     // A truncated JPEG: damaged, not a 500.
-    let mut cut = jpeg(64, 48);
+    let mut cut = gradient_jpeg(64, 48);
     cut.truncate(cut.len() / 2);
     let id = uuid::Uuid::new_v4().to_string();
     let r = s.put_photo(&inspector, &id, "image/jpeg", &cut);
@@ -320,7 +286,7 @@ fn photo_bombs_and_non_images_are_refused_and_polyglots_are_stripped() {
 
     // Polyglots that really are JPEGs (a ZIP appended; HTML in a comment segment) are accepted,
     // and what is stored is the re-encoded image only.
-    let mut jpeg_zip = jpeg(32, 24);
+    let mut jpeg_zip = gradient_jpeg(32, 24);
     jpeg_zip.extend_from_slice(&zip_stored("payload.html", html));
     let jpeg_html = jpeg_with_comment(b"<html><script>alert('in a JPEG')</script></html>");
     let mut visit = s.visit_body(&inspector);
@@ -597,7 +563,7 @@ fn huge_deep_and_malformed_bodies_are_clear_client_errors() {
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("application/problem+json"), "{text}");
     let id = uuid::Uuid::new_v4().to_string();
-    let body = jpeg(8, 8);
+    let body = gradient_jpeg(8, 8);
     let mut head = format!(
         "PUT /api/v1/photos/{id} HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nAuthorization: Bearer {}\r\nContent-Digest: sha-256=:",
         body.len(),
@@ -679,7 +645,7 @@ fn injection_looking_text_is_stored_verbatim_and_shown_escaped_and_control_chara
     let found = s.get_ok(
         &format!(
             "/api/v1/establishments?q={}&limit=100",
-            common::urlencode("' OR 1=1 --")
+            doi178_tests::urlencode("' OR 1=1 --")
         ),
         &staff,
     );
@@ -819,7 +785,7 @@ fn malformed_import_files_are_refused_and_nothing_is_imported() {
             )),
         ),
         ("random bytes named .xlsx", "list.xlsx", b"PK\x03\x04 not really a zip".to_vec()),
-        ("a JPEG named .xlsx", "list.xlsx", jpeg(8, 8)),
+        ("a JPEG named .xlsx", "list.xlsx", gradient_jpeg(8, 8)),
         ("a ZIP that is not a workbook", "list.xlsx", zip_stored("x.txt", b"hello")),
         (
             "CSV in UTF-16",

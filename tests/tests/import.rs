@@ -11,26 +11,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
+use doi178_tests::server_bin;
 use tempfile::TempDir;
-
-/// The server binary: `DOI178_SERVER_BIN`, or `doi178-server` next to the test's `deps` folder.
-fn server_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("DOI178_SERVER_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executable lives in target/<profile>/deps");
-    let bin = dir.join(format!("doi178-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it first (cargo build -p doi178-server) or set DOI178_SERVER_BIN",
-        bin.display()
-    );
-    bin
-}
 
 fn skip_unless_sqlite() -> bool {
     if std::env::var_os("DOI178_TEST_DATABASE_URL").is_some() {

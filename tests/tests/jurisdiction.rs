@@ -2,11 +2,9 @@
 //! from any list, search or id (establishments, visits, teams, users, tips, assignments, units).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{ids, urlencode, Session, TestServer, HUE, QUANG_TRI};
+use doi178_tests::{ids, urlencode, Session, TestServer, HUE, QUANG_TRI};
 use serde_json::Value;
 
 /// What one province's staff can see.

@@ -1,9 +1,7 @@
 //! Operations endpoints: liveness, metrics, the OpenAPI document and its viewer, unknown routes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::TestServer;
+use doi178_tests::TestServer;
 
 #[test]
 fn healthz_metrics_openapi_and_docs() {

@@ -3,15 +3,13 @@
 //! grouped into outings within the radius, and one call makes a group a draft assignment.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{TestServer, HUE};
+use doi178_tests::{TestServer, HUE};
 use serde_json::Value;
 
 /// The Huế provincial team led by `doitruong.hue`.
-fn leaders_team(s: &TestServer, leader: &common::Session) -> String {
+fn leaders_team(s: &TestServer, leader: &doi178_tests::Session) -> String {
     let me = s.get_ok("/api/v1/me", leader);
     me["teams"]
         .as_array()

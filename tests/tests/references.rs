@@ -11,11 +11,11 @@
 //! - A visit's answers name items of its checklist version.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{jpeg, route_table, server_command, str_of, Raw, Session, TestServer, HUE, QUANG_TRI};
+use doi178_tests::{
+    jpeg, route_table, server_command, str_of, Raw, Session, TestServer, HUE, QUANG_TRI,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;

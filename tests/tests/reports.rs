@@ -4,13 +4,11 @@
 //! errors, and per-province target overrides.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
-use common::{Session, TestServer, HUE, QUANG_TRI};
 use diesel::prelude::*;
+use doi178_tests::{Session, TestServer, HUE, QUANG_TRI};
 use serde_json::{json, Value};
 
 mod raw {
@@ -476,7 +474,7 @@ fn reports_match_a_brute_force_count_of_the_raw_rows() {
         &format!("/api/v1/coverage/never-inspected?unit={HUE}&limit=37"),
         &hue,
     );
-    let ids = common::ids(&items, "id");
+    let ids = doi178_tests::ids(&items, "id");
     let unique: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(
         unique.len(),
@@ -517,7 +515,7 @@ fn reports_match_a_brute_force_count_of_the_raw_rows() {
         .map(|e| e.id.clone())
         .collect();
     assert_eq!(
-        common::ids(&karaoke, "id")
+        doi178_tests::ids(&karaoke, "id")
             .into_iter()
             .collect::<BTreeSet<_>>(),
         want_karaoke

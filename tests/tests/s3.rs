@@ -13,9 +13,6 @@
 //! installs it). Without it the tests say so and pass, unless `DOI178_S3_REQUIRED=1` (as in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod storage_support;
-
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -23,11 +20,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use doi178_tests::storage::*;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::Value;
-use storage_support::*;
 
 const BUCKET: &str = "doi178-photos";
 
@@ -341,7 +338,7 @@ fn photos_in_s3_survive_the_store_going_away_mid_upload() {
         let client = server.client.clone();
         let url = server.url(&format!("/api/v1/photos/{p2}"));
         let token = token.clone();
-        let digest = common::content_digest(&photo);
+        let digest = doi178_tests::content_digest(&photo);
         let len = photo.len() as u64;
         std::thread::spawn(move || {
             let started = Instant::now();

@@ -3,13 +3,11 @@
 //! a content digest, and later corrects the visit with a new revision that keeps the original.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Cursor;
 
 use chrono::{Duration, Utc};
-use common::{content_digest, ids, urlencode, Resp, Session, TestServer, HUE};
+use doi178_tests::{content_digest, ids, urlencode, Resp, Session, TestServer, HUE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

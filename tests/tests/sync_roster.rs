@@ -4,11 +4,9 @@
 //! the lists themselves page through everything (API and the leader's dashboard tabs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Session, TestServer};
+use doi178_tests::{Session, TestServer};
 use serde_json::Value;
 
 /// (team, user) pairs of a sync answer's roster.
@@ -212,25 +210,28 @@ fn listed(s: &TestServer, who: &Session) -> BTreeMap<&'static str, BTreeSet<Stri
         .partition(|a| a["status"] == "cancelled");
     out.insert(
         "assignments",
-        common::ids(&live, "id").into_iter().collect(),
+        doi178_tests::ids(&live, "id").into_iter().collect(),
     );
-    out.insert("revoked", common::ids(&revoked, "id").into_iter().collect());
+    out.insert(
+        "revoked",
+        doi178_tests::ids(&revoked, "id").into_iter().collect(),
+    );
     let ests = s.get_all_pages("/api/v1/establishments?limit=500", who);
     out.insert(
         "establishments",
-        common::ids(&ests, "id").into_iter().collect(),
+        doi178_tests::ids(&ests, "id").into_iter().collect(),
     );
     let templates = s.get_ok("/api/v1/checklist-templates", who);
     out.insert(
         "templates",
-        common::ids(templates["items"].as_array().unwrap(), "id")
+        doi178_tests::ids(templates["items"].as_array().unwrap(), "id")
             .into_iter()
             .collect(),
     );
     let mut visits = BTreeSet::new();
     for t in &teams {
         let v = s.get_all_pages(&format!("/api/v1/visits?team={t}&limit=500"), who);
-        visits.extend(common::ids(&v, "id"));
+        visits.extend(doi178_tests::ids(&v, "id"));
     }
     out.insert("visits", visits);
     out
@@ -295,8 +296,10 @@ fn an_incremental_sync_delivers_each_new_change_once_across_kinds_and_pages() {
     assert!(s.my_team_ids(&inspector).contains(&team));
     let start = pull_all(&s, &inspector, "0", None);
     let before = listed(&s, &inspector);
-    let commune = s.get_ok(&format!("/api/v1/units?parent={}", common::HUE), &staff)["items"][0]
-        ["id"]
+    let commune = s.get_ok(
+        &format!("/api/v1/units?parent={}", doi178_tests::HUE),
+        &staff,
+    )["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -385,12 +388,12 @@ fn assignment_and_tip_lists_page_through_everything() {
     let s = TestServer::start();
     let staff = s.login("tinh.hue");
     let all = s.get_all_pages("/api/v1/assignments?limit=1000", &staff);
-    let ids = once("assignments", &common::ids(&all, "id"));
+    let ids = once("assignments", &doi178_tests::ids(&all, "id"));
     let small = s.get_all_pages("/api/v1/assignments?limit=37", &staff);
     assert!(all.len() > 37 * 3, "several pages: {}", all.len());
     assert_eq!(
-        common::ids(&small, "id"),
-        common::ids(&all, "id"),
+        doi178_tests::ids(&small, "id"),
+        doi178_tests::ids(&all, "id"),
         "the same order whatever the page"
     );
     assert_eq!(ids.len(), all.len());
@@ -410,8 +413,11 @@ fn assignment_and_tip_lists_page_through_everything() {
     let tips = s.get_all_pages("/api/v1/tips?limit=1000", &staff);
     assert!(tips.len() > 3, "{}", tips.len());
     let small = s.get_all_pages("/api/v1/tips?limit=3", &staff);
-    assert_eq!(common::ids(&small, "id"), common::ids(&tips, "id"));
-    once("tips", &common::ids(&tips, "id"));
+    assert_eq!(
+        doi178_tests::ids(&small, "id"),
+        doi178_tests::ids(&tips, "id")
+    );
+    once("tips", &doi178_tests::ids(&tips, "id"));
     // Users, teams and unit searches page too.
     for (path, small, limit) in [
         ("/api/v1/users", "/api/v1/users?limit=3", 3),
@@ -426,14 +432,14 @@ fn assignment_and_tip_lists_page_through_everything() {
         let paged = s.get_all_pages(small, &staff);
         assert!(paged.len() > limit, "{small}: several pages");
         assert_eq!(
-            common::ids(&paged, "id"),
-            common::ids(&all, "id"),
+            doi178_tests::ids(&paged, "id"),
+            doi178_tests::ids(&all, "id"),
             "{small}"
         );
-        once(path, &common::ids(&all, "id"));
+        once(path, &doi178_tests::ids(&all, "id"));
     }
     // The dashboard's tip list counts every tip, not those of one page.
-    let b = s.sign_in_browser("tinh.hue", common::DEMO_PASSWORD);
+    let b = s.sign_in_browser("tinh.hue", doi178_tests::DEMO_PASSWORD);
     let r = s.request(
         reqwest::Method::GET,
         "/tips?show=all",
@@ -463,7 +469,7 @@ fn the_leaders_assignment_tabs_count_and_page_through_everything() {
     let s = TestServer::start();
     let leader = s.login("doitruong.hue");
     let api = s.get_all_pages("/api/v1/assignments?limit=1000", &leader);
-    let b = s.sign_in_browser("doitruong.hue", common::DEMO_PASSWORD);
+    let b = s.sign_in_browser("doitruong.hue", doi178_tests::DEMO_PASSWORD);
     let page = |path: &str| {
         let r = s.request(
             reqwest::Method::GET,

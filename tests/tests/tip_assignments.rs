@@ -2,10 +2,8 @@
 //! tip (when the tip has none yet), so the tip shows it through the API and the dashboard.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chrono::{Duration, Utc};
-use common::{TestServer, HUE};
+use doi178_tests::{TestServer, HUE};
 use serde_json::json;
 
 #[test]

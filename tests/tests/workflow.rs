@@ -2,10 +2,8 @@
 //! cancelled or completed, and a leader's review of a submitted visit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
-use common::{ids, Resp, Session, TestServer, HUE};
+use doi178_tests::{ids, Resp, Session, TestServer, HUE};
 use reqwest::Method;
 use serde_json::json;
 

@@ -1,173 +1,32 @@
-//! Starts the real `doi178-server` binary on a fresh copy of demo data (port 0) and gives the
-//! tests a plain HTTP client to check what the server holds. Minimal copy of the start logic of
-//! `tests/tests/common/mod.rs` (SQLite backend only).
+//! The real `doi178-server` binary on a fresh copy of demo data (port 0, SQLite), started by the
+//! workspace's test-support library (`doi178-tests`), and a plain HTTP client to check what the
+//! server holds.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use doi178_field::{FieldCore, Options, RetryPolicy, Settings, SignIn};
+use doi178_tests::TestServer;
 use reqwest::blocking::Client;
 use serde_json::Value;
 
-pub const JWT_SECRET: &str = "doi178-field-tests-secret-0123456789abcdef";
-pub const PASSWORD: &str = "doi178-demo";
+pub use doi178_tests::{noise_jpeg, small_jpeg as jpeg, urlencode, JWT_SECRET};
+pub const PASSWORD: &str = doi178_tests::DEMO_PASSWORD;
 pub const INSPECTOR: &str = "kiemtra.hue";
 
-/// `DOI178_SERVER_BIN`, or `doi178-server` beside the test's `deps` directory.
-pub fn server_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("DOI178_SERVER_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join(format!("doi178-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: `cargo build -p doi178-server --bin doi178-server` first (same target dir)",
-        bin.display()
-    );
-    bin
-}
-
-/// Demo data generated once per test process, copied for each server.
-fn template() -> &'static PathBuf {
-    static T: OnceLock<PathBuf> = OnceLock::new();
-    T.get_or_init(|| {
-        // Kept beside the server binary, per build of it, and reused by later runs.
-        let bin = server_bin();
-        let meta = std::fs::metadata(&bin).unwrap();
-        let stamp = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let root = bin.parent().unwrap().join("doi178-field-templates");
-        let ready = root.join(format!("demo-{}-{stamp}", meta.len()));
-        if ready.join("ready").is_file() {
-            return ready;
-        }
-        let dir = root.join(format!("build-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("doi178.sqlite");
-        let out = Command::new(server_bin())
-            .args(["--database-url", db.to_str().unwrap(), "--data-dir"])
-            .arg(&dir)
-            .args(["demo", "--establishments", "300", "--visits", "100"])
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "demo failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::write(dir.join("ready"), b"ok").unwrap();
-        // Older templates (earlier server builds) are of no use any more.
-        for e in std::fs::read_dir(&root).unwrap().flatten() {
-            if e.path() != dir && e.file_name().to_string_lossy().starts_with("demo-") {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-        if std::fs::rename(&dir, &ready).is_err() {
-            // Another test process finished first: use its copy.
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        ready
-    })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        if e.file_name() == "ready" {
-            continue;
-        }
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 pub struct Server {
-    child: Child,
+    server: TestServer,
     pub base: String,
-    _data: tempfile::TempDir,
-    log: Arc<Mutex<String>>,
     pub http: Client,
 }
 
 impl Server {
     pub fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        copy_dir(template(), data.path());
-        let db = data.path().join("doi178.sqlite");
-        let mut child = Command::new(server_bin())
-            .args(["--database-url", db.to_str().unwrap(), "--data-dir"])
-            .arg(data.path())
-            .args(["serve", "--port", "0", "--workers", "2"])
-            .env("DOI178_JWT_SECRET", JWT_SECRET)
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .env_remove("DOI178_DEMO")
-            .env_remove("DOI178_BIND")
-            .env_remove("DOI178_PORT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-                let _ = tx.send(line);
-            }
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                l.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let base = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|e| panic!("server did not start ({e}): {}", log.lock().unwrap()));
-            if let Some(a) = line.trim().strip_prefix("doi178-server listening on ") {
-                break a.trim().trim_end_matches('/').to_string();
-            }
-        };
+        let server = TestServer::builder().demo(300, 100).sqlite_only().start();
         Server {
-            child,
-            base,
-            _data: data,
-            log,
+            base: server.base.clone(),
+            server,
             http: Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -176,7 +35,7 @@ impl Server {
     }
 
     pub fn output(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.server.output()
     }
 
     /// Signs in over plain HTTP (another client than the phone): (access, refresh).
@@ -258,24 +117,6 @@ impl Server {
     }
 }
 
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Short retries so that tests of failures do not wait long.
 pub fn fast_options() -> Options {
     Options {
@@ -306,22 +147,6 @@ pub fn sign_in(core: &FieldCore, user: &str) -> doi178_field::SignInResult {
         password: PASSWORD.into(),
     })
     .unwrap()
-}
-
-/// A small JPEG, different for each `n`.
-pub fn jpeg(n: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-        image::Rgb([
-            (x * 4 + n * 37) as u8,
-            (y * 5 + n * 11) as u8,
-            ((x + y + n) * 3) as u8,
-        ])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
 }
 
 pub fn sha_hex(b: &[u8]) -> String {

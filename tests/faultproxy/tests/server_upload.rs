@@ -7,122 +7,25 @@
 //! CARGO_TARGET_DIR and profile, or DOI178_SERVER_BIN.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use doi178_tests::{noise_png, TestServer};
 use faultproxy::{Direction, Fault, FaultProxy, Policy};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-fn server_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("DOI178_SERVER_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join(format!("doi178-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p doi178-server --bin doi178-server` first (same \
-         CARGO_TARGET_DIR and profile), or set DOI178_SERVER_BIN",
-        bin.display()
-    );
-    bin
-}
-
 /// The real server on small demo data in a temporary directory; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let bin = server_bin();
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("doi178.sqlite").display().to_string();
-        let demo = Command::new(&bin)
-            .args(["--database-url", &db, "--data-dir"])
-            .arg(dir.path())
-            .args(["demo", "--establishments", "20", "--visits", "10"])
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .output()
-            .unwrap();
-        assert!(
-            demo.status.success(),
-            "demo: {}",
-            String::from_utf8_lossy(&demo.stderr)
-        );
-        let mut child = Command::new(&bin)
-            .args(["--database-url", &db, "--data-dir"])
-            .arg(dir.path())
-            .args(["serve", "--port", "0", "--workers", "2"])
-            .env(
-                "DOI178_JWT_SECRET",
-                "faultproxy-test-secret-0123456789abcdef",
-            )
-            .env("DOI178_LOG", "warn")
-            .env_remove("DOI178_CONFIG")
-            .env_remove("DOI178_DEMO")
-            .env_remove("DOI178_BIND")
-            .env_remove("DOI178_PORT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("doi178-server listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server did not say where it listens");
-        Server {
-            child,
-            base,
-            _dir: dir,
-        }
-    }
-
-    fn port(&self) -> u16 {
-        self.base.rsplit(':').next().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A PNG of noise (barely compressible): about 3 bytes per pixel.
-fn photo(side: u32) -> Vec<u8> {
-    let mut state: u32 = 0x1780_2025;
-    let img = image::RgbImage::from_fn(side, side, |_, _| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let [a, b, c, _] = state.to_le_bytes();
-        image::Rgb([a, b, c])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+fn start_server() -> TestServer {
+    TestServer::builder()
+        .demo(20, 10)
+        .sqlite_only()
+        .jwt_secret("faultproxy-test-secret-0123456789abcdef")
+        .inherit_stderr()
+        .ready_timeout(Duration::from_secs(60))
+        .start()
 }
 
 fn photos_stored(client: &Client, base: &str, result: &str) -> u64 {
@@ -141,7 +44,7 @@ fn photos_stored(client: &Client, base: &str, result: &str) -> u64 {
 
 #[test]
 fn a_photo_upload_cut_mid_body_leaves_nothing_and_the_retry_stores_it_once() {
-    let server = Server::start();
+    let server = start_server();
     let direct = Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -157,7 +60,7 @@ fn a_photo_upload_cut_mid_body_leaves_nothing_and_the_retry_stores_it_once() {
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_string();
 
-    let body = photo(700);
+    let body = noise_png(700);
     assert!(body.len() > 1_000_000, "{} bytes", body.len());
     let digest = Sha256::digest(&body);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

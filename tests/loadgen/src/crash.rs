@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use doi178_server::db::schema::{audit_log, photos, visit_photos, visit_revisions, visits};
 use doi178_server::db::{AnyConnection, Db, DbError};
+use doi178_tests::ServeOptions;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
@@ -18,7 +19,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::api::{visit_body, Account, Api, Photo, Reply};
-use crate::server::{ServeOptions, Server, Target};
+use crate::server::{Server, Target};
 use crate::stats::Stats;
 
 #[derive(Debug, Clone)]
@@ -312,7 +313,7 @@ pub async fn run(
     loop {
         let n = acked.load(Ordering::SeqCst);
         if n >= kill_after {
-            server.kill9()?;
+            anyhow::Context::context(server.kill9(), "kill -9 the server")?;
             killed_at = Some(started.elapsed().as_secs_f64());
             acked_at_kill = n;
             eprintln!(
@@ -330,7 +331,7 @@ pub async fn run(
     tokio::time::sleep(opts.down).await;
     let t = target.clone();
     let restarted_in = Instant::now();
-    let server = tokio::task::spawn_blocking(move || Server::start(&t, &serve)).await??;
+    let server = tokio::task::spawn_blocking(move || crate::server::start(&t, &serve)).await??;
     eprintln!(
         "[crash] restarted in {:.1} s",
         restarted_in.elapsed().as_secs_f64()

@@ -22,10 +22,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use doi178_tests::ServeOptions;
 use serde_json::json;
 
 use crate::api::Api;
-use crate::server::{ServeOptions, Server, Target};
+use crate::server::{Server, Target};
 use crate::stats::{round, Op, Stats};
 
 #[derive(Parser)]
@@ -168,12 +169,8 @@ fn prepare(
         c.keep,
     )?;
     let names = fixture::add_phone_users(&target.database_url, users, c.team_size)?;
-    let serve = ServeOptions {
-        port: server::free_port()?,
-        workers: c.workers,
-        config: c.server_config.clone(),
-    };
-    let srv = Server::start(&target, &serve)?;
+    let serve = server::serve_options(server::free_port()?, c.workers, c.server_config.clone());
+    let srv = server::start(&target, &serve)?;
     eprintln!("[loadgen] server pid {} at {}", srv.pid(), srv.base);
     Ok((Arc::new(target), names, serve, srv))
 }

@@ -1,24 +1,22 @@
 //! Support for the backup and S3 tests: servers on a data directory the test controls (with its
-//! own environment), the command line, a fresh database per data directory, the rows of every
-//! table as text, and a visit with photos submitted the way a phone does.
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+//! own environment), the command line, and a visit with photos submitted the way a phone does.
+//! The database per data directory ([`TestDb`]) and the rows of every table as text
+//! ([`all_rows`]) live in [`crate::database`] and [`crate::raw`], and are re-exported here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::common::{
-    content_digest, server_bin, spawn_server, with_database, DEMO_PASSWORD, JWT_SECRET,
-};
+pub use crate::database::{admin_url, TestDb};
+pub use crate::fixtures::jpeg;
+pub use crate::raw::{all_rows, photo_rows};
+use crate::server::{server_bin, spawn_server, ServerProcess, DEMO_PASSWORD, JWT_SECRET};
+use crate::test_server::{content_digest, HUE};
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex_encode(&Sha256::digest(bytes))
@@ -26,57 +24,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn suffix() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
-}
-
-/// A database for one data directory: `<dir>/doi178.sqlite`, or a new PostgreSQL database when
-/// `DOI178_TEST_DATABASE_URL` is set (dropped at the end).
-pub struct TestDb {
-    pub url: String,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn new(data_dir: &Path) -> TestDb {
-        match admin_url() {
-            None => TestDb {
-                url: data_dir.join("doi178.sqlite").display().to_string(),
-                pg: None,
-            },
-            Some(admin) => {
-                let name = format!("doi178_st_{}", suffix());
-                let mut c = diesel::PgConnection::establish(&admin).unwrap();
-                c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-                TestDb {
-                    url: with_database(&admin, &name),
-                    pg: Some((admin, name)),
-                }
-            }
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(admin) {
-                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
-
-pub fn admin_url() -> Option<String> {
-    std::env::var("DOI178_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
 }
 
 /// Runs `doi178-server --data-dir … --database-url … ARGS` with `env`; returns its output.
@@ -139,9 +86,8 @@ pub fn cli_fails(
 
 /// The real server on a data directory and database the test controls.
 pub struct Server {
-    child: Child,
+    process: ServerProcess,
     pub base: String,
-    log: Arc<Mutex<String>>,
     pub client: Client,
 }
 
@@ -152,11 +98,10 @@ impl Server {
             .arg(data_dir)
             .args(["--database-url", db_url])
             .envs(env.iter().map(|(k, v)| (k, v)));
-        let (child, base, log) = spawn_server(cmd);
+        let process = spawn_server(cmd);
         Server {
-            child,
-            base,
-            log,
+            base: process.base.clone(),
+            process,
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -165,7 +110,7 @@ impl Server {
     }
 
     pub fn output(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.process.output()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -253,8 +198,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.process.kill9();
         if std::thread::panicking() {
             eprintln!(
                 "--- output of the server at {}\n{}",
@@ -264,8 +208,6 @@ impl Drop for Server {
         }
     }
 }
-
-pub use crate::common::jpeg;
 
 /// What a visit by `kiemtra.hue` needs: its team, the inspector's id, an establishment in Huế
 /// with a location, and the checklist template for its type.
@@ -284,7 +226,7 @@ impl VisitKit {
             .as_array()
             .unwrap()
             .iter()
-            .find(|t| t["unit_id"] == crate::common::HUE)
+            .find(|t| t["unit_id"] == HUE)
             .unwrap_or_else(|| panic!("kiemtra.hue is on no Huế team: {me}"))["team_id"]
             .as_str()
             .unwrap()
@@ -372,95 +314,6 @@ pub fn submit_visit_with_photos(
     let (status, v) = s.put_visit(token, &visit_id, &kit.visit(&photos, &format!("{seed}/BB")));
     assert_eq!(status, 201, "visit: {v}");
     visit_id
-}
-
-#[derive(QueryableByName)]
-struct Line {
-    #[diesel(sql_type = Text)]
-    r: String,
-}
-
-/// Every row of every table as text, per table (sorted), read from a SQLite file or PostgreSQL.
-pub fn all_rows(db_url: &str) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    if db_url.starts_with("postgres") {
-        let mut c = diesel::PgConnection::establish(db_url).unwrap();
-        c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .unwrap();
-        let tables: Vec<Line> = diesel::sql_query(
-            "SELECT table_name::text AS r FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-        )
-        .load(&mut c)
-        .unwrap();
-        for t in tables {
-            let mut rows: Vec<String> = diesel::sql_query(format!(
-                "SELECT row_to_json(x)::text AS r FROM \"{}\" x",
-                t.r
-            ))
-            .load::<Line>(&mut c)
-            .unwrap()
-            .into_iter()
-            .map(|l| l.r)
-            .collect();
-            rows.sort();
-            out.insert(t.r, rows);
-        }
-        c.batch_execute("COMMIT").unwrap();
-    } else {
-        let mut c = diesel::SqliteConnection::establish(db_url).unwrap();
-        c.batch_execute("PRAGMA busy_timeout = 10000; BEGIN")
-            .unwrap();
-        let tables: Vec<Line> = diesel::sql_query(
-            "SELECT name AS r FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )
-        .load(&mut c)
-        .unwrap();
-        for t in tables {
-            let cols: Vec<Line> = diesel::sql_query(format!(
-                "SELECT name AS r FROM pragma_table_info('{}')",
-                t.r
-            ))
-            .load(&mut c)
-            .unwrap();
-            let expr = cols
-                .iter()
-                .map(|col| format!("quote(\"{}\")", col.r))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ");
-            let mut rows: Vec<String> =
-                diesel::sql_query(format!("SELECT {expr} AS r FROM \"{}\"", t.r))
-                    .load::<Line>(&mut c)
-                    .unwrap()
-                    .into_iter()
-                    .map(|l| l.r)
-                    .collect();
-            rows.sort();
-            out.insert(t.r, rows);
-        }
-        c.batch_execute("COMMIT").unwrap();
-    }
-    out
-}
-
-/// Photo ids and their stored SHA-256 (the `photos` table).
-pub fn photo_rows(db_url: &str) -> Vec<(String, String)> {
-    #[derive(QueryableByName)]
-    struct P {
-        #[diesel(sql_type = Text)]
-        id: String,
-        #[diesel(sql_type = Text)]
-        sha256: String,
-    }
-    let q = "SELECT id, sha256 FROM photos ORDER BY id";
-    let rows: Vec<P> = if db_url.starts_with("postgres") {
-        let mut c = diesel::PgConnection::establish(db_url).unwrap();
-        diesel::sql_query(q).load(&mut c).unwrap()
-    } else {
-        let mut c = diesel::SqliteConnection::establish(db_url).unwrap();
-        diesel::sql_query(q).load(&mut c).unwrap()
-    };
-    rows.into_iter().map(|p| (p.id, p.sha256)).collect()
 }
 
 /// `<data_dir>/photos/<xx>/<id>.jpg` (and `.thumb.jpg`).
