@@ -78,11 +78,20 @@ fn transient_status(s: u16) -> bool {
 
 impl Transport {
     pub fn new(retry: RetryPolicy, timeout: Duration) -> FieldResult<Self> {
+        // The TLS crypto provider of the process (reqwest is built without one): ring. An error
+        // only says one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Mozilla's root certificates, shipped in the app: the same on every phone, and no
+        // platform verifier to set up on Android.
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
         let client = Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(15)))
             .redirect(reqwest::redirect::Policy::none())
-            .use_rustls_tls()
+            .tls_backend_rustls()
+            .tls_certs_only(roots)
             .build()
             .map_err(|e| FieldError::new(code::SERVER, format!("HTTP client: {e}")))?;
         Ok(Self {

@@ -13,6 +13,7 @@
 //! - [`fixtures`]: photos to upload ([`jpeg`] and friends).
 //! - [`storage`]: servers on a data directory the test controls, the command line, visits with
 //!   photos (the backup and S3 tests).
+//! - [`http_client`]: every HTTP client of the tests starts here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod database;
@@ -30,3 +31,15 @@ pub use server::{
     ServerProcess, DEMO_PASSWORD, JWT_SECRET,
 };
 pub use test_server::*;
+
+/// Installs the process's TLS crypto provider, ring (the workspace builds reqwest with rustls but
+/// no provider of its own, and a client cannot be built before one is installed). Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A blocking HTTP client builder, after [`install_tls_provider`].
+pub fn http_client() -> reqwest::blocking::ClientBuilder {
+    install_tls_provider();
+    reqwest::blocking::Client::builder()
+}

@@ -102,7 +102,7 @@ impl Server {
         Server {
             base: process.base.clone(),
             process,
-            client: Client::builder()
+            client: crate::http_client()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),

@@ -87,7 +87,7 @@ impl TestServerBuilder {
             &self.serve,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let client = Client::builder()
+        let client = crate::http_client()
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()

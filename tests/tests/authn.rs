@@ -172,7 +172,7 @@ impl Replica {
         Replica {
             child,
             base,
-            client: reqwest::blocking::Client::builder()
+            client: doi178_tests::http_client()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),

@@ -151,6 +151,7 @@ impl S3Server {
 
     /// A plain S3 client on the bucket, to look at what the server stored.
     fn client(&self) -> S3Client {
+        doi178_tests::install_tls_provider();
         let store = AmazonS3Builder::new()
             .with_bucket_name(BUCKET)
             .with_region("us-east-1")

@@ -27,7 +27,7 @@ impl Server {
         Server {
             base: server.base.clone(),
             server,
-            http: Client::builder()
+            http: doi178_tests::http_client()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),

@@ -31,6 +31,9 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(s: &S3Settings) -> anyhow::Result<S3Store> {
+        // The TLS crypto provider of the process (reqwest is built without one): ring. An error
+        // only says one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&s.bucket)
             .with_region(&s.region)

@@ -45,7 +45,7 @@ fn photos_stored(client: &Client, base: &str, result: &str) -> u64 {
 #[test]
 fn a_photo_upload_cut_mid_body_leaves_nothing_and_the_retry_stores_it_once() {
     let server = start_server();
-    let direct = Client::builder()
+    let direct = doi178_tests::http_client()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
@@ -94,7 +94,7 @@ fn a_photo_upload_cut_mid_body_leaves_nothing_and_the_retry_stores_it_once() {
     .unwrap();
     let put = |timeout: Duration| {
         // A fresh client each time: no connection reuse across attempts.
-        Client::builder()
+        doi178_tests::http_client()
             .timeout(timeout)
             .build()
             .unwrap()

@@ -67,6 +67,7 @@ pub fn transport_kind(e: &reqwest::Error) -> String {
 
 impl Api {
     pub fn new(base: &str, connections: usize, timeout: Duration) -> anyhow::Result<Api> {
+        doi178_tests::install_tls_provider();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
             // Below the server's keep-alive (5 s): a connection is never reused just as the
