@@ -21,7 +21,8 @@ use crate::access::{admits, RouteSpec, Surface, Who, PUBLIC};
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::routes::{api_routes, healthz, metrics, not_found, API_PREFIX};
+
+use super::{api_routes, healthz, metrics, not_found, API_PREFIX};
 
 fn refusal(who: Who, actor: &Actor) -> ApiError {
     let what = match who {

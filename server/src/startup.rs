@@ -13,7 +13,10 @@ use futures_util::FutureExt;
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
+// The API's handlers: the route table (`rules`) registers them; nothing else below startup,
+// the API description and the command line uses `routes`.
 use crate::db::Db;
+use crate::routes::{api_routes, healthz, metrics, not_found, path_error, query_error, API_PREFIX};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 
@@ -49,8 +52,8 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
         let metrics = data.metrics.clone();
         App::new()
             .app_data(data.clone())
-            .app_data(web::PathConfig::default().error_handler(crate::routes::path_error))
-            .app_data(web::QueryConfig::default().error_handler(crate::routes::query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
             .wrap(middleware::Compress::default())
             .wrap(
                 middleware::DefaultHeaders::new()
