@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use clap::Args;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
@@ -234,7 +234,7 @@ fn check(what: &str, a: &CommuneTallies, b: &CommuneTallies) -> bool {
 }
 
 pub fn run(db: &Db, args: &BenchArgs) -> anyhow::Result<()> {
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let as_of = args.as_of.unwrap_or(today);
     let year = args.year.unwrap_or(as_of.year());
     let params = parse_params(

@@ -7,3 +7,8 @@ use chrono::SubsecRound;
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
+
+/// Today in Vietnam (UTC+7): the calendar day of deadlines, coverage years and reports.
+pub fn today() -> chrono::NaiveDate {
+    doi178_shared::time::vietnam_date(chrono::Utc::now())
+}

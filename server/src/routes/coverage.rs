@@ -1,7 +1,6 @@
 //! `GET /api/v1/coverage`: the handler; the counting lives in `service::coverage`.
 
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
@@ -34,7 +33,7 @@ pub async fn get(
     actor: Actor,
     query: ApiQuery<CoverageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let p = parse_params(query.into_inner(), today)?;
     let db = state.db.clone();
     let out = web::block(move || db.read(|c| compute(c, &actor, &p))).await??;

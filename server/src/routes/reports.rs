@@ -9,14 +9,14 @@ use doi178_shared::pagination::{PageCursor, PageLimit};
 use doi178_shared::ProblemCode;
 
 use crate::auth::Actor;
+use crate::clock::today;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::service::reports::{
     check_window, compute_series, compute_summary, invalid, parse_date, parse_type, programme_in,
-    report_programme, required_unit, resolve, today, types_for, FollowUpItem, FollowUpQuery,
-    FollowUps, NeverInspectedItem, NeverInspectedPage, NeverInspectedQuery, Series, Summary,
-    SummaryQuery,
+    report_programme, required_unit, resolve, types_for, FollowUpItem, FollowUpQuery, FollowUps,
+    NeverInspectedItem, NeverInspectedPage, NeverInspectedQuery, Series, Summary, SummaryQuery,
 };
 use crate::state::AppState;
 

@@ -3,7 +3,7 @@
 //! are grouped into outings, and each group comes with the body that turns it into a draft
 //! assignment in one call (`POST /api/v1/assignments`).
 
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
 use doi178_shared::coverage::{group_nearby, plan_score, PlanFactors, PlanScore};
 use doi178_shared::establishment::{EstablishmentType, RiskLevel};
 use doi178_shared::ProblemCode;
@@ -115,9 +115,7 @@ pub fn plan(
     actor: &Actor,
     q: &PlannerQuery,
 ) -> ApiResult<PlannerResponse> {
-    let from = q
-        .from
-        .unwrap_or_else(|| doi178_shared::time::vietnam_date(Utc::now()));
+    let from = q.from.unwrap_or_else(crate::clock::today);
     let to = q.to.unwrap_or(from + TimeDelta::days(DEFAULT_WINDOW_DAYS));
     if to < from || to - from > TimeDelta::days(366) {
         return Err(bad(
@@ -244,7 +242,7 @@ pub fn plan(
         })
         .filter(|o| !o.establishments.is_empty())
         .collect();
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let params = crate::service::coverage::Params {
         unit: team.unit_id.clone(),
         year: chrono::Datelike::year(&from),

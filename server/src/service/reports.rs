@@ -7,7 +7,7 @@
 //! the programme's, replaced by the province's override when it has one
 //! ([`effective_programme`]).
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use doi178_shared::coverage::{annual_window, year_window, Lifetime, Tally};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::{Programme, ProgrammeInput};
@@ -103,10 +103,6 @@ pub fn parse_type(value: Option<&str>) -> ApiResult<Option<EstablishmentType>> {
         .map(EstablishmentType::parse)
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))
-}
-
-pub fn today() -> NaiveDate {
-    doi178_shared::time::vietnam_date(Utc::now())
 }
 
 /// The unit asked for, resolved within the caller's jurisdiction.

@@ -2,11 +2,12 @@
 //! breadcrumbs.
 
 use actix_web::HttpRequest;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Datelike;
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::ProblemCode;
 
 use crate::auth::Actor;
+use crate::clock::today;
 use crate::dashboard::page::Lang;
 use crate::db::{self, AnyConnection};
 use crate::error::{ApiError, ApiResult};
@@ -42,10 +43,6 @@ impl PageQuery {
         }
         q
     }
-}
-
-pub fn today() -> NaiveDate {
-    doi178_shared::time::vietnam_date(Utc::now())
 }
 
 /// Where a user's coverage pages open: the whole country for administrators, else the user's own

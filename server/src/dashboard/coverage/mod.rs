@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 pub use self::chart::{chart, Chart};
 pub use self::filters::{
-    crumbs, default_unit, filters, params_of, query_for, today, Crumb, Filters, PageQuery,
+    crumbs, default_unit, filters, params_of, query_for, Crumb, Filters, PageQuery,
 };
 pub use self::format::{
     bucket, legend, measure_view, num, pct, projection_text, Legend, MeasureView,

@@ -15,12 +15,13 @@ mod view;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Datelike;
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::Role;
 use serde::Deserialize;
 
 use crate::access::{get, roles, RouteSpec, STAFF_AND_LEADERS};
+use crate::clock::today;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::service::coverage::MIN_YEAR;
@@ -46,10 +47,6 @@ pub fn routes() -> Vec<RouteSpec> {
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn today() -> NaiveDate {
-    doi178_shared::time::vietnam_date(Utc::now())
-}
 
 /// Reports are for provincial staff, administrators and team leaders (as the navigation shows).
 fn require_reader(w: &Web) -> ApiResult<()> {

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use doi178_shared::assignment::AssignmentKind;
 use doi178_shared::tip::TipStatus;
 use doi178_shared::ProblemCode;
@@ -98,7 +98,7 @@ pub async fn detail(
             )
         })
         .collect();
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let full_content = tip.content.clone();
     let reporter_contact = tip.reporter_contact.clone().unwrap_or_default();
     let handled = tip.handled_at.as_ref().map(vn_datetime).unwrap_or_default();
@@ -182,7 +182,7 @@ pub async fn make_assignment(
             ApiError::unprocessable(ProblemCode::Required, "team_id", "choose the team")
         })?;
         let kind = AssignmentKind::parse(field(&pairs, "kind").unwrap_or("tip"))?;
-        let today = doi178_shared::time::vietnam_date(Utc::now());
+        let today = crate::clock::today();
         let start = date_field(&pairs, "window_start")?.unwrap_or(today);
         let end = date_field(&pairs, "window_end")?.unwrap_or(start + TimeDelta::days(7));
         Ok((

@@ -38,7 +38,7 @@ pub struct TipLine {
 }
 
 fn due_text(l: Lang, v: &TipView) -> String {
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     if v.status == TipStatus::Handled {
         return match v.handled_on_time {
             Some(true) => l.t("Xử lý đúng hạn", "Handled on time").to_string(),
@@ -192,7 +192,7 @@ pub async fn list(
         .filter(|c| !c.is_empty())
         .map(crate::service::page::parse_time_cursor)
         .transpose()?;
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let filter = db::tips::Filter {
         status,
         open: show == "open",

@@ -9,7 +9,6 @@ mod view;
 use doi178_shared::ProblemCode;
 use std::sync::Arc;
 
-use chrono::Utc;
 use doi178_shared::visit::VisitRecord;
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,7 +29,7 @@ use crate::error::{ApiError, ApiResult};
 /// Recomputes the establishment's counted inspection days (coverage) in the caller's
 /// transaction, with the outcomes the current programme counts.
 fn refresh_coverage(c: &mut db::AnyConnection, establishment_id: &str) -> ApiResult<()> {
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let counted = db::coverage::current_counted(c, today)?;
     db::coverage::refresh_establishment(c, establishment_id, &counted)?;
     Ok(())
@@ -362,7 +361,7 @@ pub async fn store_new(db: &db::Db, sub: Arc<Submission>) -> ApiResult<PutOutcom
                 &p.photo_ids,
                 true,
             )?;
-            let today = doi178_shared::time::vietnam_date(Utc::now());
+            let today = crate::clock::today();
             let counted = db::coverage::current_counted(c, today)?;
             db::coverage::add_new_visit(c, &p.row, &counted)?;
             let photos = db::visits::photo_status(c, &p.row.id)?;

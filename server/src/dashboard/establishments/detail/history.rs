@@ -1,7 +1,7 @@
 //! An establishment's history as its page shows it: visits with their outcome, violations,
 //! review and photos, follow-ups, and the linked tips each through the tips' own visibility.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use doi178_shared::visit::{Outcome, ReviewStatus};
 use serde_json::Value;
 use uuid::Uuid;
@@ -126,7 +126,7 @@ pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> A
             ..Default::default()
         },
     )?;
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let mut visits = Vec::new();
     let mut follow_ups = Vec::new();
     for v in &rows {

@@ -6,7 +6,7 @@ mod view;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::ProblemCode;
@@ -253,7 +253,7 @@ fn input_of(pairs: &[(String, String)]) -> Result<AssignmentInput, ApiError> {
         ApiError::unprocessable(ProblemCode::Required, "team_id", "choose the team")
     })?;
     let kind = AssignmentKind::parse(field(pairs, "kind").unwrap_or("planned"))?;
-    let today = doi178_shared::time::vietnam_date(Utc::now());
+    let today = crate::clock::today();
     let window_start = date_field(pairs, "window_start")?.unwrap_or(today);
     let window_end = date_field(pairs, "window_end")?.unwrap_or(window_start + TimeDelta::days(14));
     let mut establishment_ids = Vec::new();
