@@ -86,24 +86,6 @@ pub trait Labelled {
     fn label_en(&self) -> &'static str;
 }
 
-macro_rules! labelled {
-    ($($t:ty),* $(,)?) => {$(
-        impl Labelled for $t {
-            fn label_vi(&self) -> &'static str { <$t>::label_vi(*self) }
-            fn label_en(&self) -> &'static str { <$t>::label_en(*self) }
-        }
-    )*};
-}
-labelled!(
-    crate::Role,
-    crate::MemberRole,
-    crate::establishment::EstablishmentType,
-    crate::establishment::EstablishmentStatus,
-    crate::establishment::RiskLevel,
-    crate::tip::TipChannel,
-    crate::tip::TipStatus,
-);
-
 fn group_digits(n: i64, sep: char) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);

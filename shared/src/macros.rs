@@ -31,7 +31,7 @@ macro_rules! domain_enum {
         )]
         #[cfg_attr(
             feature = "diesel",
-            derive(::diesel::AsExpression, ::diesel::FromSqlRow),
+            derive(::diesel::expression::AsExpression, ::diesel::deserialize::FromSqlRow),
             diesel(sql_type = ::diesel::sql_types::Text)
         )]
         pub enum $name {
@@ -82,6 +82,15 @@ macro_rules! domain_enum {
                         ),
                     )),
                 }
+            }
+        }
+
+        impl $crate::lang::Labelled for $name {
+            fn label_vi(&self) -> &'static str {
+                $name::label_vi(*self)
+            }
+            fn label_en(&self) -> &'static str {
+                $name::label_en(*self)
             }
         }
 

@@ -52,6 +52,8 @@ domain_enum! {
         Health = "health", "Y tế", "Health";
         LabourSocial = "labour_social", "Lao động - Thương binh và Xã hội", "Labour and social affairs";
         Culture = "culture", "Văn hóa, Thể thao và Du lịch", "Culture, sports and tourism";
+        /// Sở Du lịch, where a province has one apart from culture (Huế).
+        Tourism = "tourism", "Du lịch", "Tourism";
         Trade = "trade", "Công Thương", "Industry and trade";
         PeoplesCommittee = "peoples_committee", "Ủy ban nhân dân", "People's Committee";
         Other = "other", "Khác", "Other";

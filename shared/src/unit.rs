@@ -30,6 +30,9 @@ domain_enum! {
 domain_enum! {
     /// Tier of a unit (cấp). The district tier exists only in [`CodeVersion::Pre2025`].
     pub enum UnitLevel ("level") {
+        /// The whole country: the root that coverage, reports and the map put above the
+        /// provinces. No stored unit has it (no official code has its length).
+        Country = "country", "Toàn quốc", "Country";
         Province = "province", "Cấp tỉnh", "Province level";
         District = "district", "Cấp huyện", "District level";
         Commune = "commune", "Cấp xã", "Commune level";
@@ -37,10 +40,11 @@ domain_enum! {
 }
 
 impl UnitLevel {
-    /// Rank in the three-tier system: province 1, district 2, commune 3. After 2025 a commune
+    /// Rank in the three-tier system: province 1, district 2, commune 3 (the country 0). After 2025 a commune
     /// hangs directly under its province, so this orders levels; it is not a count of ancestors.
     pub const fn depth(self) -> u8 {
         match self {
+            UnitLevel::Country => 0,
             UnitLevel::Province => 1,
             UnitLevel::District => 2,
             UnitLevel::Commune => 3,
@@ -51,6 +55,8 @@ impl UnitLevel {
 domain_enum! {
     /// Kind of unit; the Vietnamese label is also the prefix of its full name.
     pub enum UnitKind ("kind") {
+        /// The whole country (see [`UnitLevel::Country`]).
+        Country = "country", "Toàn quốc", "Country";
         /// tỉnh
         Province = "province", "Tỉnh", "Province";
         /// thành phố trực thuộc trung ương
@@ -77,6 +83,7 @@ domain_enum! {
 impl UnitKind {
     pub const fn level(self) -> UnitLevel {
         match self {
+            UnitKind::Country => UnitLevel::Country,
             UnitKind::Province | UnitKind::CentralCity => UnitLevel::Province,
             UnitKind::UrbanDistrict
             | UnitKind::RuralDistrict
@@ -92,7 +99,7 @@ impl UnitKind {
     /// 2025, special zones created then.
     pub const fn exists_in(self, version: CodeVersion) -> bool {
         match version {
-            CodeVersion::Pre2025 => !matches!(self, UnitKind::SpecialZone),
+            CodeVersion::Pre2025 => !matches!(self, UnitKind::SpecialZone | UnitKind::Country),
             CodeVersion::V2025 => matches!(
                 self,
                 UnitKind::Province
@@ -368,7 +375,7 @@ impl AdminUnit {
             ));
         }
         match (&input.parent, input.level) {
-            (Some(_), UnitLevel::Province) => {
+            (Some(_), UnitLevel::Country | UnitLevel::Province) => {
                 return Err(DomainError::inconsistent(
                     "parent",
                     "a province has no parent",
@@ -391,7 +398,7 @@ impl AdminUnit {
                     ));
                 }
             }
-            (None, UnitLevel::Province) => {}
+            (None, UnitLevel::Country | UnitLevel::Province) => {}
         }
         if let Some(valid_to) = input.valid_to {
             if valid_to <= input.valid_from {

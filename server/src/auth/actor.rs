@@ -5,7 +5,6 @@ use doi178_shared::ProblemCode;
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use actix_web::http::header;
@@ -144,7 +143,7 @@ fn load_actor(
     let user = db::users::find_by_id(conn, user_id)?
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::unauthorized("the account is disabled or no longer exists"))?;
-    let role = Role::from_str(&user.role).map_err(|_| ApiError::internal())?;
+    let role = user.role;
     let teams = db::teams::memberships_of(conn, user_id)?;
     let mut team_units = Vec::with_capacity(teams.len());
     for m in &teams {

@@ -10,6 +10,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use doi178_shared::unit::UnitLevel;
 use serde::Serialize;
 
 use super::assets;
@@ -57,13 +58,13 @@ pub struct Geo {
 
 pub fn geo_for(unit: &UnitRow) -> Geo {
     const PROVINCES: &str = "/static/geo/provinces.geojson";
-    match unit.level.as_str() {
-        "country" => Geo {
+    match unit.level {
+        UnitLevel::Country => Geo {
             url: Some(PROVINCES.to_string()),
             paint: "children",
             only: String::new(),
         },
-        "commune" => Geo {
+        UnitLevel::Commune => Geo {
             url: unit.parent_id.as_deref().and_then(communes_file),
             paint: "total",
             only: unit.id.clone(),
@@ -91,7 +92,7 @@ struct MapPage {
     crumbs: Vec<Crumb>,
     unit_id: String,
     unit_name: String,
-    level: String,
+    level: UnitLevel,
     year: i32,
     geo: Geo,
     /// Provinces among the children whose communes can be drawn (national map).
@@ -135,7 +136,7 @@ async fn page(
         Some("cumulative") => "cumulative",
         _ => "annual",
     };
-    let drill = if unit.level == "country" {
+    let drill = if unit.level == UnitLevel::Country {
         cov.children
             .iter()
             .filter(|r| communes_file(&r.unit_id).is_some())
@@ -159,7 +160,7 @@ async fn page(
         crumbs,
         unit_id: cov.unit.clone(),
         unit_name: cov.total.name.clone(),
-        level: unit.level.clone(),
+        level: unit.level,
         year: cov.year,
         geo: geo_for(&unit),
         drill,
@@ -261,6 +262,7 @@ async fn markers_json(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
@@ -273,8 +275,8 @@ mod tests {
             name: id.to_string(),
             full_name: id.to_string(),
             name_en: id.to_string(),
-            level: level.to_string(),
-            kind: level.to_string(),
+            level: level.parse().unwrap(),
+            kind: level.parse().unwrap(),
             parent_id: parent.map(str::to_string),
             path: String::new(),
             search_key: String::new(),

@@ -7,6 +7,7 @@
 //! import), `leader` (planner, assignments, review), `tips`, `reports` (printable + XLSX/CSV).
 
 pub mod assets;
+pub mod badge;
 pub mod coverage;
 pub mod establishments;
 pub mod leader;

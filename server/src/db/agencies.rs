@@ -1,6 +1,7 @@
 //! Agencies that second members to teams (police, health, culture…). Reference data.
 
 use diesel::prelude::*;
+use doi178_shared::AgencyKind;
 use serde::Serialize;
 
 use super::schema::agencies;
@@ -10,7 +11,7 @@ use super::AnyConnection;
 #[diesel(table_name = agencies)]
 pub struct AgencyRow {
     pub id: String,
-    pub kind: String,
+    pub kind: AgencyKind,
     pub name: String,
     pub unit_id: Option<String>,
 }

@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use doi178_shared::assignment::{AssignmentKind, AssignmentStatus};
 use doi178_shared::Role;
 use uuid::Uuid;
 
@@ -18,8 +19,8 @@ use crate::db::audit_chain::{self as audit, Kind, Who};
 pub struct AssignmentRow {
     pub id: String,
     pub team_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: AssignmentKind,
+    pub status: AssignmentStatus,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
     pub note: Option<String>,
@@ -36,7 +37,7 @@ pub struct AssignmentRow {
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub team_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AssignmentStatus>,
     /// Start after this assignment (its creation time and id), for the next page.
     pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -44,23 +45,29 @@ pub struct Filter {
 
 /// The visibility rule, in one place.
 pub fn visible(actor: &Actor, row: &AssignmentRow, team_unit: &str) -> bool {
-    visible_parts(actor, &row.team_id, &row.kind, &row.status, team_unit)
+    visible_parts(actor, &row.team_id, row.kind, row.status, team_unit)
 }
 
 /// [`visible`] from the columns it reads (a count needs no whole row).
-fn visible_parts(actor: &Actor, team_id: &str, kind: &str, status: &str, team_unit: &str) -> bool {
+fn visible_parts(
+    actor: &Actor,
+    team_id: &str,
+    kind: AssignmentKind,
+    status: AssignmentStatus,
+    team_unit: &str,
+) -> bool {
     let team = Uuid::parse_str(team_id).ok();
     let led = team.is_some_and(|t| actor.leads(t));
     let member = team.is_some_and(|t| actor.member_of(t));
-    let released_or_later = status != "draft";
-    let finished = status == "done" || status == "cancelled";
+    let released_or_later = status != AssignmentStatus::Draft;
+    let finished = matches!(status, AssignmentStatus::Done | AssignmentStatus::Cancelled);
     if led {
         return true;
     }
     if member {
         return released_or_later;
     }
-    if kind == "unannounced" {
+    if kind == AssignmentKind::Unannounced {
         // Nobody outside the team may learn of an unannounced inspection before it is over.
         return finished && actor.is_staff() && actor.sees_unit(team_unit);
     }
@@ -83,7 +90,7 @@ macro_rules! narrowed {
             Role::TeamLeader | Role::Inspector => {
                 query = query.filter(assignments::team_id.eq_any($actor.team_ids()));
                 if $actor.led_team_ids().is_empty() {
-                    query = query.filter(assignments::status.ne("draft"));
+                    query = query.filter(assignments::status.ne(AssignmentStatus::Draft));
                 }
             }
         }
@@ -91,7 +98,7 @@ macro_rules! narrowed {
             query = query.filter(assignments::team_id.eq(team.clone()));
         }
         if let Some(status) = &$filter.status {
-            query = query.filter(assignments::status.eq(status.clone()));
+            query = query.filter(assignments::status.eq(*status));
         }
         query
     }};
@@ -161,10 +168,10 @@ pub fn count(conn: &mut AnyConnection, actor: &Actor, filter: &Filter) -> QueryR
         actor,
         filter
     );
-    let rows: Vec<(String, String, String, String)> = query.load(conn)?;
+    let rows: Vec<(String, AssignmentKind, AssignmentStatus, String)> = query.load(conn)?;
     Ok(rows
         .iter()
-        .filter(|(team, kind, status, unit)| visible_parts(actor, team, kind, status, unit))
+        .filter(|(team, kind, status, unit)| visible_parts(actor, team, *kind, *status, unit))
         .count())
 }
 

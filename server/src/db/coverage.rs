@@ -68,7 +68,7 @@ pub fn refresh_establishment(
     establishment_id: &str,
     counted: &[Outcome],
 ) -> QueryResult<()> {
-    let rows: Vec<(NaiveDateTime, String, String, i32)> = visits::table
+    let rows: Vec<(NaiveDateTime, Outcome, ReviewStatus, i32)> = visits::table
         .filter(visits::establishment_id.eq(establishment_id))
         .select((
             visits::started_at,
@@ -81,13 +81,9 @@ pub fn refresh_establishment(
     // Violations recorded in visits not rejected in review (what the planner weighs).
     let mut prior_violations: i64 = 0;
     for (started_at, outcome, review, violations) in rows {
-        if review != ReviewStatus::Rejected.as_str() && violations > 0 {
+        if review != ReviewStatus::Rejected && violations > 0 {
             prior_violations += i64::from(violations);
         }
-        let (Ok(outcome), Ok(review)) = (Outcome::parse(&outcome), ReviewStatus::parse(&review))
-        else {
-            continue;
-        };
         if is_counted(outcome, review, counted) {
             *days.entry(vietnam_day(started_at)).or_default() += 1;
         }
@@ -136,9 +132,8 @@ pub fn add_new_visit(
     visit: &super::visits::VisitRow,
     counted: &[Outcome],
 ) -> QueryResult<()> {
-    let review = ReviewStatus::parse(&visit.review_status).unwrap_or(ReviewStatus::Submitted);
-    let is_counted_day =
-        Outcome::parse(&visit.outcome).is_ok_and(|outcome| is_counted(outcome, review, counted));
+    let review = visit.review_status;
+    let is_counted_day = is_counted(visit.outcome, review, counted);
     let violations = if review != ReviewStatus::Rejected && visit.violation_count > 0 {
         i64::from(visit.violation_count)
     } else {
@@ -219,17 +214,21 @@ fn raise_last_day(
     previous: Option<NaiveDate>,
     last: NaiveDate,
 ) -> QueryResult<()> {
-    let found: Option<(String, String, Option<NaiveDate>, Option<NaiveDate>)> =
-        crate::on_conn!(&mut *conn, |c| establishments::table
-            .filter(establishments::id.eq(establishment_id))
-            .select((
-                establishments::unit_id,
-                establishments::establishment_type,
-                establishments::opened_on,
-                establishments::closed_on,
-            ))
-            .first(c)
-            .optional())?;
+    let found: Option<(
+        String,
+        EstablishmentType,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    )> = crate::on_conn!(&mut *conn, |c| establishments::table
+        .filter(establishments::id.eq(establishment_id))
+        .select((
+            establishments::unit_id,
+            establishments::establishment_type,
+            establishments::opened_on,
+            establishments::closed_on,
+        ))
+        .first(c)
+        .optional())?;
     let Some((unit, kind, opened_on, closed_on)) = found else {
         return Ok(());
     };
@@ -741,7 +740,7 @@ const GROUPS_FOR_FULL_REBUILD: usize = 2000;
 /// is in.
 pub fn refresh_rollup_groups(
     conn: &mut AnyConnection,
-    groups: &BTreeSet<(String, String)>,
+    groups: &BTreeSet<Group>,
 ) -> QueryResult<()> {
     if groups.len() > GROUPS_FOR_FULL_REBUILD {
         return rebuild_rollup(conn);
@@ -768,11 +767,11 @@ pub fn refresh_rollup_groups(
     Ok(())
 }
 
+/// A rollup group: a commune and an establishment type.
+pub type Group = (String, EstablishmentType);
+
 /// The rollup group (commune, type) of an establishment, if it exists.
-pub fn group_of(
-    conn: &mut AnyConnection,
-    establishment_id: &str,
-) -> QueryResult<Option<(String, String)>> {
+pub fn group_of(conn: &mut AnyConnection, establishment_id: &str) -> QueryResult<Option<Group>> {
     establishments::table
         .filter(establishments::id.eq(establishment_id))
         .select((establishments::unit_id, establishments::establishment_type))

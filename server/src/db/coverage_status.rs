@@ -25,7 +25,7 @@ pub struct StatusRow {
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = Text)]
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     #[diesel(sql_type = Text)]
     pub unit_id: String,
     #[diesel(sql_type = Text)]

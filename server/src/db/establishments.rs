@@ -3,7 +3,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use doi178_shared::establishment::EstablishmentDraft;
+use doi178_shared::establishment::{
+    EstablishmentDraft, EstablishmentStatus, EstablishmentType, RiskLevel,
+};
 use uuid::Uuid;
 
 use super::schema::{admin_units, establishments};
@@ -20,7 +22,7 @@ use crate::db::audit_chain::{self as audit, Kind, Who};
 pub struct EstablishmentRow {
     pub id: String,
     pub name: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub unit_id: String,
     pub address: String,
     pub lat: Option<f64>,
@@ -32,10 +34,10 @@ pub struct EstablishmentRow {
     pub antt_cert_no: Option<String>,
     pub owner_name: Option<String>,
     pub phone: Option<String>,
-    pub status: String,
+    pub status: EstablishmentStatus,
     pub opened_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
-    pub risk: String,
+    pub risk: RiskLevel,
     pub commitment_signed: bool,
     pub commitment_signed_on: Option<NaiveDate>,
     pub search_key: String,
@@ -58,7 +60,7 @@ impl EstablishmentRow {
         EstablishmentRow {
             id,
             name: draft.name().to_string(),
-            establishment_type: draft.establishment_type().as_str().to_string(),
+            establishment_type: draft.establishment_type(),
             unit_id: draft.unit().to_string(),
             address: draft.address().to_string(),
             lat: draft.location().map(|p| p.lat()),
@@ -70,10 +72,10 @@ impl EstablishmentRow {
             antt_cert_no: licence.antt_cert_no().map(str::to_string),
             owner_name: draft.owner_name().map(str::to_string),
             phone: draft.phone().map(|p| p.as_str().to_string()),
-            status: draft.status().as_str().to_string(),
+            status: draft.status(),
             opened_on: draft.opened_on(),
             closed_on: draft.closed_on(),
-            risk: draft.risk().as_str().to_string(),
+            risk: draft.risk(),
             commitment_signed: draft.commitment_signed(),
             commitment_signed_on: draft.commitment_signed_on(),
             search_key: draft.search_key(),
@@ -88,8 +90,8 @@ impl EstablishmentRow {
 pub struct Filter {
     /// Restrict to this unit's subtree (already checked to be in scope).
     pub unit_ids: Option<Vec<String>>,
-    pub establishment_type: Option<String>,
-    pub status: Option<String>,
+    pub establishment_type: Option<EstablishmentType>,
+    pub status: Option<EstablishmentStatus>,
     pub q: Option<String>,
     /// Keyset position: (name, id) of the last item of the previous page.
     pub after: Option<(String, String)>,
@@ -113,10 +115,10 @@ pub fn list(
         query = query.filter(establishments::unit_id.eq_any(units.clone()));
     }
     if let Some(t) = &filter.establishment_type {
-        query = query.filter(establishments::establishment_type.eq(t.clone()));
+        query = query.filter(establishments::establishment_type.eq(*t));
     }
     if let Some(s) = &filter.status {
-        query = query.filter(establishments::status.eq(s.clone()));
+        query = query.filter(establishments::status.eq(*s));
     }
     if let Some(q) = &filter.q {
         for word in doi178_shared::text::fold(q).split_whitespace() {

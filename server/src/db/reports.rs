@@ -15,6 +15,7 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 use doi178_shared::error::{DomainError, DomainResult};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::ShareBp;
+use doi178_shared::tip::TipStatus;
 use doi178_shared::unit::{CodeVersion, UnitId, UnitLevel};
 use serde::{Deserialize, Serialize};
 
@@ -417,7 +418,7 @@ pub struct TipFactsRow {
     #[diesel(sql_type = Date)]
     pub deadline: NaiveDate,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: TipStatus,
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub handled_at: Option<NaiveDateTime>,
 }

@@ -1,10 +1,8 @@
 //! Teams (Đội kiểm tra liên ngành) and their members.
 
-use std::str::FromStr;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use doi178_shared::MemberRole;
+use doi178_shared::{MemberRole, TeamLevel};
 use uuid::Uuid;
 
 use super::schema::{agencies, team_members, teams, users};
@@ -17,7 +15,7 @@ use crate::db::audit_chain::{self as audit, Kind, Who};
 pub struct TeamRow {
     pub id: String,
     pub name: String,
-    pub level: String,
+    pub level: TeamLevel,
     pub unit_id: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -28,11 +26,11 @@ pub struct TeamRow {
 pub struct MemberRow {
     pub team_id: String,
     pub user_id: String,
-    pub role: String,
+    pub role: MemberRole,
 }
 
 pub fn memberships_of(conn: &mut AnyConnection, user: Uuid) -> QueryResult<Vec<Membership>> {
-    let rows: Vec<(String, String, String)> = team_members::table
+    let rows: Vec<(String, MemberRole, String)> = team_members::table
         .inner_join(teams::table)
         .filter(team_members::user_id.eq(user.to_string()))
         .select((team_members::team_id, team_members::role, teams::unit_id))
@@ -42,7 +40,7 @@ pub fn memberships_of(conn: &mut AnyConnection, user: Uuid) -> QueryResult<Vec<M
         .filter_map(|(team, role, unit)| {
             Some(Membership {
                 team_id: Uuid::parse_str(&team).ok()?,
-                role: MemberRole::from_str(&role).ok()?,
+                role,
                 unit_id: unit,
             })
         })
@@ -151,7 +149,7 @@ pub fn remove_member(
 }
 
 /// A member as listed with the team: user id, username, display name, role in the team, agency.
-pub type MemberListing = (String, String, String, String, Option<String>);
+pub type MemberListing = (String, String, String, MemberRole, Option<String>);
 
 /// Members with display name and agency.
 pub fn members(conn: &mut AnyConnection, team: &str) -> QueryResult<Vec<MemberListing>> {

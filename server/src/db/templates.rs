@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use doi178_shared::establishment::EstablishmentType;
 
 use super::schema::checklist_templates;
 use super::AnyConnection;
@@ -11,7 +12,7 @@ use crate::db::audit_chain::{self as audit, Kind, Who};
 #[diesel(table_name = checklist_templates)]
 pub struct TemplateRow {
     pub id: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub version: i32,
     pub title: String,
     pub items: String,
@@ -23,7 +24,7 @@ pub struct TemplateRow {
 /// Templates are reference data, visible to every signed-in user.
 pub fn list(
     conn: &mut AnyConnection,
-    establishment_type: Option<&str>,
+    establishment_type: Option<EstablishmentType>,
 ) -> QueryResult<Vec<TemplateRow>> {
     let mut query = checklist_templates::table
         .select(TemplateRow::as_select())
@@ -33,7 +34,7 @@ pub fn list(
         ))
         .into_boxed();
     if let Some(t) = establishment_type {
-        query = query.filter(checklist_templates::establishment_type.eq(t.to_string()));
+        query = query.filter(checklist_templates::establishment_type.eq(t));
     }
     query.load(conn)
 }
@@ -50,7 +51,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TemplateRow
 
 pub fn latest_version(
     conn: &mut AnyConnection,
-    establishment_type: &str,
+    establishment_type: EstablishmentType,
 ) -> QueryResult<Option<i32>> {
     checklist_templates::table
         .filter(checklist_templates::establishment_type.eq(establishment_type))

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use doi178_shared::unit::{LineageKind, UnitKind, UnitLevel};
 use serde::Serialize;
 
 use super::schema::{admin_units, unit_lineage};
@@ -21,9 +22,8 @@ pub struct UnitRow {
     pub name: String,
     pub full_name: String,
     pub name_en: String,
-    /// `province`, `district` or `commune`.
-    pub level: String,
-    pub kind: String,
+    pub level: UnitLevel,
+    pub kind: UnitKind,
     pub parent_id: Option<String>,
     #[serde(skip)]
     pub path: String,
@@ -39,7 +39,7 @@ pub struct UnitRow {
 pub struct LineageRow {
     pub from_unit: String,
     pub to_unit: String,
-    pub kind: String,
+    pub kind: LineageKind,
     pub effective: NaiveDate,
 }
 
@@ -164,7 +164,7 @@ pub fn resolve_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<
             // An old unit: follow lineage to the unit that holds its territory now.
             let target: Option<String> = unit_lineage::table
                 .filter(unit_lineage::from_unit.eq(&u.id))
-                .filter(unit_lineage::kind.eq("merged_into"))
+                .filter(unit_lineage::kind.eq(LineageKind::MergedInto))
                 .select(unit_lineage::to_unit)
                 .first(conn)
                 .optional()?;

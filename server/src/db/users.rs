@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use doi178_shared::Role;
 use uuid::Uuid;
 
 use super::schema::{team_members, users};
@@ -16,7 +17,7 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<String>,
     pub agency_id: Option<String>,
     pub active: bool,

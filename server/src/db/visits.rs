@@ -3,6 +3,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::visit::{Outcome, ReviewStatus};
 use doi178_shared::Role;
 use uuid::Uuid;
 
@@ -36,12 +38,12 @@ pub struct VisitRow {
     pub gps_warning: Option<String>,
     pub template_id: String,
     pub template_version: i32,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub minutes_no: Option<String>,
     pub follow_up_on: Option<NaiveDate>,
     pub violation_count: i32,
     pub total_fine_vnd: i64,
-    pub review_status: String,
+    pub review_status: ReviewStatus,
     pub review_comment: Option<String>,
     pub body: String,
     pub digest: String,
@@ -132,7 +134,7 @@ pub fn list(
 pub struct ExportFilter {
     /// Establishments in these units only (a checked unit's subtree).
     pub unit_ids: Option<Vec<String>>,
-    pub establishment_type: Option<String>,
+    pub establishment_type: Option<EstablishmentType>,
     /// `started_at` in `[from, to)` (UTC instants).
     pub started: Option<(NaiveDateTime, NaiveDateTime)>,
     /// Keyset position: (started_at, id) of the last row of the previous page (oldest first).
@@ -146,15 +148,15 @@ pub struct ExportRow {
     pub id: String,
     pub started_at: NaiveDateTime,
     pub team_id: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub minutes_no: Option<String>,
     pub follow_up_on: Option<NaiveDate>,
     pub violation_count: i32,
     pub total_fine_vnd: i64,
-    pub review_status: String,
+    pub review_status: ReviewStatus,
     pub establishment_id: String,
     pub establishment_name: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub unit_id: String,
     pub address: String,
 }
@@ -198,7 +200,7 @@ pub fn export_page(
         query = query.filter(establishments::unit_id.eq_any(units.clone()));
     }
     if let Some(t) = &filter.establishment_type {
-        query = query.filter(establishments::establishment_type.eq(t.clone()));
+        query = query.filter(establishments::establishment_type.eq(*t));
     }
     if let Some((from, to)) = filter.started {
         query = query.filter(visits::started_at.ge(from).and(visits::started_at.lt(to)));
@@ -306,7 +308,7 @@ pub fn set_review(
     conn: &mut AnyConnection,
     who: &Who,
     id: &str,
-    status: &str,
+    status: ReviewStatus,
     comment: Option<&str>,
     seq: i64,
     now: NaiveDateTime,
@@ -392,13 +394,13 @@ pub fn in_review_status(
     conn: &mut AnyConnection,
     actor: &Actor,
     teams: &[String],
-    status: &str,
+    status: ReviewStatus,
     limit: i64,
 ) -> QueryResult<Vec<VisitRow>> {
     let mut query = visits::table
         .inner_join(establishments::table)
         .select(VisitRow::as_select())
-        .filter(visits::review_status.eq(status.to_string()))
+        .filter(visits::review_status.eq(status))
         .filter(visits::team_id.eq_any(teams.to_vec()))
         .order((visits::received_at.asc(), visits::id.asc()))
         .limit(limit)

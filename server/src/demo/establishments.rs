@@ -4,6 +4,8 @@
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
+use doi178_shared::establishment::{EstablishmentStatus, RiskLevel};
+use doi178_shared::unit::{UnitKind, UnitLevel};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
@@ -47,7 +49,7 @@ impl Sites {
         let mut rng = rng_for(seed, stream::SITES);
         let mut sites = Vec::new();
         let (mut hue, mut quang_tri) = (Vec::new(), Vec::new());
-        for unit in units.iter().filter(|u| u.level == "commune") {
+        for unit in units.iter().filter(|u| u.level == UnitLevel::Commune) {
             let province = match unit.parent_id.as_deref() {
                 Some("2025:46") => HUE,
                 Some("2025:44") => QUANG_TRI,
@@ -56,7 +58,7 @@ impl Sites {
             let Some(shape) = shapes.take(&unit.code) else {
                 continue;
             };
-            let urban = unit.kind == "ward";
+            let urban = unit.kind == UnitKind::Ward;
             let area = shape.area_km2.unwrap_or(50.0).max(1.0);
             // Wards are dense; rural communes get establishments along roads, fewer per km².
             let weight = if urban {
@@ -259,13 +261,13 @@ impl<'a> Generator<'a> {
         let (status, closed_on) = if status_roll < 0.05 {
             let closed = date(2025, 6, 1) + chrono::TimeDelta::days(rng.gen_range(0..500));
             (
-                "closed",
+                EstablishmentStatus::Closed,
                 Some(closed.max(opened_on + chrono::TimeDelta::days(60))),
             )
         } else if status_roll < 0.09 {
-            ("suspended", None)
+            (EstablishmentStatus::Suspended, None)
         } else {
-            ("operating", None)
+            (EstablishmentStatus::Operating, None)
         };
         let risk_roll: f64 = rng.gen::<f64>() * kind.violation_factor();
         let risk: u8 = if risk_roll > 0.85 {
@@ -339,13 +341,13 @@ impl<'a> Generator<'a> {
             risk,
             open_from,
             open_to,
-            operating: status == "operating",
+            operating: status == EstablishmentStatus::Operating,
             organisation,
         };
         let row = EstablishmentRow {
             id: id.to_string(),
             name,
-            establishment_type: kind.code().to_string(),
+            establishment_type: kind.establishment_type(),
             unit_id: site.unit_id.clone(),
             address,
             lat: Some(lat),
@@ -357,10 +359,10 @@ impl<'a> Generator<'a> {
             antt_cert_no,
             owner_name: Some(owner),
             phone,
-            status: status.to_string(),
+            status,
             opened_on: Some(opened_on),
             closed_on,
-            risk: ["low", "medium", "high"][usize::from(risk)].to_string(),
+            risk: [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][usize::from(risk)],
             commitment_signed,
             commitment_signed_on,
             search_key,

@@ -1,6 +1,8 @@
 //! The establishment types of the demo with what differs between them: checklist group, whether
 //! the security-and-order (ANTT) certificate is required, when inspections usually happen.
 
+use doi178_shared::establishment::EstablishmentType;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Karaoke,
@@ -26,15 +28,20 @@ impl Kind {
     ];
 
     pub const fn code(self) -> &'static str {
+        self.establishment_type().as_str()
+    }
+
+    /// The product's establishment type.
+    pub const fn establishment_type(self) -> EstablishmentType {
         match self {
-            Kind::Karaoke => "karaoke",
-            Kind::DanceHall => "dance_hall",
-            Kind::MassageSauna => "massage_sauna",
-            Kind::Hotel => "hotel",
-            Kind::Guesthouse => "guesthouse",
-            Kind::Bar => "bar",
-            Kind::RestaurantHostess => "restaurant_hostess",
-            Kind::Other => "other",
+            Kind::Karaoke => EstablishmentType::Karaoke,
+            Kind::DanceHall => EstablishmentType::DanceHall,
+            Kind::MassageSauna => EstablishmentType::MassageSauna,
+            Kind::Hotel => EstablishmentType::Hotel,
+            Kind::Guesthouse => EstablishmentType::Guesthouse,
+            Kind::Bar => EstablishmentType::Bar,
+            Kind::RestaurantHostess => EstablishmentType::RestaurantHostess,
+            Kind::Other => EstablishmentType::Other,
         }
     }
 

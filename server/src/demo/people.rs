@@ -1,6 +1,8 @@
 //! Agencies, users and teams of the demo: the Huế city team (Đội 178) with members from several
 //! agencies, a few commune teams in Huế, the Quảng Trị team, provincial staff and an administrator.
 
+use doi178_shared::unit::{UnitKind, UnitLevel};
+use doi178_shared::{AgencyKind, MemberRole, Role, TeamLevel};
 use std::collections::BTreeSet;
 
 use anyhow::Context;
@@ -67,11 +69,11 @@ struct Builder<'a, R: Rng> {
 }
 
 impl<R: Rng> Builder<'_, R> {
-    fn agency(&mut self, kind: &str, name: String, unit: &str) -> String {
+    fn agency(&mut self, kind: AgencyKind, name: String, unit: &str) -> String {
         let id = new_id(&mut self.rng).to_string();
         self.org.agencies.push(AgencyRow {
             id: id.clone(),
-            kind: kind.to_string(),
+            kind,
             name,
             unit_id: Some(unit_id(unit)),
         });
@@ -83,7 +85,7 @@ impl<R: Rng> Builder<'_, R> {
         &mut self,
         login: Option<&str>,
         suffix: &str,
-        role: &str,
+        role: Role,
         unit: Option<&str>,
         agency: Option<&str>,
     ) -> usize {
@@ -98,7 +100,7 @@ impl<R: Rng> Builder<'_, R> {
             n += 1;
         }
         self.logins.insert(username.clone());
-        let display_name = if role == "admin" {
+        let display_name = if role == Role::Admin {
             "Quản trị hệ thống".to_string()
         } else {
             person.full()
@@ -108,7 +110,7 @@ impl<R: Rng> Builder<'_, R> {
             username,
             display_name,
             password_hash: self.hash.to_string(),
-            role: role.to_string(),
+            role,
             unit_id: unit.map(unit_id),
             agency_id: agency.map(str::to_string),
             active: true,
@@ -121,7 +123,7 @@ impl<R: Rng> Builder<'_, R> {
     fn team(
         &mut self,
         name: String,
-        level: &str,
+        level: TeamLevel,
         unit: &str,
         province: &'static str,
         commune: Option<&str>,
@@ -130,7 +132,7 @@ impl<R: Rng> Builder<'_, R> {
         self.org.teams.push(TeamRow {
             id: id.to_string(),
             name,
-            level: level.to_string(),
+            level,
             unit_id: unit_id(unit),
             created_at: self.created,
             updated_at: self.created,
@@ -144,11 +146,11 @@ impl<R: Rng> Builder<'_, R> {
         self.org.team_info.len() - 1
     }
 
-    fn member(&mut self, team: usize, user: usize, role: &str) {
+    fn member(&mut self, team: usize, user: usize, role: MemberRole) {
         self.org.members.push(MemberRow {
             team_id: self.org.teams[team].id.clone(),
             user_id: self.org.users[user].id.clone(),
-            role: role.to_string(),
+            role,
         });
         self.org.team_info[team].members.push(user);
     }
@@ -174,38 +176,58 @@ pub fn build(seed: u64, password_hash: &str, units: &[UnitRow]) -> anyhow::Resul
     };
 
     // Huế (a centrally-run city): departments seconding members to the city team.
-    let hue_police = b.agency("police", "Công an thành phố Huế".into(), HUE);
-    let hue_health = b.agency("health", "Sở Y tế thành phố Huế".into(), HUE);
+    let hue_police = b.agency(AgencyKind::Police, "Công an thành phố Huế".into(), HUE);
+    let hue_health = b.agency(AgencyKind::Health, "Sở Y tế thành phố Huế".into(), HUE);
     let hue_culture = b.agency(
-        "culture",
+        AgencyKind::Culture,
         "Sở Văn hóa và Thể thao thành phố Huế".into(),
         HUE,
     );
-    let hue_tourism = b.agency("tourism", "Sở Du lịch thành phố Huế".into(), HUE);
-    let hue_trade = b.agency("trade", "Sở Công Thương thành phố Huế".into(), HUE);
-    b.agency("labour_social", "Sở Nội vụ thành phố Huế".into(), HUE);
+    let hue_tourism = b.agency(AgencyKind::Tourism, "Sở Du lịch thành phố Huế".into(), HUE);
+    let hue_trade = b.agency(
+        AgencyKind::Trade,
+        "Sở Công Thương thành phố Huế".into(),
+        HUE,
+    );
+    b.agency(
+        AgencyKind::LabourSocial,
+        "Sở Nội vụ thành phố Huế".into(),
+        HUE,
+    );
     // Quảng Trị.
-    let qt_police = b.agency("police", "Công an tỉnh Quảng Trị".into(), QUANG_TRI);
-    let qt_health = b.agency("health", "Sở Y tế tỉnh Quảng Trị".into(), QUANG_TRI);
+    let qt_police = b.agency(
+        AgencyKind::Police,
+        "Công an tỉnh Quảng Trị".into(),
+        QUANG_TRI,
+    );
+    let qt_health = b.agency(
+        AgencyKind::Health,
+        "Sở Y tế tỉnh Quảng Trị".into(),
+        QUANG_TRI,
+    );
     let qt_culture = b.agency(
-        "culture",
+        AgencyKind::Culture,
         "Sở Văn hóa, Thể thao và Du lịch tỉnh Quảng Trị".into(),
         QUANG_TRI,
     );
-    let qt_trade = b.agency("trade", "Sở Công Thương tỉnh Quảng Trị".into(), QUANG_TRI);
+    let qt_trade = b.agency(
+        AgencyKind::Trade,
+        "Sở Công Thương tỉnh Quảng Trị".into(),
+        QUANG_TRI,
+    );
 
-    b.user(Some("admin"), "", "admin", None, None);
+    b.user(Some("admin"), "", Role::Admin, None, None);
     b.org.hue_staff = b.user(
         Some("tinh.hue"),
         "hue",
-        "provincial_staff",
+        Role::ProvincialStaff,
         Some(HUE),
         Some(&hue_health),
     );
 
     let team = b.team(
         "Đội kiểm tra liên ngành 178 thành phố Huế".into(),
-        "province",
+        TeamLevel::Province,
         HUE,
         HUE,
         None,
@@ -214,49 +236,57 @@ pub fn build(seed: u64, password_hash: &str, units: &[UnitRow]) -> anyhow::Resul
     let leader = b.user(
         Some("doitruong.hue"),
         "hue",
-        "team_leader",
+        Role::TeamLeader,
         Some(HUE),
         Some(&hue_health),
     );
     b.org.hue_leader = leader;
-    b.member(team, leader, "leader");
-    let deputy = b.user(None, "hue", "inspector", Some(HUE), Some(&hue_police));
-    b.member(team, deputy, "deputy");
+    b.member(team, leader, MemberRole::Leader);
+    let deputy = b.user(None, "hue", Role::Inspector, Some(HUE), Some(&hue_police));
+    b.member(team, deputy, MemberRole::Deputy);
     let inspector = b.user(
         Some("kiemtra.hue"),
         "hue",
-        "inspector",
+        Role::Inspector,
         Some(HUE),
         Some(&hue_police),
     );
-    b.member(team, inspector, "member");
+    b.member(team, inspector, MemberRole::Member);
     for agency in [&hue_health, &hue_culture, &hue_tourism, &hue_trade] {
-        let u = b.user(None, "hue", "inspector", Some(HUE), Some(agency));
-        b.member(team, u, "member");
+        let u = b.user(None, "hue", Role::Inspector, Some(HUE), Some(agency));
+        b.member(team, u, MemberRole::Member);
     }
 
     // Commune teams in Huế: the commune's People's Committee leads, with its police and health station.
     for code in COMMUNE_TEAMS {
         let unit = units
             .iter()
-            .find(|u| u.code == *code && u.level == "commune")
+            .find(|u| u.code == *code && u.level == UnitLevel::Commune)
             .with_context(|| format!("commune {code} missing"))?;
-        let word = if unit.kind == "ward" {
+        let word = if unit.kind == UnitKind::Ward {
             "phường"
         } else {
             "xã"
         };
         let slug = names::ascii(&unit.name);
         let committee = b.agency(
-            "peoples_committee",
+            AgencyKind::PeoplesCommittee,
             format!("Ủy ban nhân dân {word} {}", unit.name),
             code,
         );
-        let police = b.agency("police", format!("Công an {word} {}", unit.name), code);
-        let health = b.agency("health", format!("Trạm Y tế {word} {}", unit.name), code);
+        let police = b.agency(
+            AgencyKind::Police,
+            format!("Công an {word} {}", unit.name),
+            code,
+        );
+        let health = b.agency(
+            AgencyKind::Health,
+            format!("Trạm Y tế {word} {}", unit.name),
+            code,
+        );
         let team = b.team(
             format!("Đội kiểm tra liên ngành 178 {word} {}", unit.name),
-            "commune",
+            TeamLevel::Commune,
             code,
             HUE,
             Some(code),
@@ -264,33 +294,33 @@ pub fn build(seed: u64, password_hash: &str, units: &[UnitRow]) -> anyhow::Resul
         let leader = b.user(
             Some(&format!("doitruong.{slug}")),
             &slug,
-            "team_leader",
+            Role::TeamLeader,
             Some(code),
             Some(&committee),
         );
-        b.member(team, leader, "leader");
+        b.member(team, leader, MemberRole::Leader);
         for (i, agency) in [&police, &committee, &health].into_iter().enumerate() {
             let u = b.user(
                 Some(&format!("kiemtra{}.{slug}", i + 1)),
                 &slug,
-                "inspector",
+                Role::Inspector,
                 Some(code),
                 Some(agency),
             );
-            b.member(team, u, "member");
+            b.member(team, u, MemberRole::Member);
         }
     }
 
     b.user(
         Some("tinh.quangtri"),
         "quangtri",
-        "provincial_staff",
+        Role::ProvincialStaff,
         Some(QUANG_TRI),
         Some(&qt_health),
     );
     let team = b.team(
         "Đội kiểm tra liên ngành 178 tỉnh Quảng Trị".into(),
-        "province",
+        TeamLevel::Province,
         QUANG_TRI,
         QUANG_TRI,
         None,
@@ -299,25 +329,31 @@ pub fn build(seed: u64, password_hash: &str, units: &[UnitRow]) -> anyhow::Resul
     let leader = b.user(
         Some("doitruong.quangtri"),
         "quangtri",
-        "team_leader",
+        Role::TeamLeader,
         Some(QUANG_TRI),
         Some(&qt_health),
     );
-    b.member(team, leader, "leader");
+    b.member(team, leader, MemberRole::Leader);
     let inspector = b.user(
         Some("kiemtra.quangtri"),
         "quangtri",
-        "inspector",
+        Role::Inspector,
         Some(QUANG_TRI),
         Some(&qt_police),
     );
-    b.member(team, inspector, "member");
+    b.member(team, inspector, MemberRole::Member);
     for (agency, role) in [
-        (&qt_police, "deputy"),
-        (&qt_culture, "member"),
-        (&qt_trade, "member"),
+        (&qt_police, MemberRole::Deputy),
+        (&qt_culture, MemberRole::Member),
+        (&qt_trade, MemberRole::Member),
     ] {
-        let u = b.user(None, "quangtri", "inspector", Some(QUANG_TRI), Some(agency));
+        let u = b.user(
+            None,
+            "quangtri",
+            Role::Inspector,
+            Some(QUANG_TRI),
+            Some(agency),
+        );
         b.member(team, u, role);
     }
     Ok(b.org)

@@ -27,43 +27,8 @@ use crate::db::schema::{assignment_establishments, assignments, tips};
 use crate::db::tips::TipRow;
 use crate::db::Db;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AKind {
-    Planned,
-    Unannounced,
-    FollowUp,
-    Tip,
-}
-
-impl AKind {
-    pub const fn code(self) -> &'static str {
-        match self {
-            AKind::Planned => "planned",
-            AKind::Unannounced => "unannounced",
-            AKind::FollowUp => "follow_up",
-            AKind::Tip => "tip",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AStatus {
-    Draft,
-    Released,
-    Done,
-    Cancelled,
-}
-
-impl AStatus {
-    pub const fn code(self) -> &'static str {
-        match self {
-            AStatus::Draft => "draft",
-            AStatus::Released => "released",
-            AStatus::Done => "done",
-            AStatus::Cancelled => "cancelled",
-        }
-    }
-}
+// The demo's assignments use the product's own vocabularies.
+pub use doi178_shared::assignment::{AssignmentKind as AKind, AssignmentStatus as AStatus};
 
 /// What a scheduled visit finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -674,8 +639,8 @@ pub fn insert_assignments_and_tips(
                 rows.push(AssignmentRow {
                     id: s.id.to_string(),
                     team_id: org.teams[usize::from(s.team)].id.clone(),
-                    kind: s.kind.code().to_string(),
-                    status: s.status.code().to_string(),
+                    kind: s.kind,
+                    status: s.status,
                     window_start: s.window_start,
                     window_end: s.window_end,
                     note: s.note.map(str::to_string),

@@ -128,7 +128,7 @@ pub fn build(seed: u64) -> anyhow::Result<Reference> {
             item_codes: items.iter().map(|i| i.id.clone()).collect(),
             row: TemplateRow {
                 id: id.to_string(),
-                establishment_type: kind.code().to_string(),
+                establishment_type: kind.establishment_type(),
                 version: 1,
                 title: kind.template_title().to_string(),
                 items: serde_json::to_string(&json_items)?,

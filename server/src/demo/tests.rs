@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use doi178_shared::unit::UnitLevel;
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
@@ -25,8 +26,14 @@ fn sites(seed: u64) -> Sites {
 fn units_cover_the_country() {
     let shapes = Shapes::load().unwrap();
     let rows = units::all_units(&shapes).unwrap();
-    let provinces = rows.iter().filter(|u| u.level == "province").count();
-    let communes = rows.iter().filter(|u| u.level == "commune").count();
+    let provinces = rows
+        .iter()
+        .filter(|u| u.level == UnitLevel::Province)
+        .count();
+    let communes = rows
+        .iter()
+        .filter(|u| u.level == UnitLevel::Commune)
+        .count();
     assert_eq!((provinces, communes), (34, 3321));
     let hue = rows
         .iter()
@@ -69,7 +76,7 @@ fn establishments_lie_inside_their_commune() {
         assert!(row.address.ends_with(&site.full_name));
         if site.province == people::HUE {
             hue += 1;
-            kinds.insert(row.establishment_type.clone());
+            kinds.insert(row.establishment_type);
         }
     }
     assert_eq!(hue, 2000);
@@ -271,10 +278,7 @@ fn coverage_rollup_equals_the_exact_count() {
     let hash = crate::auth::passwords::hash_password(DEMO_PASSWORD).unwrap();
     generate_with_hash(&db, &NoStore, &args, &hash).unwrap();
     let mut c = db.conn().unwrap();
-    let types: Vec<EstablishmentType> = Kind::ALL
-        .iter()
-        .map(|k| EstablishmentType::parse(k.code()).unwrap())
-        .collect();
+    let types: Vec<EstablishmentType> = Kind::ALL.iter().map(|k| k.establishment_type()).collect();
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
     let (start, _end) = programmes::table
         .select((programmes::period_start, programmes::period_end))
@@ -333,7 +337,7 @@ fn coverage_rollup_equals_the_exact_count() {
     check(&mut c, "after the bulk load");
 
     // Moves, type changes and closures, each followed by the refresh the routes run.
-    let rows: Vec<(String, String, String)> = establishments::table
+    let rows: Vec<(String, String, EstablishmentType)> = establishments::table
         .filter(establishments::unit_id.like("2025:%"))
         .order(establishments::id)
         .select((
@@ -346,7 +350,7 @@ fn coverage_rollup_equals_the_exact_count() {
         .unwrap();
     let other_unit = rows[0].1.clone();
     for (i, (id, unit, kind)) in rows.iter().enumerate() {
-        let mut groups = BTreeSet::from([(unit.clone(), kind.clone())]);
+        let mut groups = BTreeSet::from([(unit.clone(), *kind)]);
         let target = establishments::table.filter(establishments::id.eq(id));
         match i % 4 {
             0 => {
@@ -354,12 +358,12 @@ fn coverage_rollup_equals_the_exact_count() {
                     .set(establishments::unit_id.eq(&other_unit))
                     .execute(&mut *c)
                     .unwrap();
-                groups.insert((other_unit.clone(), kind.clone()));
+                groups.insert((other_unit.clone(), *kind));
             }
             1 => {
-                let new_kind = types[(i / 4) % types.len()].as_str().to_string();
+                let new_kind = types[(i / 4) % types.len()];
                 diesel::update(target)
-                    .set(establishments::establishment_type.eq(&new_kind))
+                    .set(establishments::establishment_type.eq(new_kind))
                     .execute(&mut *c)
                     .unwrap();
                 groups.insert((unit.clone(), new_kind));

@@ -1,6 +1,7 @@
 //! Administrative units of 2025 from the embedded code lists: every province and every commune,
 //! with parent links, materialized paths (`/2025:46/2025:19753/`) and the source's areas.
 
+use doi178_shared::unit::{UnitKind, UnitLevel};
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -53,21 +54,10 @@ pub fn unit_id(code: &str) -> String {
     format!("{CODE_VERSION}:{code}")
 }
 
-fn province_kind(unit_type: &str) -> &'static str {
-    if unit_type.trim() == "Thành phố trực thuộc trung ương" {
-        "central_city"
-    } else {
-        "province"
-    }
-}
-
-fn commune_kind(unit_type: &str) -> anyhow::Result<&'static str> {
-    match unit_type.trim() {
-        "Xã" => Ok("commune"),
-        "Phường" => Ok("ward"),
-        t if t.starts_with("Đặc khu") => Ok("special_zone"),
-        other => anyhow::bail!("unknown commune unit type {other:?}"),
-    }
+/// The kind of a unit from its `unit_type` in the official list ("Tỉnh", "Phường", …).
+fn kind_at(unit_type: &str, level: UnitLevel) -> anyhow::Result<UnitKind> {
+    UnitKind::from_vietnamese_at_level(unit_type, level)
+        .with_context(|| format!("unknown {level} unit type {unit_type:?}"))
 }
 
 /// All 34 provinces (first) and 3,321 communes of the 2025 code list.
@@ -96,8 +86,8 @@ pub fn all_units(shapes: &Shapes) -> anyhow::Result<Vec<UnitRow>> {
             name: p.name,
             full_name: p.full_name,
             name_en: p.name_en,
-            level: "province".to_string(),
-            kind: province_kind(&p.unit_type).to_string(),
+            level: UnitLevel::Province,
+            kind: kind_at(&p.unit_type, UnitLevel::Province)?,
             parent_id: None,
             valid_from,
             valid_to: None,
@@ -122,13 +112,13 @@ pub fn all_units(shapes: &Shapes) -> anyhow::Result<Vec<UnitRow>> {
             id,
             search_key: doi178_shared::text::fold(&c.full_name),
             area_km2: shapes.get(&c.commune_code).and_then(|s| s.area_km2),
-            kind: commune_kind(&c.unit_type)?.to_string(),
+            kind: kind_at(&c.unit_type, UnitLevel::Commune)?,
             code: c.commune_code,
             code_version: CODE_VERSION.to_string(),
             name: c.name,
             full_name: c.full_name,
             name_en: c.name_en,
-            level: "commune".to_string(),
+            level: UnitLevel::Commune,
             parent_id: Some(parent),
             valid_from,
             valid_to: None,

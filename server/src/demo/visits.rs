@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, Utc};
 use diesel::ExpressionMethods as _;
 use doi178_shared::geo::GpsInput;
 use doi178_shared::visit::{
-    AnswerInput, AnswerResult, Outcome, ViolationInput, VisitInput, VisitRecord,
+    AnswerInput, AnswerResult, Outcome, ReviewStatus, ViolationInput, VisitInput, VisitRecord,
 };
 use rand::Rng;
 use sha2::{Digest as _, Sha256};
@@ -350,12 +350,16 @@ fn finish(
         gps_warning,
         template_id: input.template_id.to_string(),
         template_version: i32::try_from(input.template_version).unwrap_or(1),
-        outcome: input.outcome.as_str().to_string(),
+        outcome: input.outcome,
         minutes_no: input.minutes_no.clone(),
         follow_up_on: input.follow_up_on,
         violation_count: violations.len() as i32,
         total_fine_vnd: violations.iter().map(|v| v.proposed_fine_vnd).sum(),
-        review_status: if reviewed { "accepted" } else { "submitted" }.to_string(),
+        review_status: if reviewed {
+            ReviewStatus::Accepted
+        } else {
+            ReviewStatus::Submitted
+        },
         review_comment: None,
         original_digest: digest.clone(),
         digest: digest.clone(),

@@ -45,10 +45,7 @@ pub async fn list(
     let q = query.into_inner();
     let status = q
         .status
-        .map(|s| {
-            s.parse::<AssignmentStatus>()
-                .map(|s| s.as_str().to_string())
-        })
+        .map(|s| s.parse::<AssignmentStatus>())
         .transpose()?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {

@@ -1,7 +1,7 @@
 //! Sign-in, token refresh with rotation and reuse detection, sign-out, and "who am I".
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use doi178_shared::ProblemCode;
+use doi178_shared::{ProblemCode, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -71,8 +71,7 @@ pub async fn login(
     let tokens = web::block(move || -> ApiResult<TokenResponse> {
         let (user_id, role) = authenticate(&st, &body.username, &body.password, client)?;
         let family = Uuid::new_v4();
-        st.db
-            .write(|c| issue(c, &st, user_id, role.as_str(), family))
+        st.db.write(|c| issue(c, &st, user_id, role, family))
     })
     .await??;
     Ok(HttpResponse::Ok().json(tokens))
@@ -83,7 +82,7 @@ fn issue(
     c: &mut AnyConnection,
     state: &AppState,
     user: Uuid,
-    role: &str,
+    role: Role,
     family: Uuid,
 ) -> ApiResult<TokenResponse> {
     let refresh = random_token();
@@ -100,7 +99,7 @@ fn issue(
     db::tokens::insert(c, &row)?;
     let (access, ttl) = state
         .keys
-        .issue_access(user, family, role)
+        .issue_access(user, family, role.as_str())
         .map_err(|_| ApiError::internal())?;
     Ok(TokenResponse {
         access_token: access,
@@ -207,7 +206,7 @@ fn rotate(
             "the account is disabled or no longer exists",
         ));
     };
-    issue(c, state, user_id, &user.role, family)
+    issue(c, state, user_id, user.role, family)
 }
 
 /// Signs out: revokes the session's refresh tokens; its access tokens stop working too.

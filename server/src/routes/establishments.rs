@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use doi178_shared::establishment::{EstablishmentDraft, EstablishmentInput};
+use doi178_shared::unit::UnitLevel;
 use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use uuid::Uuid;
@@ -64,7 +65,7 @@ fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult
             format!("unit {unit} does not exist or is outside your jurisdiction"),
         )
     })?;
-    if row.level != "commune" || row.valid_to.is_some() {
+    if row.level != UnitLevel::Commune || row.valid_to.is_some() {
         return Err(ApiError::unprocessable(
             ProblemCode::Invalid,
             "unit",
@@ -95,10 +96,7 @@ pub async fn create(
             db::establishments::insert(c, &Who::of(&actor), &row)?;
             db::coverage::refresh_rollup_groups(
                 c,
-                &std::collections::BTreeSet::from([(
-                    row.unit_id.clone(),
-                    row.establishment_type.clone(),
-                )]),
+                &std::collections::BTreeSet::from([(row.unit_id.clone(), row.establishment_type)]),
             )?;
             Ok(row)
         })
@@ -139,11 +137,8 @@ pub async fn update(
             db::coverage::refresh_rollup_groups(
                 c,
                 &std::collections::BTreeSet::from([
-                    (
-                        existing.unit_id.clone(),
-                        existing.establishment_type.clone(),
-                    ),
-                    (row.unit_id.clone(), row.establishment_type.clone()),
+                    (existing.unit_id.clone(), existing.establishment_type),
+                    (row.unit_id.clone(), row.establishment_type),
                 ]),
             )?;
             Ok(row)

@@ -240,7 +240,7 @@ pub async fn update_programme(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TemplateView {
     pub id: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub version: i32,
     pub title: String,
     #[schema(value_type = Vec<Object>)]
@@ -288,17 +288,12 @@ pub async fn list_templates(
     let t = query
         .into_inner()
         .establishment_type
-        .map(|t| {
-            t.parse::<EstablishmentType>()
-                .map(|t| t.as_str().to_string())
-        })
+        .map(|t| t.parse::<EstablishmentType>())
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| db::templates::list(c, t.as_deref()).map_err(ApiError::from))
-    })
-    .await??;
+    let items = web::block(move || db.read(|c| db::templates::list(c, t).map_err(ApiError::from)))
+        .await??;
     Ok(HttpResponse::Ok().json(TemplateList {
         items: items.into_iter().map(TemplateView::from).collect(),
     }))
@@ -334,15 +329,14 @@ pub async fn create_template(
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<TemplateRow> {
-            let latest =
-                db::templates::latest_version(c, input.establishment_type.as_str())?.unwrap_or(0);
+            let latest = db::templates::latest_version(c, input.establishment_type)?.unwrap_or(0);
             input.id = Uuid::new_v4();
             input.version = u32::try_from(latest + 1).map_err(|_| ApiError::internal())?;
             let template = ChecklistTemplate::parse(input.clone())?;
             let seq = db::next_seq(c)?;
             let row = TemplateRow {
                 id: template.id().to_string(),
-                establishment_type: template.establishment_type().as_str().to_string(),
+                establishment_type: template.establishment_type(),
                 version: i32::try_from(template.version()).map_err(|_| ApiError::internal())?,
                 title: template.title().to_string(),
                 items: serde_json::to_string(template.items()).map_err(|_| ApiError::internal())?,

@@ -5,6 +5,7 @@
 //! cursor.
 
 use actix_web::{web, HttpResponse};
+use doi178_shared::assignment::AssignmentStatus;
 use doi178_shared::sync::{page_end, sync_page_limit, KindScan, SyncCursor};
 use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
@@ -117,7 +118,7 @@ pub async fn pull(
             let mut assignments = Vec::new();
             let mut revoked = Vec::new();
             for a in mine {
-                if a.status == "cancelled" {
+                if a.status == AssignmentStatus::Cancelled {
                     revoked.push(a.id);
                 } else {
                     assignments.push(assignment_view(c, a)?);

@@ -24,8 +24,7 @@ pub struct MemberView {
     pub user_id: String,
     pub username: String,
     pub display_name: String,
-    /// `leader`, `deputy` or `member`.
-    pub role: String,
+    pub role: MemberRole,
     pub agency_id: Option<String>,
 }
 
@@ -33,8 +32,7 @@ pub struct MemberView {
 pub struct TeamView {
     pub id: String,
     pub name: String,
-    /// `province` or `commune`.
-    pub level: String,
+    pub level: TeamLevel,
     pub unit_id: String,
     pub members: Vec<MemberView>,
 }
@@ -176,7 +174,7 @@ pub async fn create(
             let row = TeamRow {
                 id: Uuid::new_v4().to_string(),
                 name: draft.name().to_string(),
-                level: draft.level().as_str().to_string(),
+                level: draft.level(),
                 unit_id,
                 created_at: now(),
                 updated_at: now(),
@@ -219,7 +217,7 @@ pub async fn add_member(
                 &MemberRow {
                     team_id: t.id.clone(),
                     user_id: input.user_id.to_string(),
-                    role: role.as_str().to_string(),
+                    role,
                 },
             )?;
             view(c, t)

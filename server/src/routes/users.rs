@@ -21,7 +21,7 @@ pub struct UserView {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<String>,
     pub agency_id: Option<String>,
     pub active: bool,

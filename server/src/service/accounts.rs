@@ -79,7 +79,7 @@ pub fn insert_account(
         username: account.username,
         display_name: account.display_name,
         password_hash: account.password_hash,
-        role: account.role.as_str().to_string(),
+        role: account.role,
         unit_id: account.unit_id,
         agency_id: account.agency_id,
         active: true,
@@ -135,9 +135,6 @@ fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiRes
         _ => return Err(wrong()),
     };
     let user_id = Uuid::parse_str(&user.id).map_err(|_| ApiError::internal())?;
-    let role = user
-        .role
-        .parse::<Role>()
-        .map_err(|_| ApiError::internal())?;
+    let role = user.role;
     Ok((user_id, role))
 }

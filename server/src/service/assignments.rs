@@ -2,7 +2,7 @@
 //! view — for the API, the leader's pages and the tips page.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::assignment::{AssignmentDraft, AssignmentStatus};
+use doi178_shared::assignment::{AssignmentDraft, AssignmentKind, AssignmentStatus};
 use doi178_shared::ProblemCode;
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,10 +17,8 @@ use crate::error::{ApiError, ApiResult};
 pub struct AssignmentView {
     pub id: String,
     pub team_id: String,
-    /// `planned`, `unannounced`, `follow_up` or `tip`.
-    pub kind: String,
-    /// `draft`, `released`, `done` or `cancelled`.
-    pub status: String,
+    pub kind: AssignmentKind,
+    pub status: AssignmentStatus,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
     pub note: Option<String>,
@@ -71,15 +69,14 @@ pub fn change_status(
             "only the leader or a deputy of the team may change its assignments",
         ));
     }
-    let current: AssignmentStatus = row.status.parse().map_err(|_| ApiError::internal())?;
-    let next = current.transition(next).map_err(|e| {
+    let next = row.status.transition(next).map_err(|e| {
         ApiError::conflict(
             ProblemCode::InvalidTransition,
             format!("{}: {}", e.field, e.message),
         )
         .field("status")
     })?;
-    row.status = next.as_str().to_string();
+    row.status = next;
     match next {
         AssignmentStatus::Released => row.released_at = Some(now()),
         AssignmentStatus::Done | AssignmentStatus::Cancelled => row.closed_at = Some(now()),
@@ -137,8 +134,8 @@ pub fn create_draft(
     let row = AssignmentRow {
         id: Uuid::new_v4().to_string(),
         team_id: team.id,
-        kind: draft.kind().as_str().to_string(),
-        status: AssignmentStatus::Draft.as_str().to_string(),
+        kind: draft.kind(),
+        status: AssignmentStatus::Draft,
         window_start: draft.window_start(),
         window_end: draft.window_end(),
         note: draft.note().map(str::to_string),

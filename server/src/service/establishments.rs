@@ -1,7 +1,7 @@
 //! Establishments (cơ sở): their view and the list the API and the dashboard page through.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType};
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
 use doi178_shared::pagination::{PageCursor, PageLimit};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ pub struct Location {
 pub struct EstablishmentView {
     pub id: String,
     pub name: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub unit_id: String,
     pub address: String,
     pub location: Option<Location>,
@@ -30,10 +30,10 @@ pub struct EstablishmentView {
     pub antt_cert_no: Option<String>,
     pub owner_name: Option<String>,
     pub phone: Option<String>,
-    pub status: String,
+    pub status: EstablishmentStatus,
     pub opened_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
-    pub risk: String,
+    pub risk: RiskLevel,
     pub commitment_signed: bool,
     pub commitment_signed_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
@@ -102,9 +102,8 @@ pub struct ListQuery {
 pub struct ListParams {
     pub unit: Option<String>,
     /// Type code (`karaoke`…).
-    pub establishment_type: Option<String>,
-    /// Status code (`operating`…).
-    pub status: Option<String>,
+    pub establishment_type: Option<EstablishmentType>,
+    pub status: Option<EstablishmentStatus>,
     pub q: Option<String>,
     pub after: Option<(String, String)>,
     pub limit: u32,
@@ -116,19 +115,13 @@ pub fn parse_list_query(q: ListQuery) -> ApiResult<ListParams> {
     let establishment_type = q
         .establishment_type
         .as_deref()
-        .map(|t| {
-            t.parse::<EstablishmentType>()
-                .map(|t| t.as_str().to_string())
-        })
+        .map(str::parse::<EstablishmentType>)
         .transpose()
         .map_err(|e| ApiError::from(e).field("type"))?;
     let status = q
         .status
         .as_deref()
-        .map(|s| {
-            s.parse::<EstablishmentStatus>()
-                .map(|s| s.as_str().to_string())
-        })
+        .map(str::parse::<EstablishmentStatus>)
         .transpose()?;
     let after = q.cursor.as_deref().map(PageCursor::decode).transpose()?;
     Ok(ListParams {
@@ -163,8 +156,8 @@ pub fn list_page(
     };
     let filter = db::establishments::Filter {
         unit_ids,
-        establishment_type: p.establishment_type.clone(),
-        status: p.status.clone(),
+        establishment_type: p.establishment_type,
+        status: p.status,
         q: p.q.clone(),
         after: p.after.clone(),
         limit: i64::from(p.limit) + 1,

@@ -4,6 +4,7 @@
 //! assignment in one call (`POST /api/v1/assignments`).
 
 use chrono::{NaiveDate, TimeDelta};
+use doi178_shared::assignment::AssignmentKind;
 use doi178_shared::coverage::{group_nearby, plan_score, PlanFactors, PlanScore};
 use doi178_shared::establishment::{EstablishmentType, RiskLevel};
 use doi178_shared::ProblemCode;
@@ -45,12 +46,12 @@ pub struct PlannerQuery {
 pub struct Proposal {
     pub id: String,
     pub name: String,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub unit_id: String,
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    pub risk: String,
+    pub risk: RiskLevel,
     pub last_inspected_on: Option<NaiveDate>,
     pub never_inspected_in_period: bool,
     pub prior_violations: i64,
@@ -64,7 +65,7 @@ pub struct Proposal {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AssignmentBody {
     pub team_id: Uuid,
-    pub kind: &'static str,
+    pub kind: AssignmentKind,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
     pub establishment_ids: Vec<String>,
@@ -187,7 +188,7 @@ pub fn plan(
                 days_since_last: cand.last_inspected_on.map(|d| (from - d).num_days()),
                 prior_violations: u32::try_from(cand.prior_violations).unwrap_or(u32::MAX),
                 open_tips: u32::try_from(cand.open_tips).unwrap_or(u32::MAX),
-                risk: RiskLevel::parse(&e.risk).unwrap_or(RiskLevel::Medium),
+                risk: e.risk,
             };
             Proposal {
                 score: plan_score(&factors),
@@ -220,7 +221,7 @@ pub fn plan(
         .collect();
     let body = |ids: Vec<String>| AssignmentBody {
         team_id,
-        kind: "planned",
+        kind: AssignmentKind::Planned,
         window_start: from,
         window_end: to,
         establishment_ids: ids,

@@ -11,6 +11,8 @@ use chrono::{Datelike, NaiveDate};
 use doi178_shared::coverage::{annual_window, year_window, Lifetime, Tally};
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::{Programme, ProgrammeInput};
+use doi178_shared::tip::TipStatus;
+use doi178_shared::unit::UnitLevel;
 use doi178_shared::ProblemCode;
 use doi178_shared::Role;
 use serde::{Deserialize, Serialize};
@@ -127,7 +129,7 @@ pub fn resolve(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResul
     }
     let row =
         db::units::get(c, actor, unit)?.ok_or_else(|| ApiError::not_found("unit").field("unit"))?;
-    let area = if row.level == "commune" {
+    let area = if row.level == UnitLevel::Commune {
         Area::Commune(row.id.clone())
     } else {
         Area::Province(row.id.clone())
@@ -554,7 +556,7 @@ pub fn tip_summary(tips: &[db::reports::TipFactsRow], today: NaiveDate) -> TipSu
     };
     for t in tips {
         s.received += 1;
-        if t.status == "handled" {
+        if t.status == TipStatus::Handled {
             s.handled += 1;
             let on_time = t
                 .handled_at
@@ -667,7 +669,7 @@ mod tests {
         let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
         let tip = |deadline: &str, status: &str, handled: Option<&str>| TipFactsRow {
             deadline: d(deadline),
-            status: status.into(),
+            status: status.parse().unwrap(),
             handled_at: handled.map(at),
         };
         let today = d("2026-06-10");

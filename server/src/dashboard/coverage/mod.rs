@@ -13,7 +13,7 @@ mod format;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use doi178_shared::establishment::EstablishmentType;
+use doi178_shared::unit::UnitLevel;
 
 use super::page::{render, Ctx, DashResult, Lang};
 use super::session::Web;
@@ -82,7 +82,7 @@ struct CoveragePage {
     crumbs: Vec<Crumb>,
     unit_id: String,
     unit_name: String,
-    level: String,
+    level: UnitLevel,
     year: i32,
     programme_name: String,
     period: String,
@@ -122,7 +122,7 @@ async fn page(
             let series = api_reports::compute_series(c, &actor, &pp)?;
             let filters = filters(c, l, &pp, resolved.programme.types_in_scope())?;
             let crumbs = crumbs(c, &actor, &resolved.unit, "/coverage", &pp);
-            let ests = if resolved.unit.level == "commune" {
+            let ests = if resolved.unit.level == UnitLevel::Commune {
                 establishments(c, &actor, &pp, &resolved)?
             } else {
                 Vec::new()
@@ -162,15 +162,13 @@ async fn page(
         .map(|r| line(r, format!("/coverage?{}", query_for(&r.unit_id, &p))))
         .collect();
     let total = line(&cov.total, String::new());
-    let level = resolved.unit.level.clone();
+    let level = resolved.unit.level;
     let establishments: Vec<EstLine> = ests
         .iter()
         .map(|e| EstLine {
             id: e.row.id.clone(),
             name: e.row.name.clone(),
-            kind: EstablishmentType::parse(&e.row.establishment_type)
-                .map(|t| l.label(&t))
-                .unwrap_or("—"),
+            kind: l.label(&e.row.establishment_type),
             address: e.row.address.clone(),
             status: e.status,
             annual_in_scope: e.annual_in_scope,
@@ -185,8 +183,8 @@ async fn page(
             .filter(|e| e.annual_in_scope && e.row.annual_last.is_some())
             .count() as u64,
     );
-    let child_label = match level.as_str() {
-        "country" => l.t("Tỉnh, thành phố", "Province"),
+    let child_label = match level {
+        UnitLevel::Country => l.t("Tỉnh, thành phố", "Province"),
         _ => l.t("Xã, phường", "Commune"),
     };
     let title = format!(

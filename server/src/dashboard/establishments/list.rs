@@ -1,16 +1,17 @@
 //! `GET /establishments`: search (case and diacritics ignored, the API's own search), filters by
 //! unit, type and status, keyset paging. An htmx request (live search) gets only the results.
 
+use doi178_shared::unit::UnitLevel;
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType};
 use doi178_shared::Role;
 use serde::Deserialize;
 
-use super::{code_label, unit_name};
+use super::unit_name;
 use crate::auth::Actor;
 use crate::dashboard::page::{render, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
@@ -136,13 +137,13 @@ fn unit_options(
     if actor.unit_ids().is_none() {
         // National: provinces, then the communes of the chosen one.
         let chosen_province = db::units::get(c, actor, selected)?.map(|u| {
-            if u.level == "province" {
+            if u.level == UnitLevel::Province {
                 u.id
             } else {
                 u.parent_id.unwrap_or_default()
             }
         });
-        for p in roots.iter().filter(|u| u.level == "province") {
+        for p in roots.iter().filter(|u| u.level == UnitLevel::Province) {
             push(p, false);
             if chosen_province.as_deref() == Some(p.id.as_str()) {
                 for k in db::units::children(c, actor, Some(&p.id))? {
@@ -156,7 +157,7 @@ fn unit_options(
     }
     for root in &roots {
         push(root, false);
-        if root.level != "commune" {
+        if root.level != UnitLevel::Commune {
             for k in db::units::children(c, actor, Some(&root.id))? {
                 if k.valid_to.is_none() {
                     push(&k, true);
@@ -189,22 +190,6 @@ fn last_inspections(
         .into_iter()
         .filter_map(|(id, d)| d.map(|d| (id, d)))
         .collect())
-}
-
-pub fn status_class(code: &str) -> &'static str {
-    match code {
-        "operating" => "ok",
-        "suspended" => "warn",
-        _ => "",
-    }
-}
-
-pub fn risk_class(code: &str) -> &'static str {
-    match code {
-        "high" => "bad",
-        "medium" => "warn",
-        _ => "ok",
-    }
 }
 
 pub async fn page(
@@ -247,15 +232,15 @@ pub async fn page(
         .items
         .into_iter()
         .map(|e| Row {
-            type_label: code_label::<EstablishmentType>(l, &e.establishment_type),
+            type_label: l.label(&e.establishment_type).to_string(),
             unit_name: names
                 .get(&e.unit_id)
                 .map(|u| unit_name(l, u))
                 .unwrap_or_else(|| e.unit_id.clone()),
-            status_label: code_label::<EstablishmentStatus>(l, &e.status),
-            status_class: status_class(&e.status),
-            risk_label: code_label::<RiskLevel>(l, &e.risk),
-            risk_class: risk_class(&e.risk),
+            status_label: l.label(&e.status).to_string(),
+            status_class: crate::dashboard::badge::establishment_status(e.status),
+            risk_label: l.label(&e.risk).to_string(),
+            risk_class: crate::dashboard::badge::risk(e.risk),
             last_inspected: last.get(&e.id).map(|d| l.date(d)),
             id: e.id,
             name: e.name,

@@ -54,14 +54,3 @@ fn unit_name(l: crate::dashboard::Lang, u: &UnitRow) -> String {
         }
     }
 }
-
-/// Label of a coded domain value (`"karaoke"` → "Karaoke"); the raw code if unknown.
-fn code_label<T: std::str::FromStr + crate::dashboard::page::Labelled>(
-    l: crate::dashboard::Lang,
-    code: &str,
-) -> String {
-    match code.parse::<T>() {
-        Ok(v) => l.label(&v).to_string(),
-        Err(_) => code.to_string(),
-    }
-}

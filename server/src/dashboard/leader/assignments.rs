@@ -4,14 +4,11 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use doi178_shared::assignment::AssignmentStatus;
+use doi178_shared::assignment::{AssignmentKind, AssignmentStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    form_error, hx_refresh, kind_label, parse_path_id, require_leader, status_label, type_label,
-    vn_datetime,
-};
+use super::{form_error, hx_refresh, parse_path_id, require_leader, vn_datetime};
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db::{self, AnyConnection};
@@ -40,7 +37,7 @@ pub fn counts(
             actor,
             &db::assignments::Filter {
                 team_id: team.clone(),
-                status: Some(s.as_str().to_string()),
+                status: Some(*s),
                 ..Default::default()
             },
         )?;
@@ -55,17 +52,19 @@ pub fn counts(
 }
 
 /// The actions an assignment in `status` allows, as (path segment, Vietnamese, English, danger).
-pub fn actions_for(status: &str) -> Vec<(&'static str, &'static str, &'static str, bool)> {
+pub fn actions_for(
+    status: AssignmentStatus,
+) -> Vec<(&'static str, &'static str, &'static str, bool)> {
     match status {
-        "draft" => vec![
+        AssignmentStatus::Draft => vec![
             ("release", "Giao cho đội", "Release to the team", false),
             ("cancel", "Hủy", "Cancel", true),
         ],
-        "released" => vec![
+        AssignmentStatus::Released => vec![
             ("complete", "Đánh dấu hoàn thành", "Mark done", false),
             ("cancel", "Hủy", "Cancel", true),
         ],
-        _ => Vec::new(),
+        AssignmentStatus::Done | AssignmentStatus::Cancelled => Vec::new(),
     }
 }
 
@@ -80,9 +79,9 @@ pub struct Action {
 pub struct Item {
     pub id: String,
     pub kind: String,
-    pub kind_code: String,
+    pub kind_code: AssignmentKind,
     pub status: String,
-    pub status_code: String,
+    pub status_code: AssignmentStatus,
     pub window: String,
     pub count: usize,
     pub note: String,
@@ -97,7 +96,7 @@ fn actions(web: &Web, a: &AssignmentView) -> Vec<Action> {
     if !leads {
         return Vec::new();
     }
-    actions_for(&a.status)
+    actions_for(a.status)
         .into_iter()
         .map(|(path, vi, en, danger)| Action {
             path,
@@ -124,10 +123,10 @@ fn item(web: &Web, a: &AssignmentView, team: String) -> Item {
     let l = web.lang;
     Item {
         id: a.id.clone(),
-        kind: kind_label(l, &a.kind),
-        kind_code: a.kind.clone(),
-        status: status_label(l, &a.status),
-        status_code: a.status.clone(),
+        kind: l.label(&a.kind).to_string(),
+        kind_code: a.kind,
+        status: l.label(&a.status).to_string(),
+        status_code: a.status,
         window: format!("{} – {}", l.date(&a.window_start), l.date(&a.window_end)),
         count: a.establishment_ids.len(),
         note: a.note.clone().unwrap_or_default(),
@@ -190,7 +189,7 @@ pub async fn list(
                 c,
                 &actor,
                 &db::assignments::Filter {
-                    status: Some(status.as_str().to_string()),
+                    status: Some(status),
                     before,
                     limit: PER_PAGE + 1,
                     ..Default::default()
@@ -318,7 +317,7 @@ pub async fn detail(
         establishments: ests
             .into_iter()
             .map(|e| EstRow {
-                type_label: type_label(l, &e.establishment_type),
+                type_label: l.label(&e.establishment_type).to_string(),
                 id: e.id,
                 name: e.name,
                 address: e.address,

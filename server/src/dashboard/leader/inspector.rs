@@ -7,7 +7,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::{kind_label, outcome_label, review_class, review_label, status_label, vn_datetime};
+use doi178_shared::assignment::{AssignmentKind, AssignmentStatus};
+use doi178_shared::visit::ReviewStatus;
+
+use super::vn_datetime;
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::db;
@@ -16,9 +19,9 @@ use crate::state::AppState;
 
 pub struct Work {
     pub kind: String,
-    pub kind_code: String,
+    pub kind_code: AssignmentKind,
     pub status: String,
-    pub status_code: String,
+    pub status_code: AssignmentStatus,
     pub window: String,
     pub note: String,
     pub establishments: Vec<(String, String)>,
@@ -29,7 +32,7 @@ pub struct VisitLine {
     pub started: String,
     pub outcome: String,
     pub review: String,
-    pub review_code: String,
+    pub review_code: ReviewStatus,
     pub review_class: &'static str,
     pub comment: String,
     pub mine: bool,
@@ -46,7 +49,7 @@ struct Home {
 }
 
 /// Shown assignment statuses: what the team works on now, then what it finished.
-const SHOWN: [&str; 2] = ["released", "done"];
+const SHOWN: [AssignmentStatus; 2] = [AssignmentStatus::Released, AssignmentStatus::Done];
 
 pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpResponse> {
     if web.actor.teams.is_empty() {
@@ -67,9 +70,13 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     c,
                     &actor,
                     &db::assignments::Filter {
-                        status: Some(status.to_string()),
+                        status: Some(status),
                         // All the work released to the team; of the finished, the most recent few.
-                        limit: if status == "done" { 8 } else { i64::MAX },
+                        limit: if status == AssignmentStatus::Done {
+                            8
+                        } else {
+                            i64::MAX
+                        },
                         ..Default::default()
                     },
                 )?;
@@ -87,10 +94,10 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     }
                     ests.sort();
                     work.push(Work {
-                        kind: kind_label(l, &r.kind),
-                        kind_code: r.kind.clone(),
-                        status: status_label(l, &r.status),
-                        status_code: r.status.clone(),
+                        kind: l.label(&r.kind).to_string(),
+                        kind_code: r.kind,
+                        status: l.label(&r.status).to_string(),
+                        status_code: r.status,
                         window: format!("{} – {}", l.date(&r.window_start), l.date(&r.window_end)),
                         note: r.note.unwrap_or_default(),
                         establishments: ests,
@@ -102,7 +109,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                 c,
                 &actor,
                 &actor.team_ids(),
-                "correction_requested",
+                ReviewStatus::CorrectionRequested,
                 i64::MAX,
             )?;
             let recent = db::visits::list(
@@ -116,7 +123,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
             rows.extend(
                 recent
                     .into_iter()
-                    .filter(|v| v.review_status != "correction_requested"),
+                    .filter(|v| v.review_status != ReviewStatus::CorrectionRequested),
             );
             let me = actor.user_id.to_string();
             let mut names: HashMap<String, String> = HashMap::new();
@@ -137,10 +144,10 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                         .map(|e| e.name)
                         .unwrap_or_default(),
                     started: vn_datetime(&v.started_at),
-                    outcome: outcome_label(l, &v.outcome),
-                    review: review_label(l, &v.review_status),
-                    review_class: review_class(&v.review_status),
-                    review_code: v.review_status.clone(),
+                    outcome: l.label(&v.outcome).to_string(),
+                    review: l.label(&v.review_status).to_string(),
+                    review_class: crate::dashboard::badge::review(v.review_status),
+                    review_code: v.review_status,
                     comment: v.review_comment.clone().unwrap_or_default(),
                     mine: v.submitted_by == me,
                     by: names.get(&v.submitted_by).cloned().unwrap_or_default(),
@@ -152,7 +159,7 @@ pub async fn page(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
     .await??;
     let to_correct = visits
         .iter()
-        .filter(|v| v.review_code == "correction_requested")
+        .filter(|v| v.review_code == ReviewStatus::CorrectionRequested)
         .count();
     render(&Home {
         ctx: web.ctx(l.t("Việc của tôi", "My work"), "/inspector"),

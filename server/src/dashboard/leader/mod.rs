@@ -241,47 +241,6 @@ pub(crate) fn hx_refresh() -> HttpResponse {
         .finish()
 }
 
-/// Labels of the assignment and visit vocabularies in the page's language.
-pub(crate) fn kind_label(l: Lang, raw: &str) -> String {
-    doi178_shared::assignment::AssignmentKind::parse(raw)
-        .map(|k| l.t(k.label_vi(), k.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-pub(crate) fn status_label(l: Lang, raw: &str) -> String {
-    doi178_shared::assignment::AssignmentStatus::parse(raw)
-        .map(|k| l.t(k.label_vi(), k.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-pub(crate) fn review_label(l: Lang, raw: &str) -> String {
-    doi178_shared::visit::ReviewStatus::parse(raw)
-        .map(|k| l.t(k.label_vi(), k.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-pub(crate) fn outcome_label(l: Lang, raw: &str) -> String {
-    doi178_shared::visit::Outcome::parse(raw)
-        .map(|k| l.t(k.label_vi(), k.label_en()).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-/// Badge class for a review status.
-pub(crate) fn review_class(raw: &str) -> &'static str {
-    match raw {
-        "accepted" => "ok",
-        "correction_requested" => "warn",
-        "rejected" => "bad",
-        _ => "",
-    }
-}
-
-pub(crate) fn type_label(l: Lang, raw: &str) -> String {
-    doi178_shared::establishment::EstablishmentType::parse(raw)
-        .map(|t| l.label(&t).to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
 /// `dd/mm/yyyy hh:mm` in Vietnam's time (UTC+7) for a stored UTC timestamp.
 pub(crate) fn vn_datetime(at: &chrono::NaiveDateTime) -> String {
     (*at + chrono::TimeDelta::hours(7))

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use doi178_shared::checklist::ChecklistItem;
-use doi178_shared::visit::{AnswerResult, VisitInput};
+use doi178_shared::visit::{AnswerResult, ReviewStatus, VisitInput};
 use uuid::Uuid;
 
 use super::{
-    field, form_error, form_pairs, hx_refresh, outcome_label, parse_path_id, require_leader,
-    review_class, review_label, type_label, vn_datetime, MIN_MEMBERS_PRESENT,
+    field, form_error, form_pairs, hx_refresh, parse_path_id, require_leader, vn_datetime,
+    MIN_MEMBERS_PRESENT,
 };
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
@@ -77,7 +77,7 @@ pub async fn list(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                 c,
                 &actor,
                 &actor.led_team_ids(),
-                "submitted",
+                ReviewStatus::Submitted,
                 i64::MAX,
             )?;
             let mut names = HashMap::new();
@@ -92,7 +92,7 @@ pub async fn list(web: Web, state: web::Data<AppState>) -> DashResult<HttpRespon
                     started: vn_datetime(&r.started_at),
                     received: vn_datetime(&r.received_at),
                     by: display_name(c, &r.submitted_by, &mut names)?,
-                    outcome: outcome_label(l, &r.outcome),
+                    outcome: l.label(&r.outcome).to_string(),
                     violations: r.violation_count,
                     members,
                     few_members: members < MIN_MEMBERS_PRESENT,
@@ -158,7 +158,7 @@ struct DetailPage {
     photos: Vec<PhotoView>,
     notes: String,
     review_status: String,
-    review_status_code: String,
+    review_status_code: ReviewStatus,
     review_class: &'static str,
     review_comment: String,
     revision: i32,
@@ -268,7 +268,7 @@ pub async fn detail(
                 establishment: est.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
                 establishment_type: est
                     .as_ref()
-                    .map(|e| type_label(l, &e.establishment_type))
+                    .map(|e| l.label(&e.establishment_type).to_string())
                     .unwrap_or_default(),
                 address: est.as_ref().map(|e| e.address.clone()).unwrap_or_default(),
                 team,
@@ -276,7 +276,7 @@ pub async fn detail(
                 started: vn_datetime(&row.started_at),
                 ended: vn_datetime(&row.ended_at),
                 received: vn_datetime(&row.received_at),
-                outcome: outcome_label(l, &row.outcome),
+                outcome: l.label(&row.outcome).to_string(),
                 minutes_no: row.minutes_no.clone().unwrap_or_default(),
                 follow_up_on: row.follow_up_on.map(|d| l.date(&d)).unwrap_or_default(),
                 distance: row
@@ -291,9 +291,9 @@ pub async fn detail(
                 total_fine: l.vnd(row.total_fine_vnd),
                 photos,
                 notes: body.and_then(|b| b.notes).unwrap_or_default(),
-                review_status: review_label(l, &row.review_status),
-                review_status_code: row.review_status.clone(),
-                review_class: review_class(&row.review_status),
+                review_status: l.label(&row.review_status).to_string(),
+                review_status_code: row.review_status,
+                review_class: crate::dashboard::badge::review(row.review_status),
                 review_comment: row.review_comment.clone().unwrap_or_default(),
                 revision: row.revision,
                 revisions,

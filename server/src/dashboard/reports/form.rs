@@ -2,6 +2,7 @@
 //! field, and the units to choose from.
 
 use chrono::{Datelike, NaiveDate};
+use doi178_shared::unit::UnitLevel;
 use doi178_shared::ProblemCode;
 use serde::Deserialize;
 
@@ -123,7 +124,7 @@ pub(super) fn unit_options(
         .collect();
     let expand_all = !actor.is_admin();
     for root in roots {
-        let expand = root.level == "province"
+        let expand = root.level == UnitLevel::Province
             && (expand_all || selected_province.as_deref() == Some(root.id.as_str()));
         out.push(UnitOption {
             selected: root.id == selected,

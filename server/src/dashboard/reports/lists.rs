@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
-use doi178_shared::visit::{Outcome, ReviewStatus};
+use doi178_shared::establishment::EstablishmentType;
 
 use crate::auth::Actor;
 use crate::db;
@@ -63,10 +62,6 @@ impl UnitNames {
     }
 }
 
-fn type_label(t: &str) -> String {
-    EstablishmentType::parse(t).map_or_else(|_| t.to_string(), |t| t.label_vi().to_string())
-}
-
 pub fn establishment_columns() -> Vec<Column> {
     vec![
         Column::new("Tên cơ sở", Kind::Text, 34.0),
@@ -99,7 +94,7 @@ pub fn establishments(
     let mut table = Table::new("Cơ sở", establishment_columns());
     let mut f = db::establishments::Filter {
         unit_ids: unit_ids(c, actor, filter)?,
-        establishment_type: filter.establishment_type.map(|t| t.as_str().to_string()),
+        establishment_type: filter.establishment_type,
         limit: PAGE,
         ..Default::default()
     };
@@ -112,7 +107,7 @@ pub fn establishments(
             let unit = names.name(c, actor, &r.unit_id)?;
             table.rows.push(vec![
                 Cell::text(r.name),
-                Cell::text(type_label(&r.establishment_type)),
+                Cell::text(r.establishment_type.label_vi()),
                 Cell::text(unit),
                 Cell::text(r.address),
                 Cell::opt_text(r.owner_name.as_deref()),
@@ -122,11 +117,8 @@ pub fn establishments(
                 Cell::opt_date(r.licence_issued_on),
                 Cell::opt_date(r.licence_expires_on),
                 Cell::opt_text(r.antt_cert_no.as_deref()),
-                Cell::text(
-                    EstablishmentStatus::parse(&r.status)
-                        .map_or(r.status.as_str(), |s| s.label_vi()),
-                ),
-                Cell::text(RiskLevel::parse(&r.risk).map_or(r.risk.as_str(), |s| s.label_vi())),
+                Cell::text(r.status.label_vi()),
+                Cell::text(r.risk.label_vi()),
                 Cell::opt_date(r.opened_on),
                 Cell::opt_date(r.closed_on),
                 Cell::text(if r.commitment_signed { "Có" } else { "Không" }),
@@ -172,7 +164,7 @@ pub fn visits(c: &mut db::AnyConnection, actor: &Actor, filter: &ListFilter) -> 
     });
     let mut f = db::visits::ExportFilter {
         unit_ids: unit_ids(c, actor, filter)?,
-        establishment_type: filter.establishment_type.map(|t| t.as_str().to_string()),
+        establishment_type: filter.establishment_type,
         started,
         after: None,
         limit: PAGE,
@@ -193,19 +185,16 @@ pub fn visits(c: &mut db::AnyConnection, actor: &Actor, filter: &ListFilter) -> 
                 Cell::Date(local.date()),
                 Cell::text(local.format("%H:%M").to_string()),
                 Cell::text(r.establishment_name),
-                Cell::text(type_label(&r.establishment_type)),
+                Cell::text(r.establishment_type.label_vi()),
                 Cell::text(unit),
                 Cell::text(r.address),
                 Cell::text(teams.get(&r.team_id).cloned().unwrap_or(r.team_id)),
-                Cell::text(Outcome::parse(&r.outcome).map_or(r.outcome.as_str(), |o| o.label_vi())),
+                Cell::text(r.outcome.label_vi()),
                 Cell::opt_text(r.minutes_no.as_deref()),
                 Cell::int(r.violation_count),
                 Cell::Vnd(r.total_fine_vnd),
                 Cell::opt_date(r.follow_up_on),
-                Cell::text(
-                    ReviewStatus::parse(&r.review_status)
-                        .map_or(r.review_status.as_str(), |s| s.label_vi()),
-                ),
+                Cell::text(r.review_status.label_vi()),
                 Cell::text(r.id),
             ]);
         }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::list::line;
 use super::{require_handler, Choice, TipLine};
 use crate::dashboard::leader::{
-    date_field, field, form_error, form_pairs, hx_redirect, hx_refresh, kind_label, parse_path_id,
-    status_label, uuid_field, vn_datetime,
+    date_field, field, form_error, form_pairs, hx_redirect, hx_refresh, parse_path_id, uuid_field,
+    vn_datetime,
 };
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
@@ -120,11 +120,11 @@ pub async fn detail(
                 a.id,
                 format!(
                     "{} · {} – {}",
-                    kind_label(l, &a.kind),
+                    l.label(&a.kind),
                     l.date(&a.window_start),
                     l.date(&a.window_end)
                 ),
-                status_label(l, &a.status),
+                l.label(&a.status).to_string(),
             )
         }),
         is_leader,

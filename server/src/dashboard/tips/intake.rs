@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::require_handler;
 use crate::dashboard::leader::{
-    date_field, field, form_error, form_pairs, html_escape, hx_redirect, parse_date, type_label,
-    uuid_field,
+    date_field, field, form_error, form_pairs, html_escape, hx_redirect, parse_date, uuid_field,
 };
 use crate::dashboard::page::DashResult;
 use crate::dashboard::Web;
@@ -77,7 +76,7 @@ pub async fn pick_establishment(
             "<label class=\"pick\"><input type=\"radio\" name=\"establishment_id\" value=\"{}\"> <span><strong>{}</strong> <span class=\"muted\">· {} · {}</span></span></label>",
             html_escape(&e.id),
             html_escape(&e.name),
-            html_escape(&type_label(l, &e.establishment_type)),
+            html_escape(l.label(&e.establishment_type)),
             html_escape(&e.address)
         ));
     }

@@ -10,6 +10,7 @@ use doi178_shared::coverage::{
 };
 use doi178_shared::establishment::EstablishmentType;
 use doi178_shared::programme::ShareBp;
+use doi178_shared::unit::{UnitKind, UnitLevel};
 use doi178_shared::ProblemCode;
 use serde::{Deserialize, Serialize};
 
@@ -224,12 +225,12 @@ pub fn resolve(c: &mut db::AnyConnection, actor: &Actor, p: &Params) -> ApiResul
         }
         let provinces: Vec<UnitRow> = db::units::children(c, actor, None)?
             .into_iter()
-            .filter(|u| u.level == "province" && u.valid_to.is_none())
+            .filter(|u| u.level == UnitLevel::Province && u.valid_to.is_none())
             .collect();
         (national_unit(), Area::National, provinces)
     } else {
         let unit = db::units::get(c, actor, &p.unit)?.ok_or_else(|| ApiError::not_found("unit"))?;
-        if unit.level == "commune" {
+        if unit.level == UnitLevel::Commune {
             let area = Area::Commune(unit.id.clone());
             (unit, area, Vec::new())
         } else {
@@ -375,8 +376,8 @@ fn national_unit() -> UnitRow {
         name: "Việt Nam".to_string(),
         full_name: "Việt Nam".to_string(),
         name_en: "Viet Nam".to_string(),
-        level: "country".to_string(),
-        kind: "country".to_string(),
+        level: UnitLevel::Country,
+        kind: UnitKind::Country,
         parent_id: None,
         path: "/".to_string(),
         search_key: String::new(),

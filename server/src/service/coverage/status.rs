@@ -129,7 +129,7 @@ mod tests {
         StatusRow {
             id: "x".into(),
             name: "x".into(),
-            establishment_type: "karaoke".into(),
+            establishment_type: doi178_shared::establishment::EstablishmentType::Karaoke,
             unit_id: "2025:19753".into(),
             address: String::new(),
             lat: None,

@@ -11,7 +11,7 @@ use doi178_shared::establishment::{
     EstablishmentDraft, EstablishmentInput, EstablishmentStatus, EstablishmentType, RiskLevel,
 };
 use doi178_shared::text::fold;
-use doi178_shared::unit::UnitId;
+use doi178_shared::unit::{UnitId, UnitLevel};
 use indicatif::ProgressBar;
 use uuid::Uuid;
 
@@ -50,14 +50,14 @@ pub enum RowAction {
 /// The administrative units, to check and resolve the codes of a file in memory.
 pub struct Units {
     /// id → (level, current)
-    by_id: HashMap<String, (String, bool)>,
+    by_id: HashMap<String, (UnitLevel, bool)>,
     /// old unit → units that took over its territory
     successors: HashMap<String, Vec<String>>,
 }
 
 impl Units {
     pub fn load(conn: &mut AnyConnection) -> QueryResult<Units> {
-        let units: Vec<(String, String, Option<NaiveDate>)> = admin_units::table
+        let units: Vec<(String, UnitLevel, Option<NaiveDate>)> = admin_units::table
             .select((admin_units::id, admin_units::level, admin_units::valid_to))
             .load(conn)?;
         let lineage: Vec<(String, String)> = unit_lineage::table
@@ -108,7 +108,7 @@ impl Units {
         if *current {
             return self.commune(id, raw).map(|id| (id, false));
         }
-        if level != "commune" {
+        if *level != UnitLevel::Commune {
             return Err(format!(
                 "{raw} is a former {level}, not a commune; give the commune code"
             ));
@@ -148,7 +148,7 @@ impl Units {
 
     fn commune(&self, id: &str, raw: &str) -> Result<String, String> {
         match self.by_id.get(id) {
-            Some((level, _)) if level == "commune" => Ok(id.to_string()),
+            Some((UnitLevel::Commune, _)) => Ok(id.to_string()),
             Some((level, _)) => Err(format!(
                 "{raw} is a {level}, not a commune; give the commune (xã, phường, đặc khu) code"
             )),
@@ -411,7 +411,7 @@ fn merge(
     unit: &str,
 ) -> Result<EstablishmentInput, String> {
     let mut input = match old {
-        Some(row) => input_from_row(row)?,
+        Some(row) => input_from_row(row),
         None => EstablishmentInput {
             name: String::new(),
             establishment_type: EstablishmentType::Other,
@@ -483,17 +483,10 @@ fn merge(
     Ok(input)
 }
 
-fn input_from_row(row: &EstablishmentRow) -> Result<EstablishmentInput, String> {
-    let stored = |what: &str, value: &str| {
-        format!(
-            "the registered establishment \"{}\" ({}) has an invalid stored {what} {value:?}",
-            row.name, row.id
-        )
-    };
-    Ok(EstablishmentInput {
+fn input_from_row(row: &EstablishmentRow) -> EstablishmentInput {
+    EstablishmentInput {
         name: row.name.clone(),
-        establishment_type: EstablishmentType::parse(&row.establishment_type)
-            .map_err(|_| stored("type", &row.establishment_type))?,
+        establishment_type: row.establishment_type,
         unit: row.unit_id.clone(),
         address: row.address.clone(),
         lat: row.lat,
@@ -505,14 +498,13 @@ fn input_from_row(row: &EstablishmentRow) -> Result<EstablishmentInput, String> 
         antt_cert_no: row.antt_cert_no.clone(),
         owner_name: row.owner_name.clone(),
         phone: row.phone.clone(),
-        status: EstablishmentStatus::parse(&row.status)
-            .map_err(|_| stored("status", &row.status))?,
+        status: row.status,
         opened_on: row.opened_on,
         closed_on: row.closed_on,
-        risk: RiskLevel::parse(&row.risk).map_err(|_| stored("risk", &row.risk))?,
+        risk: row.risk,
         commitment_signed: row.commitment_signed,
         commitment_signed_on: row.commitment_signed_on,
-    })
+    }
 }
 
 /// Takes `n` consecutive values of the global change counter; returns the first.
@@ -543,11 +535,11 @@ pub fn apply(
     }
     // Coverage rollup groups to recompute: the ones the rows are in, and the ones updated rows
     // leave.
-    let mut groups: BTreeSet<(String, String)> = plan
+    let mut groups: BTreeSet<crate::db::coverage::Group> = plan
         .inserts
         .iter()
         .chain(plan.updates.iter())
-        .map(|r| (r.unit_id.clone(), r.establishment_type.clone()))
+        .map(|r| (r.unit_id.clone(), r.establishment_type))
         .collect();
     for row in &plan.updates {
         if let Some(old) = crate::db::coverage::group_of(conn, &row.id)? {

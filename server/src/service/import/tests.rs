@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
 use tempfile::TempDir;
 
 use super::*;
@@ -30,8 +31,8 @@ fn unit(
         name: format!("Unit {code}"),
         full_name: format!("Unit {code}"),
         name_en: format!("Unit {code}"),
-        level: level.to_string(),
-        kind: kind.to_string(),
+        level: level.parse().unwrap(),
+        kind: kind.parse().unwrap(),
         parent_id: parent.map(str::to_string),
         path: match parent {
             Some(p) => format!("/{p}/{id}/"),
@@ -66,8 +67,8 @@ fn setup() -> (TempDir, Db) {
     ];
     let lineage = [
         ("pre2025:19750", "2025:19753", "merged_into"),
-        ("pre2025:19751", "2025:19753", "split_into"),
-        ("pre2025:19751", "2025:19754", "split_into"),
+        ("pre2025:19751", "2025:19753", "split_from"),
+        ("pre2025:19751", "2025:19754", "split_from"),
     ];
     db.write(|c| -> Result<(), DbError> {
         crate::db::units::insert_all(c, &units)?;
@@ -76,7 +77,7 @@ fn setup() -> (TempDir, Db) {
             .map(|(f, t, k)| LineageRow {
                 from_unit: (*f).to_string(),
                 to_unit: (*t).to_string(),
-                kind: (*k).to_string(),
+                kind: k.parse().unwrap(),
                 effective: date(2025, 7, 1),
             })
             .collect();
@@ -140,23 +141,23 @@ fn imports_a_valid_file() {
     assert_eq!(rows.len(), 3);
     let karaoke = &rows[0];
     assert_eq!(karaoke.name, "Karaoke Hoa Mai");
-    assert_eq!(karaoke.establishment_type, "karaoke");
+    assert_eq!(karaoke.establishment_type, EstablishmentType::Karaoke);
     assert_eq!(karaoke.unit_id, "2025:19753");
     assert_eq!(karaoke.licence_issued_on, Some(date(2023, 3, 15)));
     assert_eq!(karaoke.phone.as_deref(), Some("02343822123"));
-    assert_eq!(karaoke.status, "operating");
-    assert_eq!(karaoke.risk, "medium");
+    assert_eq!(karaoke.status, EstablishmentStatus::Operating);
+    assert_eq!(karaoke.risk, RiskLevel::Medium);
     assert!(karaoke.search_key.contains("karaoke hoa mai"));
     let massage = &rows[1];
-    assert_eq!(massage.establishment_type, "massage_sauna");
+    assert_eq!(massage.establishment_type, EstablishmentType::MassageSauna);
     assert_eq!(
         massage.unit_id, "2025:19753",
         "old code mapped through lineage"
     );
-    assert_eq!(massage.risk, "low");
+    assert_eq!(massage.risk, RiskLevel::Low);
     let guesthouse = &rows[2];
     assert_eq!(guesthouse.unit_id, "2025:19754");
-    assert_eq!(guesthouse.risk, "high");
+    assert_eq!(guesthouse.risk, RiskLevel::High);
     assert_eq!(guesthouse.licence_issued_on, Some(date(2024, 1, 2)));
     let mut seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     seqs.sort_unstable();

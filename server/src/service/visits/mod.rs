@@ -9,7 +9,7 @@ mod view;
 use doi178_shared::ProblemCode;
 use std::sync::Arc;
 
-use doi178_shared::visit::VisitRecord;
+use doi178_shared::visit::{ReviewStatus, VisitRecord};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -114,7 +114,7 @@ fn check(c: &mut db::AnyConnection, actor: &Actor, record: &VisitRecord) -> ApiR
     check_answers(record, &template)?;
     if let Some(a) = input.assignment_id {
         let assignment = db::assignments::get(c, actor, a)?
-            .filter(|r| r.team_id == team_id && (r.status == "released" || r.status == "done"))
+            .filter(|r| r.team_id == team_id && r.status.visible_to_inspectors())
             .ok_or_else(|| {
                 ApiError::unprocessable(
                     ProblemCode::UnknownAssignment,
@@ -245,12 +245,12 @@ fn build(
         gps_warning,
         template_id: template.id.clone(),
         template_version: template.version,
-        outcome: input.outcome.as_str().to_string(),
+        outcome: input.outcome,
         minutes_no: input.minutes_no.clone(),
         follow_up_on: input.follow_up_on,
         violation_count: violations.len() as i32,
         total_fine_vnd: violations.iter().map(|v| v.proposed_fine_vnd).sum(),
-        review_status: "submitted".to_string(),
+        review_status: ReviewStatus::Submitted,
         review_comment: None,
         body,
         original_digest: original_digest
@@ -460,32 +460,32 @@ pub struct ReviewInput {
 /// A checked review decision: a comment is required unless the visit is accepted.
 #[derive(Debug, Clone)]
 pub struct Review {
-    pub decision: String,
+    pub decision: ReviewStatus,
     pub comment: Option<String>,
 }
 
 impl Review {
     pub fn parse(input: ReviewInput) -> ApiResult<Review> {
-        if !["accepted", "correction_requested", "rejected"].contains(&input.decision.as_str()) {
-            return Err(ApiError::unprocessable(
-                ProblemCode::Invalid,
-                "decision",
-                "decision must be accepted, correction_requested or rejected",
-            ));
-        }
+        let decision = match ReviewStatus::parse(&input.decision) {
+            Ok(ReviewStatus::Submitted) | Err(_) => {
+                return Err(ApiError::unprocessable(
+                    ProblemCode::Invalid,
+                    "decision",
+                    "decision must be accepted, correction_requested or rejected",
+                ))
+            }
+            Ok(decision) => decision,
+        };
         let comment =
             doi178_shared::text::clean_optional_text("comment", input.comment.as_deref(), 2000)?;
-        if input.decision != "accepted" && comment.is_none() {
+        if decision != ReviewStatus::Accepted && comment.is_none() {
             return Err(ApiError::unprocessable(
                 ProblemCode::Required,
                 "comment",
                 "say what must be corrected",
             ));
         }
-        Ok(Review {
-            decision: input.decision,
-            comment,
-        })
+        Ok(Review { decision, comment })
     }
 }
 
@@ -509,7 +509,7 @@ pub fn apply_review(
         c,
         &Who::of(actor),
         &existing.id,
-        &review.decision,
+        review.decision,
         review.comment.as_deref(),
         seq,
         now(),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
+use doi178_shared::visit::ReviewStatus;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -136,7 +137,7 @@ struct ServerFields<'a> {
     gps_warning: Option<&'a Option<String>>,
     violation_count: i32,
     total_fine_vnd: i64,
-    review_status: &'a str,
+    review_status: ReviewStatus,
     review_comment: &'a Option<String>,
     digest: &'a str,
     original_digest: &'a str,
@@ -165,7 +166,7 @@ impl<'a> ServerFields<'a> {
             gps_warning,
             violation_count: row.violation_count,
             total_fine_vnd: row.total_fine_vnd,
-            review_status: &row.review_status,
+            review_status: row.review_status,
             review_comment: &row.review_comment,
             digest: &row.digest,
             original_digest: &row.original_digest,
@@ -180,7 +181,7 @@ impl<'a> ServerFields<'a> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use doi178_shared::visit::{VisitInput, VisitRecord};
+    use doi178_shared::visit::{Outcome, VisitInput, VisitRecord};
     use serde_json::json;
     use uuid::Uuid;
 
@@ -227,12 +228,12 @@ mod tests {
             gps_warning: gps_warning.map(str::to_string),
             template_id: Uuid::from_u128(6).to_string(),
             template_version: 1,
-            outcome: "violations_found".into(),
+            outcome: Outcome::ViolationsFound,
             minutes_no: Some("BB-1".into()),
             follow_up_on: None,
             violation_count: 1,
             total_fine_vnd: 5_000_000,
-            review_status: "submitted".into(),
+            review_status: ReviewStatus::Submitted,
             review_comment: None,
             body: record.canonical_json().to_string(),
             digest: record.digest(),

@@ -2,13 +2,13 @@
 //! review and photos, follow-ups, and the linked tips each through the tips' own visibility.
 
 use chrono::{Duration, NaiveDateTime};
-use doi178_shared::visit::{Outcome, ReviewStatus};
+use doi178_shared::visit::ReviewStatus;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::dashboard::assets;
 use crate::dashboard::page::Lang;
+use crate::dashboard::{assets, badge};
 use crate::db::{self, AnyConnection};
 use crate::error::{ApiError, ApiResult};
 
@@ -61,22 +61,6 @@ pub struct Tip {
 pub struct Fact {
     pub label: &'static str,
     pub value: String,
-}
-
-fn outcome_class(code: &str) -> &'static str {
-    match code {
-        "no_violation" => "ok",
-        "violations_found" | "refused" => "bad",
-        _ => "warn",
-    }
-}
-
-fn review_class(code: &str) -> &'static str {
-    match code {
-        "accepted" => "ok",
-        "rejected" => "bad",
-        _ => "warn",
-    }
 }
 
 /// The boundary file of the unit's province, when one is shipped.
@@ -152,10 +136,12 @@ pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> A
         let photos = db::visits::photo_status(c, &v.id)?;
         let at = vn_time(v.started_at);
         if let Some(due) = v.follow_up_on {
-            if v.review_status != "rejected" {
+            if v.review_status != ReviewStatus::Rejected {
                 // The API's rule: done when a later visit (not rejected) followed.
                 let done = rows.iter().any(|w| {
-                    w.started_at > v.started_at && w.review_status != "rejected" && w.id != v.id
+                    w.started_at > v.started_at
+                        && w.review_status != ReviewStatus::Rejected
+                        && w.id != v.id
                 });
                 follow_ups.push(FollowUp {
                     due: l.date(&due),
@@ -171,11 +157,11 @@ pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> A
             time: at.format("%H:%M").to_string(),
             team,
             members,
-            outcome: code_label_outcome(l, &v.outcome),
-            outcome_class: outcome_class(&v.outcome),
+            outcome: l.label(&v.outcome).to_string(),
+            outcome_class: badge::outcome(v.outcome),
             minutes_no: v.minutes_no.clone(),
-            review: code_label_review(l, &v.review_status),
-            review_class: review_class(&v.review_status),
+            review: l.label(&v.review_status).to_string(),
+            review_class: badge::review(v.review_status),
             review_comment: v.review_comment.clone(),
             total_fine: (v.total_fine_vnd > 0).then(|| l.vnd(v.total_fine_vnd)),
             violations,
@@ -225,18 +211,4 @@ pub(super) fn load(c: &mut AnyConnection, actor: &Actor, id: Uuid, l: Lang) -> A
         follow_ups,
         tips,
     })
-}
-
-fn code_label_outcome(l: Lang, code: &str) -> String {
-    match Outcome::parse(code) {
-        Ok(o) => l.t(o.label_vi(), o.label_en()).to_string(),
-        Err(_) => code.to_string(),
-    }
-}
-
-fn code_label_review(l: Lang, code: &str) -> String {
-    match ReviewStatus::parse(code) {
-        Ok(o) => l.t(o.label_vi(), o.label_en()).to_string(),
-        Err(_) => code.to_string(),
-    }
 }

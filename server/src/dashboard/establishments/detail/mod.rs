@@ -10,10 +10,8 @@ mod history;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
 
-use super::list::{risk_class, status_class};
-use super::{code_label, unit_name};
+use super::unit_name;
 use crate::dashboard::page::{render, Ctx, DashResult};
 use crate::dashboard::Web;
 use crate::extract::parse_id;
@@ -121,11 +119,11 @@ pub async fn page(
         .unwrap_or_default();
     let ctx = web_user.ctx(&e.name, "/establishments");
     render(&DetailPage {
-        type_label: code_label::<EstablishmentType>(l, &e.establishment_type),
-        status_label: code_label::<EstablishmentStatus>(l, &e.status),
-        status_class: status_class(&e.status),
-        risk_label: code_label::<RiskLevel>(l, &e.risk),
-        risk_class: risk_class(&e.risk),
+        type_label: l.label(&e.establishment_type).to_string(),
+        status_label: l.label(&e.status).to_string(),
+        status_class: crate::dashboard::badge::establishment_status(e.status),
+        risk_label: l.label(&e.risk).to_string(),
+        risk_class: crate::dashboard::badge::risk(e.risk),
         unit_name: unit
             .as_ref()
             .map(|u| unit_name(l, u))

@@ -1,7 +1,6 @@
 //! The planner's answer as the page shows it: the proposed outings with each establishment's
 //! score broken into parts, and the gap to the team's target.
 
-use super::super::type_label;
 use crate::dashboard::Web;
 use crate::service::planner::PlannerResponse;
 
@@ -78,38 +77,31 @@ pub(super) fn views(web: &Web, res: &PlannerResponse) -> (Vec<OutingView>, Vec<G
             rows: o
                 .establishments
                 .iter()
-                .map(|p| {
-                    let risk = doi178_shared::establishment::RiskLevel::parse(&p.risk).ok();
-                    Row {
-                        id: p.id.clone(),
-                        name: p.name.clone(),
-                        type_label: type_label(l, &p.establishment_type),
-                        address: p.address.clone(),
-                        risk: risk.map(|r| l.label(&r).to_string()).unwrap_or_default(),
-                        risk_class: match p.risk.as_str() {
-                            "high" => "bad",
-                            "medium" => "warn",
-                            _ => "",
-                        },
-                        score: l.num(p.score.total.round() as i64),
-                        parts: p
-                            .score
-                            .parts
-                            .iter()
-                            .filter(|part| part.points > 0.0)
-                            .map(|part| Part {
-                                label: part_label(l, &part.factor, &part.label_vi),
-                                points: l.num(part.points.round() as i64),
-                            })
-                            .collect(),
-                        last: p
-                            .last_inspected_on
-                            .map(|d| l.date(&d))
-                            .unwrap_or_else(|| l.t("Chưa từng", "Never").to_string()),
-                        never: p.never_inspected_in_period,
-                        violations: p.prior_violations,
-                        tips: p.open_tips,
-                    }
+                .map(|p| Row {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    type_label: l.label(&p.establishment_type).to_string(),
+                    address: p.address.clone(),
+                    risk: l.label(&p.risk).to_string(),
+                    risk_class: crate::dashboard::badge::risk(p.risk),
+                    score: l.num(p.score.total.round() as i64),
+                    parts: p
+                        .score
+                        .parts
+                        .iter()
+                        .filter(|part| part.points > 0.0)
+                        .map(|part| Part {
+                            label: part_label(l, &part.factor, &part.label_vi),
+                            points: l.num(part.points.round() as i64),
+                        })
+                        .collect(),
+                    last: p
+                        .last_inspected_on
+                        .map(|d| l.date(&d))
+                        .unwrap_or_else(|| l.t("Chưa từng", "Never").to_string()),
+                    never: p.never_inspected_in_period,
+                    violations: p.prior_violations,
+                    tips: p.open_tips,
                 })
                 .collect(),
         })
