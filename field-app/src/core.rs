@@ -14,7 +14,6 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::Utc;
-use serde_json::Value;
 
 pub use self::capture::ProcessedPhoto;
 use crate::error::{code, FieldError, FieldResult};
@@ -58,14 +57,6 @@ fn now_s() -> String {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
-}
-
-fn opt_s(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(str::to_string)
 }
 
 fn bad(field: &str, message: impl Into<String>) -> FieldError {

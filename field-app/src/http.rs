@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use doi178_shared::wire::Problem;
 use reqwest::blocking::Client;
 use reqwest::Method;
 use serde_json::Value;
@@ -36,28 +37,32 @@ impl Response {
         })
     }
 
+    /// The problem body of an error answer, if it is one.
+    pub fn problem(&self) -> Option<Problem> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
     /// The `code` of a problem body, if any.
     pub fn problem_code(&self) -> Option<String> {
-        self.json()
-            .ok()
-            .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+        self.problem().map(|p| p.code.as_str().to_string())
     }
 
     /// A one-line reason for the UI: status, code, message and field of a problem body.
     pub fn reason(&self) -> String {
-        match self.json() {
-            Ok(v) => {
-                let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                let mut out = format!("HTTP {}", self.status);
-                for k in ["code", "field", "detail", "message", "title"] {
-                    let x = s(k);
-                    if !x.is_empty() {
-                        out.push_str(&format!(" {k}={x}"));
+        match self.problem() {
+            Some(p) => {
+                let mut out = format!("HTTP {} code={}", self.status, p.code);
+                if let Some(f) = p.field.filter(|f| !f.is_empty()) {
+                    out.push_str(&format!(" field={f}"));
+                }
+                for (k, v) in [("detail", p.detail), ("title", p.title)] {
+                    if !v.is_empty() {
+                        out.push_str(&format!(" {k}={v}"));
                     }
                 }
                 out
             }
-            Err(_) => format!(
+            None => format!(
                 "HTTP {}: {}",
                 self.status,
                 String::from_utf8_lossy(&self.body[..self.body.len().min(200)])
@@ -245,14 +250,17 @@ mod tests {
     #[test]
     fn a_4xx_is_returned_at_once() {
         let base = fake(
-            b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: 45\r\n\r\n{\"code\":\"invalid\",\"field\":\"x\",\"message\":\"no\"}",
+            b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/problem+json\r\nContent-Length: 102\r\n\r\n{\"type\":\"/problems/invalid\",\"title\":\"Invalid\",\"status\":422,\"detail\":\"no\",\"code\":\"invalid\",\"field\":\"x\"}",
             1,
         );
         let t = transport();
         let r = t.send(&base, &get("/x")).unwrap();
         assert_eq!(r.status, 422);
         assert_eq!(r.problem_code().as_deref(), Some("invalid"));
-        assert!(r.reason().contains("field=x"), "{}", r.reason());
+        assert_eq!(
+            r.reason(),
+            "HTTP 422 code=invalid field=x detail=no title=Invalid"
+        );
         assert_eq!(t.requests(), 1);
     }
 }

@@ -1,11 +1,16 @@
 //! Serde types of the command surface (what the UI sends and receives).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use doi178_shared::assignment::{AssignmentKind, AssignmentStatus};
 use doi178_shared::checklist::ChecklistItem;
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
 use doi178_shared::geo::GpsInput;
-use doi178_shared::visit::{AnswerInput, Outcome, ViolationInput};
+use doi178_shared::visit::{AnswerInput, Outcome, ReviewStatus, ViolationInput};
+/// The server's records as the phone stores and reads them (the wire contract).
+pub use doi178_shared::wire::{
+    AssignmentView, EstablishmentView, TemplateView, TokenResponse, VisitView,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::FieldError;
@@ -152,9 +157,9 @@ pub struct EstablishmentSummary {
     pub id: String,
     pub name: String,
     pub address: String,
-    pub establishment_type: String,
-    pub status: String,
-    pub risk: String,
+    pub establishment_type: EstablishmentType,
+    pub status: EstablishmentStatus,
+    pub risk: RiskLevel,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     /// From the point asked about, when both are known.
@@ -180,8 +185,8 @@ pub struct NearbyQuery {
 pub struct AssignmentCard {
     pub id: String,
     pub team_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: AssignmentKind,
+    pub status: AssignmentStatus,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
     pub note: Option<String>,
@@ -194,17 +199,17 @@ pub struct AssignmentCard {
 pub struct TeamVisit {
     pub id: String,
     pub establishment_id: String,
-    pub review_status: String,
+    pub review_status: ReviewStatus,
     pub review_comment: Option<String>,
     pub evidence_pending: bool,
-    pub started_at: Option<String>,
-    pub outcome: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstablishmentCard {
     /// The establishment as the server sent it.
-    pub establishment: Value,
+    pub establishment: EstablishmentView,
     pub assignments: Vec<String>,
     pub team_visits: Vec<TeamVisit>,
     pub local_visits: Vec<OutboxItem>,
@@ -215,7 +220,7 @@ pub struct EstablishmentCard {
 pub struct Checklist {
     pub template_id: Uuid,
     pub version: u32,
-    pub establishment_type: String,
+    pub establishment_type: EstablishmentType,
     pub title: String,
     pub valid_from: NaiveDate,
     pub items: Vec<ChecklistItem>,
@@ -403,18 +408,8 @@ pub struct DateArg {
     pub date: Option<NaiveDate>,
 }
 
-/// A member of one of the user's teams (from the pull sync's roster).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RosterMember {
-    pub team_id: String,
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    /// `leader`, `deputy` or `member`.
-    pub role: String,
-    pub agency_id: Option<String>,
-    pub agency_name: Option<String>,
-}
+/// A member of one of the user's teams, as the last sync brought it.
+pub use doi178_shared::wire::RosterMember;
 
 /// `team_roster`: the members of one team (default: every team of the signed-in user).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 
 use chrono::{Duration, Utc};
 use common::*;
-use doi178_field::shared::visit::{AnswerInput, AnswerResult, Outcome, ViolationInput};
+use doi178_field::shared::visit::{
+    AnswerInput, AnswerResult, Outcome, ReviewStatus, ViolationInput,
+};
 use doi178_field::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -455,7 +457,7 @@ fn a_day_offline_is_synced_once_and_never_resent() {
     );
     assert!(found.windows(2).all(|w| w[0].distance_m <= w[1].distance_m));
     let card = core.establishment(some.id.parse().unwrap()).unwrap();
-    assert_eq!(card.establishment["id"], some.id.as_str());
+    assert_eq!(card.establishment.id, some.id);
     let _ = core.assignments_today(None).unwrap();
 
     // The day: the phone is offline (nothing listens at the server URL).
@@ -529,10 +531,9 @@ fn a_day_offline_is_synced_once_and_never_resent() {
     let card = core
         .establishment(core.outbox().unwrap()[0].establishment_id.parse().unwrap())
         .unwrap();
-    assert!(card
-        .team_visits
-        .iter()
-        .any(|v| v.id == recorded[0].visit.to_string() && v.review_status == "submitted"));
+    assert!(card.team_visits.iter().any(
+        |v| v.id == recorded[0].visit.to_string() && v.review_status == ReviewStatus::Submitted
+    ));
     assert_eq!(srv.team_visits(&team, &token).len(), before + 20);
 }
 
@@ -1061,7 +1062,7 @@ fn the_leaders_work_reaches_the_phone_and_revocations_remove_it() {
         .iter()
         .find(|v| v.id == d.id.to_string())
         .unwrap();
-    assert_eq!(tv.review_status, "correction_requested");
+    assert_eq!(tv.review_status, ReviewStatus::CorrectionRequested);
     assert_eq!(tv.review_comment.as_deref(), Some("Bổ sung ảnh biển hiệu"));
     assert!(card.assignments.is_empty());
     assert_eq!(card.local_visits.len(), 1);

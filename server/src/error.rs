@@ -4,26 +4,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use doi178_shared::{DomainError, ProblemCode};
-use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// URI reference naming the problem kind: `/problems/<code>`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable code, e.g. `invalid`, `not_found`, `conflict`: one of
-    /// [`ProblemCode`], which lists them all.
-    pub code: ProblemCode,
-    /// The input field at fault, as a path (`violations[0].legal_basis`), when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// For conflicts on an idempotency key: the digest of what is stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stored_digest: Option<String>,
-}
+pub use doi178_shared::wire::Problem;
 
 #[derive(Debug)]
 pub struct ApiError {

@@ -62,6 +62,7 @@ impl AssignmentStatus {
 
 /// An assignment as a leader submits it. Unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
     pub team_id: Uuid,

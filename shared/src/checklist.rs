@@ -16,6 +16,7 @@ pub const MAX_CHECKLIST_ITEMS: usize = 300;
 
 /// One item to check on site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// Stable code within the template, e.g. `KARAOKE_ROOM_AREA`.
@@ -35,6 +36,8 @@ pub struct ChecklistItem {
 
 /// A template as an administrator submits it. `id` and `version` are assigned by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = template_input_example))]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistTemplateInput {
     #[serde(default)]
@@ -45,6 +48,15 @@ pub struct ChecklistTemplateInput {
     pub title: String,
     pub items: Vec<ChecklistItem>,
     pub valid_from: NaiveDate,
+}
+
+/// A valid [`ChecklistTemplateInput`] for the API document (the examples phase of the contract tests sends it).
+#[cfg(feature = "openapi")]
+fn template_input_example() -> serde_json::Value {
+    serde_json::json!({
+        "establishment_type": "bar", "title": "Phiếu kiểm tra quán bar",
+        "items": [{ "code": "B01", "text": "Đóng cửa đúng giờ" }], "valid_from": "2026-01-01"
+    })
 }
 
 /// A validated template version.

@@ -255,6 +255,8 @@ impl From<Licence> for LicenceInput {
 /// Wire form for creating or updating an establishment. Flat, so that it serves both JSON and a
 /// dashboard form; unknown fields are rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = establishment_input_example))]
 #[serde(deny_unknown_fields)]
 pub struct EstablishmentInput {
     pub name: String,
@@ -291,6 +293,16 @@ pub struct EstablishmentInput {
     pub commitment_signed: bool,
     #[serde(default)]
     pub commitment_signed_on: Option<NaiveDate>,
+}
+
+/// A valid [`EstablishmentInput`] for the API document (the examples phase of the contract tests sends it).
+#[cfg(feature = "openapi")]
+fn establishment_input_example() -> serde_json::Value {
+    serde_json::json!({
+        "name": "Karaoke Hoa Mai", "establishment_type": "karaoke", "unit": "2025:19789",
+        "address": "12 Lê Lợi, Phường Thuận Hoá", "lat": 16.4631, "lon": 107.5875,
+        "phone": "0903 789 441", "status": "operating", "risk": "medium"
+    })
 }
 
 /// A validated establishment, ready to be stored.

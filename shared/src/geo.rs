@@ -132,6 +132,7 @@ pub struct GpsFix {
 
 /// Wire form of a [`GpsFix`], not yet validated.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GpsInput {
     pub lat: f64,

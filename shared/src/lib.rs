@@ -23,6 +23,7 @@ pub mod time;
 pub mod tip;
 pub mod unit;
 pub mod visit;
+pub mod wire;
 
 pub use error::{DomainError, DomainResult};
 pub use problem::ProblemCode;

@@ -56,6 +56,7 @@ impl From<ShareBp> for u32 {
 
 /// A programme as configured by an administrator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeInput {
     pub name: String,

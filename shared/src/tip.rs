@@ -53,6 +53,8 @@ impl TipStatus {
 
 /// A tip as recorded by staff. Unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = tip_input_example))]
 #[serde(deny_unknown_fields)]
 pub struct TipInput {
     pub channel: TipChannel,
@@ -68,6 +70,15 @@ pub struct TipInput {
     /// Default: 20 days after receipt.
     #[serde(default)]
     pub deadline: Option<NaiveDate>,
+}
+
+/// A valid [`TipInput`] for the API document (the examples phase of the contract tests sends it).
+#[cfg(feature = "openapi")]
+fn tip_input_example() -> serde_json::Value {
+    serde_json::json!({
+        "channel": "hotline", "received_at": "2026-01-05T08:00:00Z",
+        "content": "Phòng hát đóng cửa sau 0 giờ", "unit": "2025:19789"
+    })
 }
 
 /// A validated tip.

@@ -64,6 +64,7 @@ domain_enum! {
 
 /// One answered checklist item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnswerInput {
     /// Item code from the checklist template.
@@ -75,6 +76,7 @@ pub struct AnswerInput {
 
 /// One violation found, with its legal basis and the fine proposed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ViolationInput {
     /// Violation code from the reference list (e.g. `ND282_D23_K2_A`).
@@ -88,6 +90,7 @@ pub struct ViolationInput {
 
 /// A visit as the phone sends it. Unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitInput {
     pub establishment_id: Uuid,

@@ -9,11 +9,10 @@ use doi178_shared::geo::{GpsFix, GpsInput};
 use doi178_shared::photo::{Sha256Digest, MAX_PHOTOS_PER_VISIT, MAX_PHOTO_BYTES};
 use doi178_shared::visit::{VisitInput, VisitRecord};
 use doi178_shared::DomainError;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::queries::summary;
-use crate::core::{bad, now_s, s, FieldCore, PHOTO_DIR};
+use crate::core::{bad, now_s, FieldCore, PHOTO_DIR};
 use crate::error::{code, FieldError, FieldResult};
 use crate::outbox::{VisitEvent, VisitStatus};
 use crate::store::photos::NewPhoto;
@@ -87,11 +86,8 @@ impl FieldCore {
             let body = self
                 .db(|c| store::assignments::body(c, &a.to_string()))?
                 .ok_or_else(|| FieldError::not_found("assignment").with_field("assignment_id"))?;
-            let v: Value = serde_json::from_str(&body)?;
-            let listed = v
-                .get("establishment_ids")
-                .and_then(Value::as_array)
-                .is_some_and(|x| x.iter().any(|i| i.as_str() == Some(est.as_str())));
+            let a: AssignmentView = serde_json::from_str(&body)?;
+            let listed = a.establishment_ids.contains(&est);
             if !listed {
                 return Err(bad(
                     "assignment_id",
@@ -99,7 +95,7 @@ impl FieldCore {
                 ));
             }
             if team.is_none() {
-                team = Uuid::parse_str(&s(&v, "team_id")).ok();
+                team = Uuid::parse_str(&a.team_id).ok();
             }
         }
         let team = team

@@ -7,10 +7,9 @@ use chrono::{NaiveDate, Utc};
 use doi178_shared::geo::haversine_m;
 use doi178_shared::text::fold;
 use doi178_shared::time::vietnam_date;
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::core::{bad, opt_s, s, FieldCore};
+use crate::core::{bad, FieldCore};
 use crate::error::{code, FieldError, FieldResult};
 use crate::outbox::VisitStatus;
 use crate::store::photos::PhotoRow;
@@ -79,8 +78,8 @@ impl FieldCore {
         v: &VisitRow,
     ) -> FieldResult<OutboxItem> {
         let name = establishments::body(c, &v.establishment_id)?
-            .and_then(|b| serde_json::from_str::<Value>(&b).ok())
-            .map(|b| s(&b, "name"));
+            .and_then(|b| serde_json::from_str::<EstablishmentView>(&b).ok())
+            .map(|e| e.name);
         Ok(OutboxItem {
             visit_id: v.id.clone(),
             establishment_id: v.establishment_id.clone(),
@@ -117,38 +116,28 @@ impl FieldCore {
             let rows = store::assignments::released_on(c, &day)?;
             let mut out = Vec::new();
             for body in rows {
-                let v: Value = serde_json::from_str(&body)?;
-                let ids: Vec<String> = v
-                    .get("establishment_ids")
-                    .and_then(Value::as_array)
-                    .map(|x| {
-                        x.iter()
-                            .filter_map(|i| i.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let a: AssignmentView = serde_json::from_str(&body)?;
                 let mut ests = Vec::new();
-                for id in &ids {
+                for id in &a.establishment_ids {
                     if let Some(b) = establishments::body(c, id)? {
                         ests.push(summary(&b, None)?);
                     }
                 }
-                let id = s(&v, "id");
                 let visited = drafts
                     .iter()
-                    .filter(|d| d.assignment_id.map(|x| x.to_string()) == Some(id.clone()))
+                    .filter(|d| d.assignment_id.is_some_and(|x| x.to_string() == a.id))
                     .map(|d| d.establishment_id.to_string())
                     .collect::<HashSet<_>>();
                 let mut visited: Vec<String> = visited.into_iter().collect();
                 visited.sort();
                 out.push(AssignmentCard {
-                    id,
-                    team_id: s(&v, "team_id"),
-                    kind: s(&v, "kind"),
-                    status: s(&v, "status"),
-                    window_start: serde_json::from_value(v["window_start"].clone())?,
-                    window_end: serde_json::from_value(v["window_end"].clone())?,
-                    note: opt_s(&v, "note"),
+                    id: a.id,
+                    team_id: a.team_id,
+                    kind: a.kind,
+                    status: a.status,
+                    window_start: a.window_start,
+                    window_end: a.window_end,
+                    note: a.note,
                     establishments: ests,
                     visited,
                 });
@@ -211,11 +200,8 @@ impl FieldCore {
             Ok(rows
                 .into_iter()
                 .filter(|(_, b)| {
-                    serde_json::from_str::<Value>(b).ok().is_some_and(|v| {
-                        v.get("establishment_ids")
-                            .and_then(Value::as_array)
-                            .is_some_and(|x| x.iter().any(|i| i.as_str() == Some(key.as_str())))
-                    })
+                    serde_json::from_str::<AssignmentView>(b)
+                        .is_ok_and(|a| a.establishment_ids.contains(&key))
                 })
                 .map(|(i, _)| i)
                 .collect())
@@ -224,10 +210,10 @@ impl FieldCore {
             let rows = store::team_visits::of_establishment(c, &key)?;
             let mut out: Vec<TeamVisit> = rows
                 .iter()
-                .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+                .filter_map(|b| serde_json::from_str::<VisitView>(b).ok())
                 .map(|v| team_visit(&v))
                 .collect();
-            out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+            out.sort_by_key(|v| std::cmp::Reverse(v.started_at));
             Ok(out)
         })?;
         let local_visits = self.db(|c| {
@@ -265,14 +251,19 @@ impl FieldCore {
                         format!("no checklist template for type {ty} on this phone; sync first"),
                     )
                 })?;
-            let v: Value = serde_json::from_str(&body)?;
+            let t: TemplateView = serde_json::from_str(&body)?;
             Ok(Checklist {
-                template_id: serde_json::from_value(v["id"].clone())?,
-                version: v.get("version").and_then(Value::as_u64).unwrap_or(0) as u32,
-                establishment_type: s(&v, "establishment_type"),
-                title: s(&v, "title"),
-                valid_from: serde_json::from_value(v["valid_from"].clone())?,
-                items: serde_json::from_value(v["items"].clone())?,
+                template_id: Uuid::parse_str(&t.id).map_err(|_| {
+                    FieldError::new(
+                        code::SERVER,
+                        format!("template id {:?} is not a UUID", t.id),
+                    )
+                })?,
+                version: u32::try_from(t.version).unwrap_or(0),
+                establishment_type: t.establishment_type,
+                title: t.title,
+                valid_from: t.valid_from,
+                items: t.items,
             })
         })
     }
@@ -299,38 +290,34 @@ impl FieldCore {
 }
 
 pub(super) fn summary(body: &str, from: Option<(f64, f64)>) -> FieldResult<EstablishmentSummary> {
-    let v: Value = serde_json::from_str(body)?;
-    let loc = v.get("location").filter(|l| !l.is_null());
-    let lat = loc.and_then(|l| l.get("lat")).and_then(Value::as_f64);
-    let lon = loc.and_then(|l| l.get("lon")).and_then(Value::as_f64);
+    let e: EstablishmentView = serde_json::from_str(body)?;
+    let lat = e.location.map(|l| l.lat);
+    let lon = e.location.map(|l| l.lon);
     let distance_m = match (from, lat, lon) {
         (Some((a, b)), Some(la), Some(lo)) => Some(haversine_m(a, b, la, lo)),
         _ => None,
     };
     Ok(EstablishmentSummary {
-        id: s(&v, "id"),
-        name: s(&v, "name"),
-        address: s(&v, "address"),
-        establishment_type: s(&v, "establishment_type"),
-        status: s(&v, "status"),
-        risk: s(&v, "risk"),
+        id: e.id,
+        name: e.name,
+        address: e.address,
+        establishment_type: e.establishment_type,
+        status: e.status,
+        risk: e.risk,
         lat,
         lon,
         distance_m,
     })
 }
 
-pub(super) fn team_visit(v: &Value) -> TeamVisit {
+pub(super) fn team_visit(v: &VisitView) -> TeamVisit {
     TeamVisit {
-        id: s(v, "id"),
-        establishment_id: s(v, "establishment_id"),
-        review_status: s(v, "review_status"),
-        review_comment: opt_s(v, "review_comment"),
-        evidence_pending: v
-            .get("evidence_pending")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        started_at: opt_s(v, "started_at"),
-        outcome: opt_s(v, "outcome"),
+        id: v.id.clone(),
+        establishment_id: v.establishment_id.to_string(),
+        review_status: v.review_status,
+        review_comment: v.review_comment.clone(),
+        evidence_pending: v.evidence_pending,
+        started_at: v.started_at,
+        outcome: v.outcome,
     }
 }

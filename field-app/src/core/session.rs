@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::core::{lock, opt_s, FieldCore};
+use crate::core::{lock, FieldCore};
 use crate::error::{code, FieldError, FieldResult};
 use crate::http::{Request, Response};
 use crate::store::session::Session;
@@ -28,18 +28,10 @@ impl FieldCore {
         })
     }
 
-    fn store_tokens(&self, tokens: &Value) -> FieldResult<String> {
-        let access = opt_s(tokens, "access_token")
-            .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
-        let refresh = opt_s(tokens, "refresh_token")
-            .ok_or_else(|| FieldError::new(code::SERVER, "no refresh_token in the answer"))?;
-        let ttl = tokens
-            .get("expires_in")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let exp = Utc::now().timestamp() + ttl;
-        self.tx(|c| session::set_tokens(c, &access, &refresh, exp))?;
-        Ok(access)
+    fn store_tokens(&self, tokens: &TokenResponse) -> FieldResult<String> {
+        let exp = Utc::now().timestamp() + tokens.expires_in;
+        self.tx(|c| session::set_tokens(c, &tokens.access_token, &tokens.refresh_token, exp))?;
+        Ok(tokens.access_token.clone())
     }
 
     fn mark_needs_sign_in(&self) -> FieldResult<()> {
@@ -64,7 +56,7 @@ impl FieldCore {
             },
         )?;
         match r.status {
-            200 => self.store_tokens(&r.json()?),
+            200 => self.store_tokens(&token_response(&r.body)?),
             401 | 403 => {
                 self.mark_needs_sign_in()?;
                 Err(FieldError::needs_sign_in())
@@ -167,9 +159,8 @@ impl FieldCore {
                 ))
             }
         }
-        let tokens = r.json()?;
-        let access = opt_s(&tokens, "access_token")
-            .ok_or_else(|| FieldError::new(code::SERVER, "no access_token in the answer"))?;
+        let tokens = token_response(&r.body)?;
+        let access = tokens.access_token.clone();
         let me = self.http.send(
             &base,
             &Request {
@@ -258,7 +249,7 @@ impl FieldCore {
             );
             match r {
                 Ok(r) if r.status == 200 => {
-                    access = r.json().ok().and_then(|v| opt_s(&v, "access_token"));
+                    access = token_response(&r.body).ok().map(|t| t.access_token);
                 }
                 // The server already refuses the session: nothing left to revoke.
                 Ok(r) if r.status == 401 || r.status == 403 => return true,
@@ -280,4 +271,14 @@ impl FieldCore {
         );
         matches!(r, Ok(r) if matches!(r.status, 200 | 204 | 401))
     }
+}
+
+/// The server's answer to a sign-in or a refresh.
+fn token_response(body: &[u8]) -> FieldResult<TokenResponse> {
+    serde_json::from_slice(body).map_err(|e| {
+        FieldError::new(
+            code::SERVER,
+            format!("the server's token answer does not read ({e})"),
+        )
+    })
 }

@@ -7,6 +7,7 @@ use diesel::sqlite::SqliteConnection;
 use super::schema::roster::dsl as x;
 use crate::error::FieldResult;
 use crate::types::RosterMember;
+use doi178_shared::MemberRole;
 
 #[derive(Queryable)]
 struct RosterRow {
@@ -14,7 +15,7 @@ struct RosterRow {
     user_id: String,
     username: String,
     display_name: String,
-    role: String,
+    role: MemberRole,
     agency_id: Option<String>,
     agency_name: Option<String>,
 }

@@ -183,7 +183,7 @@ pub type RosterEntry = (
     String,
     String,
     String,
-    String,
+    MemberRole,
     Option<String>,
     Option<String>,
 );

@@ -104,7 +104,7 @@ pub async fn get(
 
 /// Drafts an assignment for a team the caller leads. Every establishment must be in the team's
 /// jurisdiction. With `tip_id`, the tip records this draft as its assignment if it has none yet.
-#[utoipa::path(post, path = "/api/v1/assignments", tag = "assignments", security(("bearer" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/assignments", tag = "assignments", security(("bearer" = [])), request_body = doi178_shared::assignment::AssignmentInput,
     responses((status = 201, body = AssignmentView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,

@@ -27,15 +27,7 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Lifetime of the access token in seconds.
-    pub expires_in: i64,
-}
+pub use doi178_shared::wire::TokenResponse;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeTeam {
@@ -104,7 +96,7 @@ fn issue(
     Ok(TokenResponse {
         access_token: access,
         refresh_token: refresh,
-        token_type: "Bearer",
+        token_type: "Bearer".to_string(),
         expires_in: ttl,
     })
 }

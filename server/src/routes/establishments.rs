@@ -77,7 +77,7 @@ fn check_unit(c: &mut db::AnyConnection, actor: &Actor, unit: &str) -> ApiResult
 
 /// Registers an establishment (staff and team leaders, in their jurisdiction).
 #[utoipa::path(post, path = "/api/v1/establishments", tag = "establishments", security(("bearer" = [])),
-    request_body = Object,
+    request_body = doi178_shared::establishment::EstablishmentInput,
     responses((status = 201, body = EstablishmentView), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -107,7 +107,7 @@ pub async fn create(
 
 /// Replaces an establishment's data (all fields, as for create).
 #[utoipa::path(put, path = "/api/v1/establishments/{id}", tag = "establishments", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = Object,
+    params(("id" = Uuid, Path)), request_body = doi178_shared::establishment::EstablishmentInput,
     responses((status = 200, body = EstablishmentView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
     state: web::Data<AppState>,

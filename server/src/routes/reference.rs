@@ -86,7 +86,11 @@ pub async fn programmes(state: web::Data<AppState>, _actor: Actor) -> ApiResult<
 /// A programme as an administrator sends it: [`ProgrammeInput`] and, optionally, per-province
 /// targets (`{"2025:46": {"annual_min_share_bp": 3000, "end_share_bp": 10000}}`; a missing share
 /// keeps the programme's). On update, leaving `province_overrides` out keeps the stored ones.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "name": "Chương trình 2026-2030", "period_start": "2026-01-01", "period_end": "2030-12-31",
+    "annual_min_share_bp": 2000, "end_share_bp": 10000, "types_in_scope": ["karaoke", "bar"]
+}))]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeBody {
     pub name: String,
@@ -166,7 +170,7 @@ fn programme_row(
 
 /// Creates a programme (administrators). Its counted outcomes are the default ones; optional
 /// `province_overrides` give provinces their own targets.
-#[utoipa::path(post, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/programmes", tag = "reference", security(("bearer" = [])), request_body = ProgrammeBody,
     responses((status = 201, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_programme(
     state: web::Data<AppState>,
@@ -200,7 +204,7 @@ pub async fn create_programme(
 
 /// Replaces a programme's period, targets and types in scope (administrators), and its
 /// `province_overrides` when given (left out: kept as they are).
-#[utoipa::path(put, path = "/api/v1/programmes/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = Object,
+#[utoipa::path(put, path = "/api/v1/programmes/{id}", tag = "reference", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProgrammeBody,
     responses((status = 200, body = ProgrammeView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_programme(
     state: web::Data<AppState>,
@@ -237,30 +241,24 @@ pub async fn update_programme(
     Ok(HttpResponse::Ok().json(ProgrammeView::from(row)))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TemplateView {
-    pub id: String,
-    pub establishment_type: EstablishmentType,
-    pub version: i32,
-    pub title: String,
-    #[schema(value_type = Vec<Object>)]
-    pub items: serde_json::Value,
-    pub valid_from: NaiveDate,
-    pub created_at: NaiveDateTime,
-}
+pub use doi178_shared::wire::TemplateView;
 
-impl From<TemplateRow> for TemplateView {
-    fn from(t: TemplateRow) -> Self {
-        TemplateView {
-            id: t.id,
-            establishment_type: t.establishment_type,
-            version: t.version,
-            title: t.title,
-            items: serde_json::from_str(&t.items).unwrap_or(serde_json::Value::Array(Vec::new())),
-            valid_from: t.valid_from,
-            created_at: t.created_at,
-        }
-    }
+/// A stored template as the API and the phones read it. Its items were validated on the way in;
+/// items that no longer read are a fault of the server, not an empty checklist.
+pub fn template_view(t: TemplateRow) -> ApiResult<TemplateView> {
+    let items = serde_json::from_str(&t.items).map_err(|e| {
+        tracing::error!(template = %t.id, error = %e, "stored checklist items do not read");
+        ApiError::internal()
+    })?;
+    Ok(TemplateView {
+        id: t.id,
+        establishment_type: t.establishment_type,
+        version: t.version,
+        title: t.title,
+        items,
+        valid_from: t.valid_from,
+        created_at: t.created_at,
+    })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -295,7 +293,10 @@ pub async fn list_templates(
     let items = web::block(move || db.read(|c| db::templates::list(c, t).map_err(ApiError::from)))
         .await??;
     Ok(HttpResponse::Ok().json(TemplateList {
-        items: items.into_iter().map(TemplateView::from).collect(),
+        items: items
+            .into_iter()
+            .map(template_view)
+            .collect::<ApiResult<_>>()?,
     }))
 }
 
@@ -312,12 +313,12 @@ pub async fn get_template(
     let row = web::block(move || db.read(|c| db::templates::get(c, &id).map_err(ApiError::from)))
         .await??
         .ok_or_else(|| ApiError::not_found("checklist template"))?;
-    Ok(HttpResponse::Ok().json(TemplateView::from(row)))
+    Ok(HttpResponse::Ok().json(template_view(row)?))
 }
 
 /// Publishes a new version of the checklist for a type (administrators). The version number is
 /// assigned by the server: one more than the latest.
-#[utoipa::path(post, path = "/api/v1/checklist-templates", tag = "reference", security(("bearer" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/checklist-templates", tag = "reference", security(("bearer" = [])), request_body = doi178_shared::checklist::ChecklistTemplateInput,
     responses((status = 201, body = TemplateView), (status = 422, body = crate::error::Problem)))]
 pub async fn create_template(
     state: web::Data<AppState>,
@@ -349,5 +350,5 @@ pub async fn create_template(
         })
     })
     .await??;
-    Ok(HttpResponse::Created().json(TemplateView::from(row)))
+    Ok(HttpResponse::Created().json(template_view(row)?))
 }

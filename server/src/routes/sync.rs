@@ -7,16 +7,17 @@
 use actix_web::{web, HttpResponse};
 use doi178_shared::assignment::AssignmentStatus;
 use doi178_shared::sync::{page_end, sync_page_limit, KindScan, SyncCursor};
+use doi178_shared::wire::{RosterMember, SyncPage};
 use doi178_shared::ProblemCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::auth::Actor;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::routes::reference::TemplateView;
-use crate::service::assignments::{view as assignment_view, AssignmentView};
+use crate::routes::reference::template_view;
+use crate::service::assignments::view as assignment_view;
 use crate::service::establishments::EstablishmentView;
 use crate::state::AppState;
 
@@ -30,42 +31,12 @@ pub struct SyncQuery {
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SyncResponse {
-    /// Pass back as `cursor` next time.
-    pub cursor: String,
-    /// More changes are waiting: ask again now with `cursor`.
-    pub has_more: bool,
-    /// Released (or finished) assignments of the caller's teams.
-    pub assignments: Vec<AssignmentView>,
-    /// Ids of assignments the phone must drop (cancelled, or no longer visible).
-    pub revoked_assignments: Vec<String>,
-    pub establishments: Vec<EstablishmentView>,
-    pub templates: Vec<TemplateView>,
-    /// The caller's team's visits that changed (e.g. reviewed with a comment).
-    #[schema(value_type = Vec<Object>)]
-    pub visits: Vec<Box<RawValue>>,
-    /// The whole roster of the caller's own teams, on every page (small; it replaces the
-    /// phone's copy): who may be recorded as present at a visit.
-    pub roster: Vec<RosterMember>,
-}
-
-/// A member of one of the caller's teams.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RosterMember {
-    pub team_id: String,
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    /// `leader`, `deputy` or `member`.
-    pub role: String,
-    pub agency_id: Option<String>,
-    pub agency_name: Option<String>,
-}
+/// A sync page as the server writes it: each visit is the JSON text its view already is.
+type SyncResponse = SyncPage<Box<RawValue>>;
 
 /// Changes since `cursor` for the signed-in phone.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "sync", params(SyncQuery), security(("bearer" = [])),
-    responses((status = 200, body = SyncResponse), (status = 400, body = crate::error::Problem)))]
+    responses((status = 200, body = SyncPage), (status = 400, body = crate::error::Problem)))]
 pub async fn pull(
     state: web::Data<AppState>,
     actor: Actor,
@@ -151,9 +122,12 @@ pub async fn pull(
                     .into_iter()
                     .map(EstablishmentView::from)
                     .collect(),
-                templates: templates.into_iter().map(TemplateView::from).collect(),
+                templates: templates
+                    .into_iter()
+                    .map(template_view)
+                    .collect::<ApiResult<_>>()?,
                 visits,
-                roster,
+                roster: Some(roster),
             })
         })
     })

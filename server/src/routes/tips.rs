@@ -85,7 +85,7 @@ pub async fn get(
 }
 
 /// Records a tip received (staff and team leaders).
-#[utoipa::path(post, path = "/api/v1/tips", tag = "tips", security(("bearer" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/tips", tag = "tips", security(("bearer" = [])), request_body = doi178_shared::tip::TipInput,
     responses((status = 201, body = TipView), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,

@@ -1,10 +1,9 @@
 //! Assignments (phân công): drafting one for a team, moving it through its life cycle, and its
 //! view — for the API, the leader's pages and the tips page.
 
-use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::assignment::{AssignmentDraft, AssignmentKind, AssignmentStatus};
+use doi178_shared::assignment::{AssignmentDraft, AssignmentStatus};
+pub use doi178_shared::wire::AssignmentView;
 use doi178_shared::ProblemCode;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -12,25 +11,6 @@ use crate::clock::now;
 use crate::db::audit_chain::Who;
 use crate::db::{self, assignments::AssignmentRow};
 use crate::error::{ApiError, ApiResult};
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AssignmentView {
-    pub id: String,
-    pub team_id: String,
-    pub kind: AssignmentKind,
-    pub status: AssignmentStatus,
-    pub window_start: NaiveDate,
-    pub window_end: NaiveDate,
-    pub note: Option<String>,
-    pub tip_id: Option<String>,
-    pub follow_up_of: Option<String>,
-    pub establishment_ids: Vec<String>,
-    pub created_by: String,
-    pub created_at: NaiveDateTime,
-    pub released_at: Option<NaiveDateTime>,
-    pub closed_at: Option<NaiveDateTime>,
-    pub version: i64,
-}
 
 pub fn view(c: &mut db::AnyConnection, r: AssignmentRow) -> ApiResult<AssignmentView> {
     let establishment_ids = db::assignments::establishment_ids(c, &r.id)?;

@@ -1,7 +1,6 @@
 //! Establishments (cơ sở): their view and the list the API and the dashboard page through.
 
-use chrono::{NaiveDate, NaiveDateTime};
-use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType, RiskLevel};
+use doi178_shared::establishment::{EstablishmentStatus, EstablishmentType};
 use doi178_shared::pagination::{PageCursor, PageLimit};
 use serde::{Deserialize, Serialize};
 
@@ -9,38 +8,7 @@ use crate::auth::Actor;
 use crate::db::{self, establishments::EstablishmentRow};
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Location {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EstablishmentView {
-    pub id: String,
-    pub name: String,
-    pub establishment_type: EstablishmentType,
-    pub unit_id: String,
-    pub address: String,
-    pub location: Option<Location>,
-    pub business_reg_no: Option<String>,
-    pub licence_no: Option<String>,
-    pub licence_issued_on: Option<NaiveDate>,
-    pub licence_expires_on: Option<NaiveDate>,
-    pub antt_cert_no: Option<String>,
-    pub owner_name: Option<String>,
-    pub phone: Option<String>,
-    pub status: EstablishmentStatus,
-    pub opened_on: Option<NaiveDate>,
-    pub closed_on: Option<NaiveDate>,
-    pub risk: RiskLevel,
-    pub commitment_signed: bool,
-    pub commitment_signed_on: Option<NaiveDate>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// Change number: increases whenever the record changes.
-    pub version: i64,
-}
+pub use doi178_shared::wire::{EstablishmentView, Location};
 
 impl From<EstablishmentRow> for EstablishmentView {
     fn from(r: EstablishmentRow) -> Self {

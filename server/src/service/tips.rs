@@ -1,12 +1,11 @@
 //! Tips and complaints (tố giác, tin báo): recording one and moving it forward, for the API and
 //! the tips page.
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, Utc};
 use doi178_shared::assignment::{AssignmentDraft, AssignmentInput, AssignmentKind};
-use doi178_shared::tip::{TipChannel, TipDraft, TipStatus};
+use doi178_shared::tip::{TipDraft, TipStatus};
 use doi178_shared::ProblemCode;
 use doi178_shared::Role;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -19,23 +18,7 @@ use crate::service::assignments::AssignmentView;
 /// Who handles tips.
 pub const HANDLERS: &[Role] = &[Role::Admin, Role::ProvincialStaff, Role::TeamLeader];
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TipView {
-    pub id: String,
-    pub channel: TipChannel,
-    pub received_at: NaiveDateTime,
-    pub content: String,
-    pub unit_id: String,
-    pub establishment_id: Option<String>,
-    pub reporter_contact: Option<String>,
-    pub deadline: NaiveDate,
-    pub status: TipStatus,
-    pub handled_at: Option<NaiveDateTime>,
-    /// Handled by the deadline (null while open).
-    pub handled_on_time: Option<bool>,
-    pub overdue: bool,
-    pub assignment_id: Option<String>,
-}
+pub use doi178_shared::wire::TipView;
 
 impl From<TipRow> for TipView {
     fn from(t: TipRow) -> Self {

@@ -2,11 +2,10 @@
 //! cursor.
 
 use doi178_shared::text::fold;
+use doi178_shared::wire::SyncPage;
 use reqwest::Method;
-use serde_json::Value;
 
-use crate::core::queries::team_visit;
-use crate::core::{opt_s, s, FieldCore};
+use crate::core::FieldCore;
 use crate::error::{code, FieldError, FieldResult};
 use crate::store::assignments::AssignmentRow;
 use crate::store::establishments::EstablishmentRow;
@@ -38,14 +37,16 @@ impl FieldCore {
                     format!("sync: {}", r.reason()),
                 ));
             }
-            let page = r.json()?;
-            let has_more = page
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let page: SyncPage = serde_json::from_value(r.json()?).map_err(|e| {
+                FieldError::new(
+                    code::SERVER,
+                    format!("sync: the server's page does not read ({e})"),
+                )
+            })?;
+            let has_more = page.has_more;
             self.tx(|c| apply_page(c, &page, report))?;
             report.pulled_pages += 1;
-            report.cursor = opt_s(&page, "cursor");
+            report.cursor = Some(page.cursor.clone());
             if !has_more {
                 return Ok(());
             }
@@ -57,110 +58,91 @@ impl FieldCore {
     }
 }
 
-/// Applies one page of `GET /sync` (one transaction, cursor included).
-fn apply_page(c: &mut SqliteConnection, page: &Value, report: &mut SyncReport) -> FieldResult<()> {
-    let list = |k: &str| {
-        page.get(k)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    for a in list("assignments") {
+/// Applies one page of `GET /sync` (one transaction, cursor included). Each record is stored
+/// with the typed fields the phone queries by and its body as the wire type writes it.
+fn apply_page(
+    c: &mut SqliteConnection,
+    page: &SyncPage,
+    report: &mut SyncReport,
+) -> FieldResult<()> {
+    for a in &page.assignments {
         store::assignments::upsert(
             c,
             &AssignmentRow {
-                id: s(&a, "id"),
-                team_id: s(&a, "team_id"),
-                status: s(&a, "status"),
-                window_start: s(&a, "window_start"),
-                window_end: s(&a, "window_end"),
-                body: a.to_string(),
+                id: a.id.clone(),
+                team_id: a.team_id.clone(),
+                status: a.status.as_str().to_string(),
+                window_start: a.window_start.to_string(),
+                window_end: a.window_end.to_string(),
+                body: serde_json::to_string(a)?,
             },
         )?;
         report.pulled_assignments += 1;
     }
-    for id in list("revoked_assignments") {
-        if let Some(id) = id.as_str() {
-            store::assignments::delete(c, id)?;
-            report.revoked_assignments += 1;
-        }
+    for id in &page.revoked_assignments {
+        store::assignments::delete(c, id)?;
+        report.revoked_assignments += 1;
     }
-    for e in list("establishments") {
+    for e in &page.establishments {
         let key = fold(
             &[
-                "name",
-                "address",
-                "owner_name",
-                "licence_no",
-                "business_reg_no",
-                "phone",
+                Some(e.name.as_str()),
+                Some(e.address.as_str()),
+                e.owner_name.as_deref(),
+                e.licence_no.as_deref(),
+                e.business_reg_no.as_deref(),
+                e.phone.as_deref(),
             ]
             .iter()
-            .map(|k| s(&e, k))
+            .map(|v| v.unwrap_or(""))
             .collect::<Vec<_>>()
             .join(" "),
         );
-        let loc = e.get("location").filter(|l| !l.is_null());
         establishments::upsert(
             c,
             &EstablishmentRow {
-                id: s(&e, "id"),
-                establishment_type: s(&e, "establishment_type"),
+                id: e.id.clone(),
+                establishment_type: e.establishment_type.as_str().to_string(),
                 search_key: key,
-                lat: loc.and_then(|l| l.get("lat")).and_then(Value::as_f64),
-                lon: loc.and_then(|l| l.get("lon")).and_then(Value::as_f64),
-                body: e.to_string(),
+                lat: e.location.map(|l| l.lat),
+                lon: e.location.map(|l| l.lon),
+                body: serde_json::to_string(e)?,
             },
         )?;
         report.pulled_establishments += 1;
     }
-    for t in list("templates") {
+    for t in &page.templates {
         store::templates::upsert(
             c,
             &TemplateRow {
-                id: s(&t, "id"),
-                establishment_type: s(&t, "establishment_type"),
-                version: t.get("version").and_then(Value::as_i64).unwrap_or(0) as i32,
-                valid_from: s(&t, "valid_from"),
-                body: t.to_string(),
+                id: t.id.clone(),
+                establishment_type: t.establishment_type.as_str().to_string(),
+                version: t.version,
+                valid_from: t.valid_from.to_string(),
+                body: serde_json::to_string(t)?,
             },
         )?;
         report.pulled_templates += 1;
     }
-    for v in list("visits") {
-        let tv = team_visit(&v);
+    for v in &page.visits {
         store::team_visits::upsert(
             c,
             &TeamVisitRow {
-                id: tv.id,
-                establishment_id: tv.establishment_id,
-                review_status: tv.review_status,
-                review_comment: tv.review_comment,
-                evidence_pending: tv.evidence_pending,
-                body: v.to_string(),
+                id: v.id.clone(),
+                establishment_id: v.establishment_id.to_string(),
+                review_status: v.review_status.as_str().to_string(),
+                review_comment: v.review_comment.clone(),
+                evidence_pending: v.evidence_pending,
+                body: serde_json::to_string(v)?,
             },
         )?;
         report.pulled_visits += 1;
     }
     // The roster comes whole with every page (a server without it leaves the copy alone).
-    if let Some(members) = page.get("roster").and_then(Value::as_array) {
-        let members: Vec<RosterMember> = members
-            .iter()
-            .map(|m| RosterMember {
-                team_id: s(m, "team_id"),
-                user_id: s(m, "user_id"),
-                username: s(m, "username"),
-                display_name: s(m, "display_name"),
-                role: s(m, "role"),
-                agency_id: opt_s(m, "agency_id"),
-                agency_name: opt_s(m, "agency_name"),
-            })
-            .collect();
-        store::roster::replace_all(c, &members)?;
+    if let Some(members) = &page.roster {
+        store::roster::replace_all(c, members)?;
         report.roster_members = members.len() as u32;
     }
-    if let Some(cursor) = opt_s(page, "cursor") {
-        store::kv::set_cursor(c, &cursor)?;
-    }
+    store::kv::set_cursor(c, &page.cursor)?;
     Ok(())
 }

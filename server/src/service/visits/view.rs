@@ -353,4 +353,25 @@ mod tests {
         listed.sort_unstable();
         assert_eq!(written, listed);
     }
+
+    /// The wire type the phones and the API document use ([`doi178_shared::wire::VisitView`])
+    /// reads every field of a view and writes the same JSON back: nothing the server sends is
+    /// lost or renamed on the way.
+    #[test]
+    fn a_view_is_the_wire_type_field_for_field() {
+        let photos = vec![(Uuid::from_u128(8).to_string(), false)];
+        for (phone, server) in [(None, None), (Some("không có GPS"), Some("xa cơ sở 412 m"))] {
+            let rec = record(phone);
+            let mut row = row(&rec, server);
+            row.review_status = ReviewStatus::CorrectionRequested;
+            row.review_comment = Some("Bổ sung ảnh biển hiệu".into());
+            let answer = view_of(&row, &photos);
+            let wire: doi178_shared::wire::VisitView =
+                serde_json::from_value(answer.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&wire).unwrap(), answer);
+            assert_eq!(wire.review_status, ReviewStatus::CorrectionRequested);
+            assert!(wire.evidence_pending);
+            assert_eq!(wire.gps_warning.as_deref(), server);
+        }
+    }
 }
