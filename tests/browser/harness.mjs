@@ -74,7 +74,7 @@ export const LAPTOP = { viewport: { width: 1366, height: 850 } };
  * requests into `page.problems` (check them with `assertNoProblems`).
  */
 export async function newPage(browser, server, options = LAPTOP) {
-  const context = await browser.newContext({ ...options, baseURL: server.url, acceptDownloads: true, locale: "vi-VN" });
+  const context = await browser.newContext({ locale: "vi-VN", ...options, baseURL: server.url, acceptDownloads: true });
   const page = await context.newPage();
   page.problems = [];
   page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));

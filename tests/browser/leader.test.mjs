@@ -45,8 +45,10 @@ test("doitruong.hue plans, drafts and releases an assignment; kiemtra.hue sees i
   await signIn(page, "doitruong.hue");
   assert.equal(new URL(page.url()).pathname, "/leader");
   const teamId = await page.inputValue('#plan-form input[name="team_id"]');
-  const from = await page.inputValue('input[name="window_start"]');
-  const to = await page.inputValue('input[name="window_end"]');
+  // The form writes dates as dd/mm/yyyy; the API speaks ISO 8601.
+  const iso = (d) => d.split("/").reverse().join("-");
+  const from = iso(await page.inputValue('input[name="window_start"]'));
+  const to = iso(await page.inputValue('input[name="window_end"]'));
 
   // The page shows the API's proposals, in the API's order, with the API's scores and gap.
   const leaderToken = await apiToken(server, "doitruong.hue");

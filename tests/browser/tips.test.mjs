@@ -163,3 +163,41 @@ test("a Huế user cannot open a Quảng Trị tip by URL, and an inspector has 
   await signIn(ins, "kiemtra.hue");
   assert.equal((await ins.goto("/tips")).status(), 403);
 });
+
+test("dates are dd/mm/yyyy in the forms whatever the browser's language", async () => {
+  const page = await newPage(browser, server, { ...LAPTOP, locale: "en-US" });
+  await signIn(page, "doitruong.hue");
+  const token = await apiToken(server, "doitruong.hue");
+  const ddmmyyyy = /^\d{2}\/\d{2}\/\d{4}$/;
+
+  // The planner's window and the new assignment's window.
+  await page.goto("/leader");
+  for (const name of ["from", "to", "window_start", "window_end"]) {
+    const input = page.locator(`input[name="${name}"]`).first();
+    assert.equal(await input.getAttribute("type"), "text", name);
+    assert.match(await input.inputValue(), ddmmyyyy, name);
+  }
+
+  // A tip received on a date typed as dd/mm/yyyy hh:mm (Vietnam's time), with a deadline typed
+  // as dd/mm/yyyy, is stored as those very days.
+  await page.goto("/tips");
+  await page.click('[data-testid="intake-toggle"]');
+  assert.match(await page.inputValue('input[name="received_at"]'), /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+  await page.fill('input[name="received_at"]', "03/02/2026 07:30");
+  await page.fill('input[name="deadline"]', "05/03/2026");
+  await page.fill('[data-testid="tip-content"]', "Nhà nghỉ nhận khách không đăng ký lưu trú");
+  await page.selectOption('select[name="channel"]', "hotline");
+  await page.fill('[data-testid="tip-est-search"]', "nha nghi");
+  await page.waitForSelector('#est-options input[name="establishment_id"]');
+  await page.locator('#est-options input[name="establishment_id"]').first().check();
+  await Promise.all([page.waitForURL(/\/tips\/[0-9a-f-]{36}$/), page.click('[data-testid="tip-save"]')]);
+  const tip = await apiGet(server, token, `/api/v1/tips/${page.url().split("/").pop()}`);
+  assert.equal(tip.received_at, "2026-02-03T00:30:00", "07:30 in Vietnam is 00:30 UTC");
+  assert.equal(tip.deadline, "2026-03-05");
+
+  // The tip page's assignment window.
+  for (const name of ["window_start", "window_end"]) {
+    assert.match(await page.inputValue(`#tip-assign-form input[name="${name}"]`), ddmmyyyy, name);
+  }
+  assertNoProblems(page, assert);
+});

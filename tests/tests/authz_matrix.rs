@@ -1248,7 +1248,7 @@ fn a_draft_unannounced_assignment_is_invisible_to_inspectors_until_released() {
         .expect(200);
 }
 
-/// Masks `value="YYYY-MM-DDTHH:MM"` (a datetime-local field's default, the current minute).
+/// Masks `value="dd/mm/yyyy hh:mm"` (the tip form's default time of receipt, the current minute).
 fn without_clock(body: &str) -> String {
     const PREFIX: &str = "value=\"";
     let mut out = String::with_capacity(body.len());
@@ -1259,8 +1259,8 @@ fn without_clock(body: &str) -> String {
         let candidate = tail.get(..16).unwrap_or("");
         let is_minute = candidate.len() == 16
             && candidate.bytes().enumerate().all(|(k, c)| match k {
-                4 | 7 => c == b'-',
-                10 => c == b'T',
+                2 | 5 => c == b'/',
+                10 => c == b' ',
                 13 => c == b':',
                 _ => c.is_ascii_digit(),
             });

@@ -137,8 +137,8 @@ pub async fn detail(
                 selected: i == 0,
             })
             .collect(),
-        start: (today + TimeDelta::days(1)).format("%Y-%m-%d").to_string(),
-        end: (today + TimeDelta::days(7)).format("%Y-%m-%d").to_string(),
+        start: (today + TimeDelta::days(1)).format("%d/%m/%Y").to_string(),
+        end: (today + TimeDelta::days(7)).format("%d/%m/%Y").to_string(),
     })
 }
 

@@ -85,12 +85,15 @@ pub async fn pick_establishment(
         .body(html))
 }
 
-/// `received_at` from a `datetime-local` (Vietnam's time) or a date (then 08:00).
+/// `received_at` in Vietnam's time: `dd/mm/yyyy hh:mm` as the form writes it (or ISO 8601), or a
+/// date alone (then 08:00).
 fn received_at(raw: Option<&str>) -> Result<chrono::DateTime<Utc>, ApiError> {
     let Some(raw) = raw else {
         return Ok(Utc::now());
     };
-    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+    let raw = raw.trim();
+    let local = NaiveDateTime::parse_from_str(raw, "%d/%m/%Y %H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .ok()
         .or_else(|| {
@@ -99,7 +102,11 @@ fn received_at(raw: Option<&str>) -> Result<chrono::DateTime<Utc>, ApiError> {
             })
         })
         .ok_or_else(|| {
-            ApiError::unprocessable(ProblemCode::Invalid, "received_at", "not a date and time")
+            ApiError::unprocessable(
+                ProblemCode::Invalid,
+                "received_at",
+                "not a date and time (dd/mm/yyyy hh:mm)",
+            )
         })?;
     Ok(Utc.from_utc_datetime(&(local - TimeDelta::hours(7))))
 }

@@ -261,7 +261,7 @@ pub async fn list(
         .filter(|c| !c.is_empty())
         .map(|_| page_url(None));
     let now_local = (Utc::now() + TimeDelta::hours(7))
-        .format("%Y-%m-%dT%H:%M")
+        .format("%d/%m/%Y %H:%M")
         .to_string();
     render(&ListPage {
         ctx: web.ctx(l.t("Tin báo, tố giác", "Tips and complaints"), "/tips"),

@@ -175,8 +175,8 @@ pub async fn page(
             .collect(),
         team_id: team_id.to_string(),
         team_name,
-        from: res.from.format("%Y-%m-%d").to_string(),
-        to: res.to.format("%Y-%m-%d").to_string(),
+        from: res.from.format("%d/%m/%Y").to_string(),
+        to: res.to.format("%d/%m/%Y").to_string(),
         types: EstablishmentType::ALL
             .iter()
             .map(|t| Choice {
