@@ -32,6 +32,8 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
+    // The shipped reference data (units, lineage, agencies, checklists), on every database.
+    crate::service::reference::ensure(&db)?;
     let keys = TokenKeys::load_or_create(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let photos = crate::storage::open(settings)?;
     tracing::info!(store = %photos.describe(), "photo store");

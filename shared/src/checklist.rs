@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{indexed, DomainError, DomainResult};
 use crate::establishment::EstablishmentType;
-use crate::text::{clean_line, clean_optional_line, clean_text};
+use crate::text::{clean_line, clean_optional_line, clean_optional_text, clean_text};
 
 /// Most items in one template.
 pub const MAX_CHECKLIST_ITEMS: usize = 300;
@@ -23,6 +23,9 @@ pub struct ChecklistItem {
     pub code: String,
     /// What to check, in Vietnamese.
     pub text: String,
+    /// The same in English, when the template has a translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_en: Option<String>,
     /// The rule it comes from ("Điều 7 Nghị định 96/2016/NĐ-CP").
     #[serde(default)]
     pub legal_basis: Option<String>,
@@ -109,6 +112,8 @@ impl ChecklistTemplate {
             items.push(ChecklistItem {
                 code,
                 text: clean_text("text", &item.text, 1000).map_err(|e| e.with_prefix(&p))?,
+                text_en: clean_optional_text("text_en", item.text_en.as_deref(), 1000)
+                    .map_err(|e| e.with_prefix(&p))?,
                 legal_basis: clean_optional_line("legal_basis", item.legal_basis.as_deref(), 300)
                     .map_err(|e| e.with_prefix(&p))?,
                 sanction_ref: clean_optional_line(
@@ -169,6 +174,7 @@ mod tests {
         ChecklistItem {
             code: code.into(),
             text: "Phòng hát có diện tích từ 20 m² trở lên".into(),
+            text_en: None,
             legal_basis: Some("Điều 4 Nghị định 54/2019/NĐ-CP".into()),
             sanction_ref: None,
             violation_code: None,

@@ -30,6 +30,18 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// The text without diacritics, case kept (đ → d, Đ → D): `"Phường Phú Xuân"` → `"Phuong Phu Xuan"`.
+pub fn unaccent(s: &str) -> String {
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        })
+        .collect()
+}
+
 /// Cleans a required text that may span several lines: trims, normalises line ends (`\r\n` and
 /// `\r` become `\n`, as browsers submit CRLF from text areas) and to NFC, then rejects an empty
 /// value, more than `max_chars` characters, and control characters other than `\n` and `\t`.

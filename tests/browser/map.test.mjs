@@ -200,10 +200,11 @@ test("admin sees the 34 provinces and opens Huế's communes from the map", asyn
   await Promise.all([page.waitForNavigation(), page.click('[data-testid="crumbs"] a:has-text("Việt Nam")')]);
   await waitForMap(page);
   assert.equal(await page.locator("#map path.unit-shape").count(), 34);
-  // A province without a communes file is drawn as its own outline.
+  // Every province draws its communes: Hà Nội, which has no demo data, too.
   await page.goto("/map?unit=2025:01");
   await waitForMap(page);
-  assert.equal(await page.locator("#map path.unit-shape").count(), 1);
+  assert.equal(await page.locator("#map path.unit-shape").count(), (await features("communes-01.geojson")).length);
+  assert.equal((await features("communes-01.geojson")).length, 126);
   assertNoProblems(page, assert);
 });
 

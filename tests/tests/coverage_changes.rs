@@ -165,13 +165,12 @@ fn an_establishment_listed_under_a_merged_pre_2025_commune_counts_in_the_current
     let target = communes["items"][0]["id"].as_str().unwrap().to_string();
     let before = row(&s, &staff, &target, None);
 
-    // The pre-2025 commune 99901 of old Thừa Thiên Huế was merged into `target` on 1 July 2025.
+    // A pre-2025 commune 99901 of Huế (the shipped pre-2025 list holds the province) was merged
+    // into `target` on 1 July 2025.
     let mut raw = open_raw(s.database_url());
     raw.batch_execute(&format!(
         "INSERT INTO admin_units (id, code, code_version, name, full_name, name_en, level, kind,
              parent_id, path, search_key, valid_from, valid_to, area_km2) VALUES
-         ('pre2025:46', '46', 'pre2025', 'Thừa Thiên Huế', 'Tỉnh Thừa Thiên Huế', 'Thua Thien Hue',
-             'province', 'province', NULL, '/pre2025:46/', 'thua thien hue', '2008-01-01', '2025-06-30', NULL),
          ('pre2025:99901', '99901', 'pre2025', 'Cũ', 'Xã Cũ', 'Cu', 'commune', 'commune', 'pre2025:46',
              '/pre2025:46/pre2025:99901/', 'xa cu', '2008-01-01', '2025-06-30', NULL);
          INSERT INTO unit_lineage (from_unit, to_unit, kind, effective) VALUES

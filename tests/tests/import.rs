@@ -1,5 +1,5 @@
 //! Black-box tests of `doi178-server import`: run the real binary on a fresh SQLite data directory
-//! (migrated by the binary, with a few administrative units inserted directly) and check what it
+//! (migrated by the binary, which loads the shipped administrative units) and check what it
 //! prints and what lands in the database. SQLite only: skipped when `DOI178_TEST_DATABASE_URL`
 //! is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
@@ -30,34 +29,15 @@ struct Env {
 }
 
 impl Env {
-    /// A data directory migrated by the binary, with Huế and three of its wards (one pre-2025 ward
-    /// merged into 19753).
+    /// A data directory migrated by the binary, which loads the shipped reference data: Huế's
+    /// wards 19753 (Phú Xuân) and 19774, and the pre-2025 ward 19750 (Tây Lộc), merged into
+    /// 19753.
     fn new() -> Env {
         let env = Env {
             dir: tempfile::tempdir().unwrap(),
         };
         let out = env.run(&["migrate"]);
         assert!(out.status.success(), "migrate failed: {}", text(&out));
-        let mut conn = env.conn();
-        conn.batch_execute(
-            "INSERT INTO admin_units (id, code, code_version, name, full_name, name_en, level, kind,
-                 parent_id, path, search_key, valid_from, valid_to, area_km2) VALUES
-             ('2025:46', '46', '2025', 'Huế', 'Thành phố Huế', 'Hue', 'province', 'central_city',
-                 NULL, '/2025:46/', 'hue', '2025-07-01', NULL, NULL),
-             ('2025:19753', '19753', '2025', 'Phú Xuân', 'Phường Phú Xuân', 'Phu Xuan', 'commune',
-                 'ward', '2025:46', '/2025:46/2025:19753/', 'phu xuan', '2025-07-01', NULL, NULL),
-             ('2025:19774', '19774', '2025', 'Thuận Hóa', 'Phường Thuận Hóa', 'Thuan Hoa', 'commune',
-                 'ward', '2025:46', '/2025:46/2025:19774/', 'thuan hoa', '2025-07-01', NULL, NULL),
-             ('pre2025:46', '46', 'pre2025', 'Thừa Thiên Huế', 'Tỉnh Thừa Thiên Huế', 'Thua Thien Hue',
-                 'province', 'province', NULL, '/pre2025:46/', 'thua thien hue', '2008-01-01',
-                 '2025-06-30', NULL),
-             ('pre2025:19750', '19750', 'pre2025', 'Phú Hòa', 'Phường Phú Hòa', 'Phu Hoa', 'commune',
-                 'ward', 'pre2025:46', '/pre2025:46/pre2025:19750/', 'phu hoa', '2008-01-01',
-                 '2025-06-30', NULL);
-             INSERT INTO unit_lineage (from_unit, to_unit, kind, effective) VALUES
-             ('pre2025:19750', '2025:19753', 'merged_into', '2025-07-01');",
-        )
-        .unwrap();
         env
     }
 

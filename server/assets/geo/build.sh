@@ -4,9 +4,9 @@
 #
 #   bash server/assets/geo/build.sh [SOURCE_DIR]
 #
-# SOURCE_DIR holds vn_communes_46_hue.geojson, vn_communes_44_quang_tri.geojson and
-# vn_provinces_2025_34.geojson (default: /work/shared/data). Needs Node.js; mapshaper is
-# fetched by npx into npm's cache, never into the repository.
+# SOURCE_DIR holds vn_provinces_2025_34.geojson and communes/vn_communes_<code>_<slug>.geojson,
+# one file per province (default: /work/shared/data). Needs Node.js; mapshaper is fetched by npx
+# into npm's cache, never into the repository.
 set -euo pipefail
 
 SRC="${1:-/work/shared/data}"
@@ -31,6 +31,11 @@ build() {
     -o "$OUT/$2" format=geojson rfc7946 precision=0.0001
 }
 
-build vn_communes_46_hue.geojson       communes-46.geojson 50
-build vn_communes_44_quang_tri.geojson communes-44.geojson 50
-build vn_provinces_2025_34.geojson     provinces.geojson   300
+# Every province's communes (34 files), then the provinces.
+for file in "$SRC"/communes/vn_communes_*.geojson; do
+  name="$(basename "$file")"
+  code="${name#vn_communes_}"
+  code="${code%%_*}"
+  build "communes/$name" "communes-$code.geojson" 50
+done
+build vn_provinces_2025_34.geojson provinces.geojson 300

@@ -1,8 +1,9 @@
 //! The command line: `serve` (default), `migrate`, `import`, `demo`, `bench`, `audit verify`,
-//! `backup`, `restore`.
+//! `backup`, `restore`, `add-user`, `units`.
 
 mod audit;
 mod import;
+mod units;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run the HTTP server (the default command).
     Serve(ServeArgs),
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations and the shipped reference data, and exit.
     Migrate,
     /// Import establishments from a CSV or XLSX list (e.g. from the business-registration office).
     Import(import::ImportArgs),
@@ -62,6 +63,8 @@ pub enum Command {
     /// Create an account (e.g. the first administrator); its password is read from standard input
     /// and must meet the password policy.
     AddUser(crate::auth::cli::AddUserArgs),
+    /// Administrative units: load a later official list or lineage from former units.
+    Units(units::UnitsArgs),
     /// Print every route with its access rule as JSON (the authorisation tests read it).
     Routes,
 }
@@ -144,19 +147,45 @@ pub fn resolve(common: &CommonArgs, serve: Option<&ServeArgs>) -> anyhow::Result
     })
 }
 
+/// What `serve` prints on a database without accounts: how to create the first administrator,
+/// with the same data directory or database options this server was started with.
+fn first_run_help(common: &CommonArgs) -> String {
+    let mut place = String::new();
+    if let Some(config) = &common.config {
+        place.push_str(&format!(" --config {}", config.display()));
+    }
+    if let Some(dir) = &common.data_dir {
+        place.push_str(&format!(" --data-dir {}", dir.display()));
+    }
+    if common.database_url.is_some() {
+        place.push_str(" --database-url <the same database URL>");
+    }
+    format!(
+        "\n  No account exists yet. Create the first administrator (in another terminal; the\n  \
+         password is read from standard input, at least {min} characters):\n\n    \
+         doi178-server{place} add-user --username admin --role admin \\\n      \
+         --display-name \"Quản trị hệ thống\"\n\n  \
+         then sign in at the address above.\n  \
+         To try doi178 with demo data instead, start an empty data directory with `serve --demo`.\n",
+        min = crate::auth::password_policy::MIN_CHARS,
+    )
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
     match command {
         Command::Serve(args) => {
             let settings = resolve(&cli.common, Some(&args))?;
             let state = crate::startup::build_state(&settings)?;
-            if settings.demo {
+            let demo_loaded = if settings.demo {
                 crate::demo::ensure_loaded(
                     &state.db,
                     &*state.photos,
                     &crate::demo::DemoArgs::default(),
-                )?;
-            }
+                )?
+            } else {
+                false
+            };
             let listener = TcpListener::bind(SocketAddr::new(settings.bind, settings.port))
                 .map_err(|e| {
                     anyhow::anyhow!(
@@ -173,7 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             println!("doi178-server listening on http://{host}:{}", addr.port());
             println!("  API docs: http://{host}:{}/api/docs/", addr.port());
-            if settings.demo {
+            if demo_loaded {
                 println!(
                     "  demo accounts (password: {}):",
                     crate::demo::DEMO_PASSWORD
@@ -181,6 +210,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for (user, what) in crate::demo::DEMO_ACCOUNTS {
                     println!("    {user:<20} {what}");
                 }
+            } else if crate::service::accounts::count(&state.db)? == 0 {
+                print!("{}", first_run_help(&cli.common));
             }
             actix_web::rt::System::new().block_on(crate::startup::serve(state, listener))
         }
@@ -195,12 +226,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("applied {m}");
                 }
             }
+            for set in crate::service::reference::ensure(&db)? {
+                if !set.current {
+                    println!(
+                        "loaded reference data {} {} ({} added, {} updated)",
+                        set.name, set.version, set.applied.added, set.applied.updated
+                    );
+                }
+            }
             Ok(())
         }
         Command::Import(args) => {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
+            crate::service::reference::ensure(&db)?;
             import::run(&db, &args)
         }
         Command::Demo(args) => {
@@ -208,7 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Db::open(&settings.database_url, 4)?;
             db.migrate()?;
             let photos = crate::storage::open(&settings)?;
-            crate::demo::ensure_loaded(&db, &*photos, &args)
+            crate::demo::ensure_loaded(&db, &*photos, &args).map(|_| ())
         }
         Command::Bench(args) => {
             let settings = resolve(&cli.common, None)?;
@@ -226,7 +266,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = resolve(&cli.common, None)?;
             let db = crate::db::Db::open(&settings.database_url, 2)?;
             db.migrate()?;
+            crate::service::reference::ensure(&db)?;
             crate::auth::cli::add_user(&db, &args, &mut std::io::stdin().lock())
+        }
+        Command::Units(args) => {
+            let settings = resolve(&cli.common, None)?;
+            let db = crate::db::Db::open(&settings.database_url, 2)?;
+            db.migrate()?;
+            crate::service::reference::ensure(&db)?;
+            units::run(&db, &args)
         }
         Command::Routes => {
             println!(

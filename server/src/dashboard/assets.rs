@@ -51,3 +51,8 @@ pub async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
 pub fn exists(path: &str) -> bool {
     Assets::get(path).is_some()
 }
+
+/// The bytes of an embedded asset.
+pub fn get(path: &str) -> Option<Vec<u8>> {
+    Assets::get(path).map(|f| f.data.into_owned())
+}

@@ -297,20 +297,90 @@ mod tests {
         let hue = geo_for(&unit("2025:46", "province", None));
         assert_eq!(hue.url.as_deref(), Some("/static/geo/communes-46.geojson"));
         assert_eq!(hue.paint, "children");
-        // A province without a communes file: its own outline, painted with its total.
+        // Every province ships its communes: Hà Nội too.
         let hanoi = geo_for(&unit("2025:01", "province", None));
-        assert_eq!(hanoi.url.as_deref(), Some("/static/geo/provinces.geojson"));
-        assert_eq!((hanoi.paint, hanoi.only.as_str()), ("total", "2025:01"));
+        assert_eq!(
+            hanoi.url.as_deref(),
+            Some("/static/geo/communes-01.geojson")
+        );
+        assert_eq!(hanoi.paint, "children");
         let phu_xuan = geo_for(&unit("2025:19753", "commune", Some("2025:46")));
         assert_eq!(
             phu_xuan.url.as_deref(),
             Some("/static/geo/communes-46.geojson")
         );
         assert_eq!(phu_xuan.only, "2025:19753");
+        // A unit of a code list without shipped boundaries (a future province code) draws the
+        // provinces' outline or nothing.
+        let unknown = geo_for(&unit("2030:99", "province", None));
         assert_eq!(
-            geo_for(&unit("2025:00001", "commune", Some("2025:01"))).url,
+            unknown.url.as_deref(),
+            Some("/static/geo/provinces.geojson")
+        );
+        assert_eq!((unknown.paint, unknown.only.as_str()), ("total", "2030:99"));
+        assert_eq!(
+            geo_for(&unit("2030:00001", "commune", Some("2030:99"))).url,
             None
         );
+    }
+
+    /// Every commune of the 2025 list has exactly one shape, in its own province's file, under
+    /// the list's full name; and every province one shape in the provinces' file.
+    #[test]
+    fn every_commune_has_one_shape() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Deserialize)]
+        struct Collection {
+            features: Vec<Feature>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Feature {
+            properties: Props,
+        }
+        #[derive(serde::Deserialize)]
+        struct Props {
+            unit_id: String,
+            name: String,
+        }
+        let read = |path: &str| -> Vec<Props> {
+            let file = assets::get(path).unwrap_or_else(|| panic!("{path} is not shipped"));
+            serde_json::from_slice::<Collection>(&file)
+                .unwrap()
+                .features
+                .into_iter()
+                .map(|f| f.properties)
+                .collect()
+        };
+        let units = crate::service::reference::units_2025().unwrap();
+        let mut shapes: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for province in units.iter().filter(|u| u.level == UnitLevel::Province) {
+            for p in read(&format!("geo/communes-{}.geojson", province.code)) {
+                let dup = shapes.insert(p.unit_id.clone(), (province.id.clone(), p.name));
+                assert!(dup.is_none(), "{} drawn twice", p.unit_id);
+            }
+        }
+        let communes: Vec<_> = units
+            .iter()
+            .filter(|u| u.level == UnitLevel::Commune)
+            .collect();
+        assert_eq!(communes.len(), 3321);
+        assert_eq!(
+            shapes.len(),
+            communes.len(),
+            "one shape per commune, no extra"
+        );
+        for c in communes {
+            let (province, name) = shapes
+                .get(&c.id)
+                .unwrap_or_else(|| panic!("{} has no shape", c.id));
+            assert_eq!(Some(province), c.parent_id.as_ref(), "{}", c.id);
+            assert_eq!(name, &c.full_name, "{}", c.id);
+        }
+        let provinces: Vec<String> = read("geo/provinces.geojson")
+            .into_iter()
+            .map(|p| p.unit_id)
+            .collect();
+        assert_eq!(provinces.len(), 34);
     }
 
     #[test]

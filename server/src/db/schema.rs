@@ -402,3 +402,14 @@ diesel::table! {
         n -> BigInt,
     }
 }
+
+diesel::table! {
+    /// The version of each shipped reference data set this database holds.
+    reference_sets (name) {
+        name -> Text,
+        version -> Text,
+        digest -> Text,
+        items -> Integer,
+        loaded_at -> Timestamp,
+    }
+}

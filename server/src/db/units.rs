@@ -47,6 +47,7 @@ pub struct LineageRow {
 pub fn subtree_ids(conn: &mut AnyConnection, roots: &[String]) -> QueryResult<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for root in roots {
+        let root = &canonical_id(conn, root)?;
         let path: Option<String> = admin_units::table
             .filter(admin_units::id.eq(root))
             .select(admin_units::path)
@@ -74,7 +75,9 @@ pub fn subtree_ids(conn: &mut AnyConnection, roots: &[String]) -> QueryResult<BT
     Ok(out)
 }
 
+/// The unit `id` (or a bare official code: see [`canonical_id`]) when the actor may see it.
 pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> QueryResult<Option<UnitRow>> {
+    let id = &canonical_id(conn, id)?;
     if !actor.sees_unit(id) {
         return Ok(None);
     }
@@ -85,7 +88,8 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> QueryResult<Opt
         .optional()
 }
 
-/// Children of `parent` (or the actor's top-most units when `parent` is `None`), in scope.
+/// Children of `parent` (or the actor's top-most units of the list in force when `parent` is
+/// `None`), in scope. A former unit's children are former units too.
 pub fn children(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -99,9 +103,12 @@ pub fn children(
         query = query.filter(admin_units::id.eq_any(ids));
     }
     let rows: Vec<UnitRow> = match parent {
-        Some(p) => query.filter(admin_units::parent_id.eq(p)).load(conn)?,
+        Some(p) => {
+            let p = canonical_id(conn, p)?;
+            query.filter(admin_units::parent_id.eq(p)).load(conn)?
+        }
         None => {
-            let rows = query.load(conn)?;
+            let rows = query.filter(admin_units::valid_to.is_null()).load(conn)?;
             // Roots of the visible forest: units whose parent the actor cannot see.
             rows.iter()
                 .filter(|u| u.parent_id.as_deref().is_none_or(|p| !actor.sees_unit(p)))
@@ -112,7 +119,7 @@ pub fn children(
     Ok(rows)
 }
 
-/// Search by name, ignoring case and diacritics.
+/// Search by name among the units in force, ignoring case and diacritics.
 pub fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -133,6 +140,7 @@ pub fn search(
             admin_units::name.asc(),
             admin_units::id.asc(),
         ))
+        .filter(admin_units::valid_to.is_null())
         .offset(offset)
         .limit(limit)
         .into_boxed();
@@ -140,6 +148,23 @@ pub fn search(
         query = query.filter(admin_units::id.eq_any(ids));
     }
     query.load(conn)
+}
+
+/// The id a unit is given by: `version:code` as it is, a bare official code (`46`) as that code
+/// in the list in force (`2025:46`). A bare code no unit in force has is returned unchanged, so
+/// the caller's "not found" names what the user typed.
+pub fn canonical_id(conn: &mut AnyConnection, given: &str) -> QueryResult<String> {
+    let given = given.trim();
+    if given.contains(':') || given.is_empty() || !given.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(given.to_string());
+    }
+    let found: Option<String> = admin_units::table
+        .filter(admin_units::code.eq(given))
+        .filter(admin_units::valid_to.is_null())
+        .select(admin_units::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.unwrap_or_else(|| given.to_string()))
 }
 
 /// Resolves a code as users type it: a current code, or an old code mapped through lineage.

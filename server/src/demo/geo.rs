@@ -31,10 +31,6 @@ impl Shapes {
         Ok(Shapes(map))
     }
 
-    pub fn get(&self, code: &str) -> Option<&Shape> {
-        self.0.get(code)
-    }
-
     pub fn take(&mut self, code: &str) -> Option<Shape> {
         self.0.remove(code)
     }

@@ -49,30 +49,6 @@ impl Kind {
         self as usize
     }
 
-    /// Group in `by_type` of the draft checklists.
-    pub const fn checklist_key(self) -> &'static str {
-        match self {
-            Kind::Karaoke => "karaoke",
-            Kind::DanceHall => "vu_truong",
-            Kind::Hotel | Kind::Guesthouse => "luu_tru",
-            Kind::MassageSauna => "xoa_bop",
-            Kind::Bar | Kind::RestaurantHostess | Kind::Other => "nha_hang_bar_cafe",
-        }
-    }
-
-    pub const fn template_title(self) -> &'static str {
-        match self {
-            Kind::Karaoke => "Phiếu kiểm tra cơ sở karaoke",
-            Kind::DanceHall => "Phiếu kiểm tra vũ trường",
-            Kind::MassageSauna => "Phiếu kiểm tra cơ sở xoa bóp, xông hơi",
-            Kind::Hotel => "Phiếu kiểm tra khách sạn",
-            Kind::Guesthouse => "Phiếu kiểm tra nhà nghỉ",
-            Kind::Bar => "Phiếu kiểm tra quán bar",
-            Kind::RestaurantHostess => "Phiếu kiểm tra nhà hàng có tiếp viên",
-            Kind::Other => "Phiếu kiểm tra cơ sở kinh doanh dịch vụ khác",
-        }
-    }
-
     /// Business lines that need the ANTT certificate (Decree 96/2016 Art. 3).
     pub const fn needs_antt(self) -> bool {
         matches!(

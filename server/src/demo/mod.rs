@@ -145,11 +145,37 @@ fn user_count(db: &Db) -> anyhow::Result<i64> {
     Ok(users::table.count().get_result(&mut *conn)?)
 }
 
-/// Loads the demo data unless the database already has users. Photos go to `photos`.
-pub fn ensure_loaded(db: &Db, photos: &dyn PhotoStore, args: &DemoArgs) -> anyhow::Result<()> {
-    if user_count(db)? > 0 {
-        println!("demo data already loaded");
-        return Ok(());
+/// How many of the demo's accounts the database holds.
+fn demo_accounts_present(db: &Db) -> anyhow::Result<usize> {
+    use crate::db::schema::users;
+    let names: Vec<&str> = DEMO_ACCOUNTS.iter().map(|(u, _)| *u).collect();
+    let mut conn = db.conn()?;
+    let n: i64 = users::table
+        .filter(users::username.eq_any(names))
+        .count()
+        .get_result(&mut *conn)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Loads the demo data into a database without accounts; photos go to `photos`. Returns whether
+/// the database holds the demo (loaded now or before). A database with accounts of its own is
+/// never touched: the demo would mix invented establishments and visits with real ones.
+pub fn ensure_loaded(db: &Db, photos: &dyn PhotoStore, args: &DemoArgs) -> anyhow::Result<bool> {
+    let users = user_count(db)?;
+    if users > 0 {
+        let present = demo_accounts_present(db)?;
+        if present == DEMO_ACCOUNTS.len() {
+            println!("demo data already loaded");
+            return Ok(true);
+        }
+        println!(
+            "demo data not loaded: this database already has {users} account{} of its own, and \
+             the demo loads only into a database without accounts (it would mix invented \
+             establishments and visits with real ones). To try the demo, start on an empty data \
+             directory: doi178-server --data-dir <new directory> serve --demo",
+            if users == 1 { "" } else { "s" }
+        );
+        return Ok(false);
     }
     let started = Instant::now();
     let summary = generate(db, photos, args)?;
@@ -165,7 +191,7 @@ pub fn ensure_loaded(db: &Db, photos: &dyn PhotoStore, args: &DemoArgs) -> anyho
         summary.tips,
         summary.users,
     );
-    Ok(())
+    Ok(true)
 }
 
 #[derive(Debug, Default)]
@@ -217,29 +243,23 @@ pub(crate) fn generate_with_hash(
         clock = Instant::now();
     };
 
-    // Administrative units: all 34 provinces and 3,321 communes.
+    // The shipped reference data (units of both code lists, lineage, agencies, checklists), which
+    // every database gets on its first start anyway.
+    crate::service::reference::ensure(db)?;
     let shapes = geo::Shapes::load()?;
-    let unit_rows = units::all_units(&shapes)?;
-    summary.units = unit_rows.len();
-    let bar = progress(unit_rows.len() as u64, "units");
-    db.write(|c| -> anyhow::Result<()> {
-        for chunk in unit_rows.chunks(500) {
-            crate::db::units::insert_all(c, chunk)?;
-            bar.inc(chunk.len() as u64);
-        }
-        crate::db::audit_chain::bulk(
-            c,
-            &crate::db::audit_chain::Who::system("demo"),
-            "admin_units",
-            unit_rows.len(),
-        )?;
-        Ok(())
-    })?;
-    bar.finish_and_clear();
+    let unit_rows = crate::service::reference::units_2025()?;
+    summary.units = {
+        let mut conn = db.conn()?;
+        usize::try_from(crate::db::units::count(&mut conn)?).unwrap_or(0)
+    };
     lap(&mut summary, "units");
 
     // Reference data, people and teams.
-    let reference = reference::build(args.seed)?;
+    let templates = {
+        let mut conn = db.conn()?;
+        crate::db::templates::list(&mut conn, None)?
+    };
+    let reference = reference::build(args.seed, &templates)?;
     let org = people::build(args.seed, password_hash, &unit_rows)?;
     summary.users = org.users.len();
     db.write(|c| -> anyhow::Result<()> {

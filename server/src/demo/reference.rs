@@ -1,17 +1,15 @@
-//! Reference data of the demo: the two programmes (2021–2025 and the draft 2026–2035), one
-//! checklist template per establishment type built from the draft checklists, and the catalogue
-//! of violations the demo visits record.
+//! Reference data of the demo: the two programmes (2021–2025 and the draft 2026–2035), the
+//! checklist of each establishment type (the shipped templates, as stored), and the catalogue of
+//! violations the demo visits record.
 
 use anyhow::Context;
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use doi178_shared::checklist::ChecklistItem;
 use uuid::Uuid;
 
 use super::kinds::Kind;
-use super::{at, data, date, new_id, reserve_seq, rng_for, stream};
+use super::{at, date, new_id, rng_for, stream};
 use crate::db::programmes::ProgrammeRow;
-use crate::db::schema::checklist_templates;
 use crate::db::templates::TemplateRow;
 use crate::db::AnyConnection;
 
@@ -19,7 +17,6 @@ pub struct Template {
     pub id: Uuid,
     pub version: i32,
     pub item_codes: Vec<String>,
-    pub row: TemplateRow,
 }
 
 pub struct Reference {
@@ -34,34 +31,7 @@ impl Reference {
     }
 }
 
-#[derive(Deserialize)]
-struct Checklists {
-    common_items: Vec<ChecklistItem>,
-    by_type: std::collections::BTreeMap<String, Vec<ChecklistItem>>,
-}
-
-#[derive(Deserialize)]
-struct ChecklistItem {
-    id: String,
-    check: String,
-    basis: Option<String>,
-    sanction_ref: Option<String>,
-    #[serde(default = "yes")]
-    verified: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl ChecklistItem {
-    /// Items kept only as history ("(Historical, not current) …") are not asked any more.
-    fn is_current(&self) -> bool {
-        self.verified || !self.check.starts_with("(Historical")
-    }
-}
-
-pub fn build(seed: u64) -> anyhow::Result<Reference> {
+pub fn build(seed: u64, stored: &[TemplateRow]) -> anyhow::Result<Reference> {
     let mut rng = rng_for(seed, stream::REFERENCE);
     let created = at(date(2025, 12, 10), 2 * 3600);
     let in_scope = serde_json::to_string(&Kind::in_scope())?;
@@ -95,47 +65,20 @@ pub fn build(seed: u64) -> anyhow::Result<Reference> {
         },
     ];
 
-    let lists: Checklists =
-        serde_json::from_str(data::CHECKLISTS_JSON).context("inspection_checklists_draft.json")?;
+    // The checklist of each type: the latest version stored (the shipped one on a new database).
     let mut templates = Vec::new();
     for kind in Kind::ALL {
-        let specific = lists
-            .by_type
-            .get(kind.checklist_key())
-            .with_context(|| format!("no checklist group {}", kind.checklist_key()))?;
-        let items: Vec<&ChecklistItem> = lists
-            .common_items
+        let row = stored
             .iter()
-            .chain(specific.iter())
-            .filter(|i| i.is_current())
-            .collect();
-        let json_items: Vec<serde_json::Value> = items
-            .iter()
-            .map(|i| {
-                json!({
-                    "code": i.id,
-                    "text": i.check,
-                    "legal_basis": i.basis,
-                    "sanction_ref": i.sanction_ref,
-                    "violation_code": null,
-                })
-            })
-            .collect();
-        let id = new_id(&mut rng);
+            .filter(|t| t.establishment_type == kind.establishment_type())
+            .max_by_key(|t| t.version)
+            .with_context(|| format!("no checklist template for {}", kind.code()))?;
+        let items: Vec<ChecklistItem> =
+            serde_json::from_str(&row.items).context("stored checklist items")?;
         templates.push(Template {
-            id,
-            version: 1,
-            item_codes: items.iter().map(|i| i.id.clone()).collect(),
-            row: TemplateRow {
-                id: id.to_string(),
-                establishment_type: kind.establishment_type(),
-                version: 1,
-                title: kind.template_title().to_string(),
-                items: serde_json::to_string(&json_items)?,
-                valid_from: date(2025, 12, 15),
-                created_at: created,
-                seq: 0,
-            },
+            id: row.id.parse().context("template id")?,
+            version: row.version,
+            item_codes: items.into_iter().map(|i| i.code).collect(),
         });
     }
     Ok(Reference {
@@ -156,25 +99,6 @@ pub fn insert(conn: &mut AnyConnection, reference: &Reference) -> anyhow::Result
     {
         crate::db::programmes::insert(conn, &crate::db::audit_chain::Who::system("demo"), p)?;
     }
-    let first = reserve_seq(conn, reference.templates.len())?;
-    let rows: Vec<TemplateRow> = reference
-        .templates
-        .iter()
-        .enumerate()
-        .map(|(i, t)| TemplateRow {
-            seq: first + i as i64,
-            ..t.row.clone()
-        })
-        .collect();
-    crate::insert_rows!(conn, checklist_templates::table, &rows)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let demo = crate::db::audit_chain::Who::system("demo");
-    crate::db::audit_chain::created_many(
-        conn,
-        &demo,
-        crate::db::audit_chain::Kind::ChecklistTemplate,
-        &ids,
-    )?;
     Ok(())
 }
 

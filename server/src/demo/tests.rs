@@ -18,14 +18,13 @@ use crate::db::schema::{
 
 fn sites(seed: u64) -> Sites {
     let shapes = Shapes::load().unwrap();
-    let units = units::all_units(&shapes).unwrap();
+    let units = crate::service::reference::units_2025().unwrap();
     Sites::load(seed, shapes, &units).unwrap()
 }
 
 #[test]
 fn units_cover_the_country() {
-    let shapes = Shapes::load().unwrap();
-    let rows = units::all_units(&shapes).unwrap();
+    let rows = crate::service::reference::units_2025().unwrap();
     let provinces = rows
         .iter()
         .filter(|u| u.level == UnitLevel::Province)

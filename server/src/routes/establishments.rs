@@ -85,10 +85,13 @@ pub async fn create(
     body: ApiJson<EstablishmentInput>,
 ) -> ApiResult<HttpResponse> {
     actor.require(EDITORS, "register establishments")?;
-    let draft = EstablishmentDraft::parse(body.0)?;
+    let mut input = body.0;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<EstablishmentRow> {
+            // A bare official code (`19753`) is that code in the list in force.
+            input.unit = db::units::canonical_id(c, &input.unit)?;
+            let draft = EstablishmentDraft::parse(input)?;
             check_unit(c, &actor, &draft.unit().to_string())?;
             let seq = db::next_seq(c)?;
             let row =
@@ -117,10 +120,12 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id, "establishment")?;
     actor.require(EDITORS, "edit establishments")?;
-    let draft = EstablishmentDraft::parse(body.0)?;
+    let mut input = body.0;
     let db = state.db.clone();
     let row = web::block(move || {
         db.write(|c| -> ApiResult<EstablishmentRow> {
+            input.unit = db::units::canonical_id(c, &input.unit)?;
+            let draft = EstablishmentDraft::parse(input)?;
             let existing = db::establishments::get(c, &actor, id)?
                 .ok_or_else(|| ApiError::not_found("establishment"))?;
             check_unit(c, &actor, &draft.unit().to_string())?;

@@ -155,22 +155,24 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     actor.require(&[Role::Admin, Role::ProvincialStaff], "create teams")?;
     let input = body.0;
-    let draft = TeamDraft::parse(doi178_shared::team::TeamInput {
-        name: input.name,
-        level: input.level.parse::<TeamLevel>()?,
-        unit_id: input.unit_id,
-    })?;
+    let level = input.level.parse::<TeamLevel>()?;
     let db = state.db.clone();
     let team = web::block(move || {
         db.write(|c| -> ApiResult<TeamView> {
-            let unit_id = draft.unit().to_string();
-            if db::units::get(c, &actor, &unit_id)?.is_none() {
+            // A bare official code (`46`) is that code in the list in force.
+            let draft = TeamDraft::parse(doi178_shared::team::TeamInput {
+                name: input.name,
+                level,
+                unit_id: db::units::canonical_id(c, &input.unit_id)?,
+            })?;
+            let Some(unit) = db::units::get(c, &actor, &draft.unit().to_string())? else {
                 return Err(ApiError::unprocessable(
                     ProblemCode::UnknownUnit,
                     "unit_id",
                     "unit does not exist or is outside your jurisdiction",
                 ));
-            }
+            };
+            let unit_id = unit.id;
             let row = TeamRow {
                 id: Uuid::new_v4().to_string(),
                 name: draft.name().to_string(),

@@ -30,20 +30,32 @@ pub struct NewAccount {
 /// Inserts an account after the checks every way of creating one shares (the API and
 /// `doi178-server add-user`): the unit exists within `scope`'s jurisdiction and the username is
 /// free. Role and password policy are the caller's to check first.
+/// How many accounts exist (none on a new database: `serve` then explains how to create the
+/// first administrator).
+pub fn count(db: &crate::db::Db) -> anyhow::Result<i64> {
+    use diesel::prelude::*;
+    let mut conn = db.conn()?;
+    Ok(crate::db::schema::users::table
+        .count()
+        .get_result(&mut *conn)?)
+}
+
 pub fn insert_account(
     c: &mut db::AnyConnection,
     scope: &Actor,
     who: &Who,
-    account: NewAccount,
+    mut account: NewAccount,
 ) -> ApiResult<UserRow> {
     if let Some(unit) = &account.unit_id {
-        if db::units::get(c, scope, unit)?.is_none() {
+        // A bare official code (`46`) is that code in the list in force.
+        let Some(found) = db::units::get(c, scope, unit)? else {
             return Err(ApiError::unprocessable(
                 ProblemCode::UnknownUnit,
                 "unit_id",
                 "unit does not exist or is outside your jurisdiction",
             ));
-        }
+        };
+        account.unit_id = Some(found.id);
     }
     if let Some(agency) = &account.agency_id {
         // A national agency, or one of a unit within the caller's jurisdiction or above the

@@ -111,6 +111,7 @@ pub fn list_page(
 ) -> ApiResult<EstablishmentPage> {
     let unit_ids = match &p.unit {
         Some(unit) => {
+            let unit = &db::units::canonical_id(c, unit)?;
             if !actor.sees_unit(unit) {
                 return Err(ApiError::not_found("unit").field("unit"));
             }

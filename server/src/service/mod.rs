@@ -13,6 +13,7 @@ pub mod page;
 pub mod photos;
 pub mod plan_report;
 pub mod planner;
+pub mod reference;
 pub mod reports;
 pub mod tips;
 pub mod visits;

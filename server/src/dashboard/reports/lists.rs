@@ -33,6 +33,7 @@ fn unit_ids(
 ) -> ApiResult<Option<Vec<String>>> {
     match &filter.unit {
         Some(unit) => {
+            let unit = &db::units::canonical_id(c, unit)?;
             if !actor.sees_unit(unit) {
                 return Err(ApiError::not_found("unit").field("unit"));
             }

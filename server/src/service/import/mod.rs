@@ -15,7 +15,7 @@ pub mod pending;
 mod plan;
 mod records;
 mod table;
-mod values;
+pub(crate) mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
