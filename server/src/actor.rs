@@ -37,6 +37,8 @@ pub struct Actor {
     /// The units of each team's own area (its unit's subtree), by team.
     pub team_units: Vec<(Uuid, Arc<BTreeSet<String>>)>,
     pub session: Uuid,
+    /// Signed in with a temporary password: only changing it (and signing out) is open.
+    pub must_change_password: bool,
 }
 
 impl Actor {

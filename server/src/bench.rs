@@ -118,6 +118,7 @@ fn bench_actor() -> Actor {
         jurisdiction: Jurisdiction::All,
         team_units: Vec::new(),
         session: Uuid::nil(),
+        must_change_password: false,
     }
 }
 

@@ -17,7 +17,9 @@ use crate::error::ApiError;
 #[path = "json_guard.rs"]
 mod json_guard;
 
-use json_guard::{parse_checked, unknown_field_name, JsonFault, MAX_JSON_DEPTH};
+use json_guard::{
+    missing_field_name, parse_checked, unknown_field_name, JsonFault, MAX_JSON_DEPTH,
+};
 
 /// Largest JSON body accepted (a visit with 200 answers is about 40 KB).
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -105,11 +107,6 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             format!("invalid query parameter {field}: {message}"),
         )
     })
-}
-
-fn missing_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("missing field `")?;
-    Some(rest.split('`').next()?.to_string())
 }
 
 /// Reads a request body, refusing it with 413 as soon as it passes `limit` bytes.

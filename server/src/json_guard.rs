@@ -22,6 +22,12 @@ pub enum JsonFault {
 }
 
 /// Parses JSON into `T` after the depth and UTF-8 checks.
+/// The field of serde's "missing field `x`" message.
+pub fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
 pub fn parse_checked<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonFault> {
     if json_depth_exceeds(body, MAX_JSON_DEPTH) {
         return Err(JsonFault::TooDeep);
@@ -42,6 +48,12 @@ pub fn parse_checked<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonFault> {
             Some(name) if field == "body" => name,
             // Newer serde_path_to_error versions already end the path with the unknown field.
             Some(name) if field == name || field.ends_with(&format!(".{name}")) => field,
+            Some(name) => format!("{field}.{name}"),
+            None => field,
+        };
+        // A missing field is reported at its parent too: name the field that is missing.
+        let field = match missing_field_name(&message) {
+            Some(name) if field == "body" => name,
             Some(name) => format!("{field}.{name}"),
             None => field,
         };

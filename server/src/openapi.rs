@@ -12,10 +12,13 @@ use crate::routes;
     paths(
         routes::healthz,
         routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me,
+        routes::auth::change_password,
         routes::units::list, routes::units::get,
         routes::establishments::list, routes::establishments::create, routes::establishments::get, routes::establishments::update,
         routes::teams::list, routes::teams::create, routes::teams::get, routes::teams::add_member, routes::teams::remove_member,
         routes::users::list, routes::users::create, routes::users::get,
+        routes::users::update, routes::users::set_active, routes::users::reset_password,
+        routes::users::unlock,
         routes::reference::agencies, routes::reference::programmes,
         routes::reference::create_programme, routes::reference::update_programme,
         routes::coverage::get,

@@ -99,6 +99,10 @@ domain_enum! {
         SessionRevoked = "session_revoked", "Phiên đăng nhập đã kết thúc", "Session revoked";
         /// Too many failed sign-ins: wait before trying again.
         TooManySignInFailures = "too_many_sign_in_failures", "Đăng nhập sai quá nhiều lần", "Too many failed sign-ins";
+        /// The account's password was reset to a temporary one: choose a new one first.
+        PasswordChangeRequired = "password_change_required", "Cần đổi mật khẩu", "Password change required";
+        /// The current password given to change it is wrong.
+        WrongPassword = "wrong_password", "Mật khẩu hiện tại không đúng", "Wrong current password";
         /// A dashboard form without its anti-forgery token.
         Csrf = "csrf", "Biểu mẫu đã hết hạn", "Form token missing or wrong";
         /// The role or jurisdiction does not allow it.

@@ -338,6 +338,21 @@ fn every_reference_of_every_write_stays_in_the_callers_jurisdiction() {
         },
     );
     add(
+        "put",
+        "/api/v1/users/{id}",
+        Fixture {
+            who: st,
+            path: format!("/api/v1/users/{newcomer}"),
+            body: Box::new({
+                let (commune, agency) = (commune.clone(), hue_agency.clone());
+                move |_| {
+                    json!({"display_name": "Người Mới", "role": "inspector",
+                           "unit_id": commune, "agency_id": agency})
+                }
+            }),
+        },
+    );
+    add(
         "post",
         "/api/v1/tips",
         Fixture {
@@ -511,6 +526,7 @@ fn every_reference_of_every_write_stays_in_the_callers_jurisdiction() {
         ("/api/v1/assignments", "/follow_up_of"),
         ("/api/v1/tips/{id}/status", "/assignment_id"),
         ("/api/v1/users", "/agency_id"),
+        ("/api/v1/users/{id}", "/unit_id"),
         ("/api/v1/teams/{id}/members", "/user_id"),
         ("/api/v1/establishments", "/unit"),
     ] {

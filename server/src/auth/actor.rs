@@ -23,13 +23,27 @@ impl FromRequest for Actor {
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let path = req.path().to_string();
         // Already loaded by the route's access rule (`startup::rules`).
         if let Some(actor) = req.extensions().get::<Actor>().cloned() {
-            return Box::pin(async move { Ok(actor) });
+            return Box::pin(async move { check_password_fresh(&actor, &path).map(|()| actor) });
         }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
+            let actor = load_from_token(state, token).await?;
+            check_password_fresh(&actor, &path)?;
+            Ok(actor)
+        })
+    }
+}
+
+async fn load_from_token(
+    state: Option<web::Data<AppState>>,
+    token: Option<String>,
+) -> Result<Actor, ApiError> {
+    {
+        {
             let state = state.ok_or_else(ApiError::internal)?;
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("sign in first: send Authorization: Bearer <access_token>")
@@ -49,7 +63,7 @@ impl FromRequest for Actor {
                 return Ok(actor);
             }
             web::block(move || state.actors.load(&state.db, claims.sub, claims.sid)).await?
-        })
+        }
     }
 }
 
@@ -172,5 +186,30 @@ fn load_actor(
         jurisdiction,
         team_units,
         session,
+        must_change_password: user.must_change_password,
     })
+}
+
+/// What an account signed in with a temporary password may still do: change it, read who it is,
+/// sign out (API and dashboard).
+pub const OPEN_BEFORE_PASSWORD_CHANGE: &[&str] = &[
+    "/api/v1/auth/password",
+    "/api/v1/me",
+    "/api/v1/auth/logout",
+    "/account",
+    "/account/password",
+    "/logout",
+];
+
+/// Refuses everything but [`OPEN_BEFORE_PASSWORD_CHANGE`] to an actor who must change a
+/// temporary password.
+pub fn check_password_fresh(actor: &Actor, path: &str) -> Result<(), ApiError> {
+    if actor.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&path) {
+        return Err(ApiError::forbidden(
+            "your password was reset to a temporary one: choose your own first with POST \
+             /api/v1/auth/password (on the dashboard: Tài khoản → Đổi mật khẩu)",
+        )
+        .with_code(ProblemCode::PasswordChangeRequired));
+    }
+    Ok(())
 }

@@ -65,6 +65,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         jurisdiction: Jurisdiction::All,
         team_units: Vec::new(),
         session: Uuid::nil(),
+        must_change_password: false,
     };
     let account = crate::service::accounts::NewAccount {
         username: username.as_str().to_string(),

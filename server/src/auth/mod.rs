@@ -8,4 +8,4 @@ pub use crate::config::auth as settings;
 pub mod throttle;
 pub mod tokens;
 
-pub use actor::{Actor, Jurisdiction, Membership};
+pub use actor::{check_password_fresh, Actor, Jurisdiction, Membership};

@@ -6,6 +6,7 @@
 //! `map` (coverage map), `coverage` (tables, chart, drill-down), `establishments` (search, detail,
 //! import), `leader` (planner, assignments, review), `tips`, `reports` (printable + XLSX/CSV).
 
+pub mod account;
 pub mod assets;
 pub mod badge;
 pub mod coverage;
@@ -32,6 +33,7 @@ pub fn routes() -> Vec<RouteSpec> {
         get("/lang/{lang}", PUBLIC, session::set_lang),
         get("/static/{path:.*}", PUBLIC, assets::serve),
     ];
+    all.extend(account::routes());
     all.extend(map::routes());
     all.extend(coverage::routes());
     all.extend(establishments::routes());

@@ -131,6 +131,8 @@ pub async fn not_found(req: actix_web::HttpRequest) -> DashResult<HttpResponse> 
 pub enum DashError {
     /// Not signed in (or the session ended): back to the sign-in form, then to `next`.
     SignIn { next: String, htmx: bool },
+    /// Somewhere else first (a temporary password to change): a redirect (htmx: a full load).
+    Redirect { to: String, htmx: bool },
     /// Anything the API would answer with a problem: shown as an HTML error page (or, for an
     /// htmx request, a fragment the page puts in its message area).
     Api(ApiError),
@@ -166,6 +168,7 @@ impl std::fmt::Display for DashError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DashError::SignIn { .. } => f.write_str("sign in first"),
+            DashError::Redirect { to, .. } => write!(f, "go to {to} first"),
             DashError::Api(e) => write!(f, "{e}"),
         }
     }
@@ -183,7 +186,7 @@ struct ErrorPage<'a> {
 impl ResponseError for DashError {
     fn status_code(&self) -> StatusCode {
         match self {
-            DashError::SignIn { .. } => StatusCode::SEE_OTHER,
+            DashError::SignIn { .. } | DashError::Redirect { .. } => StatusCode::SEE_OTHER,
             DashError::Api(e) => e.status_code(),
         }
     }
@@ -203,6 +206,17 @@ impl ResponseError for DashError {
                 } else {
                     HttpResponse::SeeOther()
                         .insert_header((header::LOCATION, to))
+                        .finish()
+                }
+            }
+            DashError::Redirect { to, htmx } => {
+                if *htmx {
+                    HttpResponse::Ok()
+                        .insert_header(("HX-Redirect", to.clone()))
+                        .finish()
+                } else {
+                    HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, to.clone()))
                         .finish()
                 }
             }

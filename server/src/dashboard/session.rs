@@ -125,6 +125,7 @@ impl FromRequest for Web {
         let lang = lang_of(req);
         let htmx = is_htmx(req);
         let here = here_of(req);
+        let path = req.path().to_string();
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
         let sent_csrf = req
             .headers()
@@ -160,6 +161,13 @@ impl FromRequest for Web {
                     )
                     .with_code(ProblemCode::Csrf),
                 ));
+            }
+            // A temporary password is changed before anything else.
+            if crate::auth::check_password_fresh(&actor, &path).is_err() {
+                return Err(DashError::Redirect {
+                    to: "/account/password".to_string(),
+                    htmx,
+                });
             }
             Ok(Web {
                 actor,

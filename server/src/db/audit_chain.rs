@@ -313,6 +313,17 @@ impl Change {
     /// Reads the entity after the write and appends the entry (`create`, `update` or `delete`).
     /// Nothing is appended when the entity neither existed nor exists (a delete of nothing).
     pub fn commit(self, conn: &mut AnyConnection, who: &Who) -> QueryResult<Option<i64>> {
+        self.commit_with_note(conn, who, None)
+    }
+
+    /// [`Change::commit`], with the reason the person gave appended to the entry's summary
+    /// ("active: true → false; reason: left the team").
+    pub fn commit_with_note(
+        self,
+        conn: &mut AnyConnection,
+        who: &Who,
+        note: Option<&str>,
+    ) -> QueryResult<Option<i64>> {
         let after = load_one(conn, self.kind, &self.id)?;
         let action = match (&self.before, &after) {
             (None, None) => return Ok(None),
@@ -321,6 +332,11 @@ impl Change {
             (Some(_), None) => "delete",
         };
         let summary = summarise(self.before.as_ref(), after.as_ref());
+        let summary = match (summary, note) {
+            (Some(s), Some(n)) => Some(format!("{s}; reason: {n}")),
+            (None, Some(n)) => Some(format!("reason: {n}")),
+            (s, None) => s,
+        };
         let digests = (self.before.as_ref().map(digest), after.as_ref().map(digest));
         append(conn, who, action, self.kind, &self.id, digests, summary).map(Some)
     }

@@ -57,6 +57,20 @@ pub fn revoke_family(conn: &mut AnyConnection, family: &str) -> QueryResult<usiz
     .execute(conn)
 }
 
+/// Closes every session of `user` except `keep` (the one changing its own password): their
+/// refresh tokens are revoked, and their access tokens stop working at the next request.
+pub fn revoke_user(conn: &mut AnyConnection, user: &str, keep: Option<&str>) -> QueryResult<usize> {
+    let mut q = diesel::update(refresh_tokens::table)
+        .filter(refresh_tokens::user_id.eq(user))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .into_boxed();
+    if let Some(k) = keep {
+        q = q.filter(refresh_tokens::family_id.ne(k));
+    }
+    q.set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .execute(conn)
+}
+
 /// True while the session `family` of `user` is open: it has a token that was not revoked. Signing
 /// out and reuse detection revoke every token of the family; a family that does not exist, or
 /// belongs to someone else, is not open either.

@@ -116,6 +116,7 @@ impl<R: Rng> Builder<'_, R> {
             active: true,
             created_at: self.created,
             updated_at: self.created,
+            must_change_password: false,
         });
         self.org.users.len() - 1
     }

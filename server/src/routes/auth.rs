@@ -44,6 +44,44 @@ pub struct Me {
     pub role: String,
     pub unit_id: Option<String>,
     pub teams: Vec<MeTeam>,
+    /// Signed in with a temporary password: change it (`POST /api/v1/auth/password`) before
+    /// anything else.
+    pub must_change_password: bool,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters, not a common password, not the username.
+    pub new_password: String,
+}
+
+/// Changes the signed-in user's own password. A wrong current password counts as a failed
+/// sign-in (and is throttled like one); the user's other sessions are closed, this one stays.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    body: ApiJson<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    let client = state.settings.auth.client_addr(&req);
+    let body = body.0;
+    web::block(move || {
+        crate::service::account_admin::change_own_password(
+            &state,
+            &actor,
+            &body.current_password,
+            &body.new_password,
+            client,
+        )
+    })
+    .await??;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Signs in with username and password. Failed sign-ins are throttled per account and per client
@@ -231,5 +269,6 @@ pub async fn me(actor: Actor) -> ApiResult<HttpResponse> {
                 unit_id: m.unit_id.clone(),
             })
             .collect(),
+        must_change_password: actor.must_change_password,
     }))
 }

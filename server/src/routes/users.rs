@@ -26,6 +26,13 @@ pub struct UserView {
     pub agency_id: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Signed in with a temporary password that has not been changed yet.
+    pub must_change_password: bool,
+    /// Failed sign-ins reached the account's limit: it cannot sign in until the window passes or
+    /// an administrator unlocks it (`POST /api/v1/users/{id}/unlock`). Only in lists and reads
+    /// by administrators and provincial staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
 }
 
 impl From<UserRow> for UserView {
@@ -39,6 +46,8 @@ impl From<UserRow> for UserView {
             agency_id: u.agency_id,
             active: u.active,
             created_at: u.created_at,
+            must_change_password: u.must_change_password,
+            locked: None,
         }
     }
 }
@@ -57,6 +66,14 @@ pub struct UserQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Part of the username or the name, case and diacritics ignored ("nguyen van").
+    pub q: Option<String>,
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) accounts.
+    pub active: Option<bool>,
+    /// Only accounts of this unit and the units under it (`2025:46` or `46`).
+    pub unit: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -87,20 +104,51 @@ pub async fn list(
         .map(doi178_shared::pagination::PageCursor::decode)
         .transpose()?
         .map(|(username, _)| username);
-    let db = state.db.clone();
-    let items = web::block(move || {
-        db.read(|c| {
-            db::users::list(c, &actor, after.as_deref(), Some(limit + 1)).map_err(ApiError::from)
+    let st = state.clone();
+    let (items, next_cursor) = web::block(move || {
+        st.db.read(|c| -> ApiResult<_> {
+            let units = match q.unit.as_deref() {
+                None => None,
+                Some(u) => {
+                    let unit = db::units::get(c, &actor, u)?
+                        .ok_or_else(|| ApiError::not_found("unit").field("unit"))?;
+                    Some(
+                        db::units::subtree_ids(c, std::slice::from_ref(&unit.id))?
+                            .into_iter()
+                            .collect(),
+                    )
+                }
+            };
+            let filter = db::users::Filter {
+                q: q.q.clone(),
+                role: q.role,
+                active: q.active,
+                units,
+            };
+            let rows = db::users::list_filtered(
+                c,
+                &actor,
+                &filter,
+                None,
+                after.as_deref(),
+                Some(limit + 1),
+            )?;
+            let (rows, next) = crate::service::page::page_of(rows, limit as usize, |u| {
+                crate::service::page::key_cursor(&u.username, &u.id)
+            });
+            let mut views: Vec<UserView> = rows.into_iter().map(UserView::from).collect();
+            if actor.is_staff() {
+                let names: Vec<&str> = views.iter().map(|v| v.username.as_str()).collect();
+                let locked = crate::service::account_admin::locked(c, &st, &names)?;
+                for (v, l) in views.iter_mut().zip(locked) {
+                    v.locked = Some(l);
+                }
+            }
+            Ok((views, next))
         })
     })
     .await??;
-    let (items, next_cursor) = crate::service::page::page_of(items, limit as usize, |u| {
-        crate::service::page::key_cursor(&u.username, &u.id)
-    });
-    Ok(HttpResponse::Ok().json(UserList {
-        items: items.into_iter().map(UserView::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(UserList { items, next_cursor }))
 }
 
 /// The page size of the user and team lists: 1 to 500, 500 by default (a province's accounts
@@ -182,4 +230,147 @@ pub async fn create(
     })
     .await??;
     Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserEdit {
+    pub display_name: String,
+    /// `admin`, `provincial_staff`, `team_leader` or `inspector`.
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub agency_id: Option<String>,
+}
+
+/// Edits an account's name, role, unit and agency. Administrators edit any account; provincial
+/// staff the team leaders and inspectors of their jurisdiction, with those roles only.
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = UserEdit,
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<UserEdit>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "user")?;
+    let body = body.0;
+    let edit = crate::service::account_admin::AccountEdit {
+        display_name: body.display_name,
+        role: body.role,
+        unit_id: body.unit_id,
+        agency_id: body.agency_id,
+    };
+    write_user(&state, move |c| {
+        crate::service::account_admin::edit(c, &actor, id, edit)
+    })
+    .await
+}
+
+/// Runs one account write in a transaction and answers with the account as it is after it.
+async fn write_user(
+    state: &AppState,
+    f: impl FnOnce(&mut db::AnyConnection) -> ApiResult<UserRow> + Send + 'static,
+) -> ApiResult<HttpResponse> {
+    let db = state.db.clone();
+    let user = web::block(move || db.write(f)).await??;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveChange {
+    /// `false` deactivates the account (its sessions close at once), `true` reactivates it.
+    pub active: bool,
+    /// Why, kept in the audit log (required, at most 500 characters).
+    pub reason: String,
+}
+
+/// Deactivates or reactivates an account. Deactivation closes its sessions at once: its tokens
+/// stop working at the next request. Nobody deactivates their own account.
+#[utoipa::path(put, path = "/api/v1/users/{id}/active", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ActiveChange,
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn set_active(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ActiveChange>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "user")?;
+    let body = body.0;
+    write_user(&state, move |c| {
+        crate::service::account_admin::set_active(c, &actor, id, body.active, &body.reason)
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// Why, kept in the audit log (required, at most 500 characters).
+    pub reason: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TemporaryPassword {
+    pub user: UserView,
+    /// Shown once: give it to the person, who must choose their own at the next sign-in.
+    pub temporary_password: String,
+}
+
+/// Resets an account's password to a temporary one (in the answer, once), which must be changed
+/// at the next sign-in; the account's sessions close and its failed sign-ins are forgotten.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PasswordReset,
+    responses((status = 200, body = TemporaryPassword), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<PasswordReset>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "user")?;
+    let why = crate::service::account_admin::reason(&body.0.reason)?;
+    let temporary = crate::service::account_admin::temporary_password();
+    let plain = temporary.clone();
+    let hash = web::block(move || hash_password(&plain))
+        .await?
+        .map_err(|_| ApiError::internal())?;
+    let db = state.db.clone();
+    let user = web::block(move || {
+        db.write(|c| crate::service::account_admin::reset_password(c, &actor, id, &why, hash))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TemporaryPassword {
+        user: UserView::from(user),
+        temporary_password: temporary,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Unlocked {
+    /// Failed sign-ins forgotten.
+    pub forgotten: usize,
+}
+
+/// Unlocks an account locked by failed sign-ins: forgets them, so it can sign in again at once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Unlocked), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id, "user")?;
+    let db = state.db.clone();
+    let forgotten =
+        web::block(move || db.write(|c| crate::service::account_admin::unlock(c, &actor, id)))
+            .await??;
+    Ok(HttpResponse::Ok().json(Unlocked { forgotten }))
 }

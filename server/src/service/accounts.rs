@@ -40,33 +40,37 @@ pub fn count(db: &crate::db::Db) -> anyhow::Result<i64> {
         .get_result(&mut *conn)?)
 }
 
-pub fn insert_account(
+/// Checks where an account is placed, as creating and editing one do: its unit exists within
+/// `scope`'s jurisdiction (a bare official code, `46`, is that code in the list in force: the
+/// unit's id is returned), and its agency is national, or of a unit within the jurisdiction or
+/// above the account's own unit (a commune's inspector seconded by the provincial police).
+pub fn check_placement(
     c: &mut db::AnyConnection,
     scope: &Actor,
-    who: &Who,
-    mut account: NewAccount,
-) -> ApiResult<UserRow> {
-    if let Some(unit) = &account.unit_id {
-        // A bare official code (`46`) is that code in the list in force.
-        let Some(found) = db::units::get(c, scope, unit)? else {
-            return Err(ApiError::unprocessable(
-                ProblemCode::UnknownUnit,
-                "unit_id",
-                "unit does not exist or is outside your jurisdiction",
-            ));
-        };
-        account.unit_id = Some(found.id);
-    }
-    if let Some(agency) = &account.agency_id {
-        // A national agency, or one of a unit within the caller's jurisdiction or above the
-        // account's own unit (a commune's inspector seconded by the provincial police).
+    unit_id: Option<&str>,
+    agency_id: Option<&str>,
+) -> ApiResult<Option<String>> {
+    let unit_id = match unit_id {
+        None => None,
+        Some(unit) => {
+            let Some(found) = db::units::get(c, scope, unit)? else {
+                return Err(ApiError::unprocessable(
+                    ProblemCode::UnknownUnit,
+                    "unit_id",
+                    "unit does not exist or is outside your jurisdiction",
+                ));
+            };
+            Some(found.id)
+        }
+    };
+    if let Some(agency) = agency_id {
         let ok = match db::agencies::get(c, agency)? {
             None => false,
             Some(a) => match &a.unit_id {
                 None => true,
                 Some(u) => {
                     scope.sees_unit(u)
-                        || match &account.unit_id {
+                        || match &unit_id {
                             Some(mine) => db::units::is_within(c, mine, u)?,
                             None => false,
                         }
@@ -81,6 +85,21 @@ pub fn insert_account(
             ));
         }
     }
+    Ok(unit_id)
+}
+
+pub fn insert_account(
+    c: &mut db::AnyConnection,
+    scope: &Actor,
+    who: &Who,
+    mut account: NewAccount,
+) -> ApiResult<UserRow> {
+    account.unit_id = check_placement(
+        c,
+        scope,
+        account.unit_id.as_deref(),
+        account.agency_id.as_deref(),
+    )?;
     if db::users::find_by_username(c, &account.username)?.is_some() {
         return Err(
             ApiError::conflict(ProblemCode::Duplicate, "this username is taken").field("username"),
@@ -97,6 +116,7 @@ pub fn insert_account(
         active: true,
         created_at: now(),
         updated_at: now(),
+        must_change_password: false,
     };
     db::users::insert(c, who, &row)?;
     Ok(row)

@@ -3,6 +3,7 @@
 //! `dashboard/` parse the request, call these and render. They run in the caller's transaction (or open their own, for a visit's group commit) and check
 //! everything an operation must check whoever calls it: roles, jurisdiction, references.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod assignments;
 pub mod coverage;

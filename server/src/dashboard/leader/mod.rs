@@ -135,6 +135,16 @@ pub(crate) fn field_label(l: Lang, field: &str) -> &'static str {
         "reporter_contact" => l.t("Liên hệ người báo", "Reporter contact"),
         "deadline" => l.t("Hạn xử lý", "Deadline"),
         "assignment_id" => l.t("Phân công", "Assignment"),
+        "current_password" => l.t("Mật khẩu hiện tại", "Current password"),
+        "new_password" => l.t("Mật khẩu mới", "New password"),
+        "repeat_password" => l.t("Nhập lại mật khẩu mới", "Repeat the new password"),
+        "reason" => l.t("Lý do", "Reason"),
+        "display_name" => l.t("Họ và tên", "Name"),
+        "username" => l.t("Tên đăng nhập", "Username"),
+        "role" => l.t("Vai trò", "Role"),
+        "unit_id" => l.t("Đơn vị", "Unit"),
+        "agency_id" => l.t("Cơ quan", "Agency"),
+        "password" => l.t("Mật khẩu", "Password"),
         _ => "",
     }
 }
@@ -181,6 +191,37 @@ fn explain(l: Lang, e: &ApiError) -> String {
         ("received_at", "out_of_range") => Some((
             "Thời điểm tiếp nhận không được ở tương lai.",
             "The time received cannot be in the future.",
+        )),
+        ("current_password", "required") => {
+            Some(("Nhập mật khẩu hiện tại.", "Enter your current password."))
+        }
+        ("current_password", "wrong_password") => Some((
+            "Mật khẩu hiện tại không đúng. Nhập lại; sai nhiều lần sẽ bị tạm khóa đăng nhập.",
+            "The current password is wrong. Try again; repeated failures lock signing in for a while.",
+        )),
+        ("new_password" | "password", "too_short") => Some((
+            "Mật khẩu mới cần ít nhất 12 ký tự (một cụm vài từ dễ nhớ là lựa chọn tốt).",
+            "The new password needs at least 12 characters (a few words you remember make a good one).",
+        )),
+        ("new_password" | "password", "contains_username") => Some((
+            "Mật khẩu mới không được chứa tên đăng nhập.",
+            "The new password must not contain the username.",
+        )),
+        ("new_password" | "password", "common_password") => Some((
+            "Mật khẩu này quá phổ biến, dễ bị đoán. Chọn mật khẩu khác.",
+            "This password is too common and easy to guess. Choose another.",
+        )),
+        ("new_password", "invalid") => Some((
+            "Chọn mật khẩu mới khác mật khẩu hiện tại, không chỉ gồm chữ số hay một ký tự lặp lại.",
+            "Choose a new password different from the current one, not only digits or one repeated character.",
+        )),
+        ("repeat_password", _) => Some((
+            "Hai lần nhập mật khẩu mới không khớp nhau.",
+            "The two new passwords differ.",
+        )),
+        ("reason", "required") => Some((
+            "Ghi lý do (được lưu vào nhật ký kiểm toán).",
+            "Give the reason (it is kept in the audit log).",
         )),
         ("status", "invalid_transition") => Some((
             "Trạng thái đã thay đổi ở nơi khác. Tải lại trang để xem trạng thái hiện tại.",

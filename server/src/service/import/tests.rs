@@ -366,6 +366,7 @@ fn staff_of_19753() -> crate::auth::Actor {
         ),
         team_units: Vec::new(),
         session: uuid::Uuid::new_v4(),
+        must_change_password: false,
     }
 }
 

@@ -1,0 +1,2 @@
+DROP TRIGGER auth_epoch_users_must_change;
+ALTER TABLE users DROP COLUMN must_change_password;
