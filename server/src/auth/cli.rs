@@ -74,6 +74,7 @@ pub fn add_user(db: &Db, args: &AddUserArgs, input: &mut impl BufRead) -> anyhow
         role,
         unit_id: args.unit_id.clone(),
         agency_id: args.agency_id.clone(),
+        must_change_password: false,
     };
     let row = db.write(|c| {
         crate::service::accounts::insert_account(

@@ -7,6 +7,7 @@
 //! import), `leader` (planner, assignments, review), `tips`, `reports` (printable + XLSX/CSV).
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod badge;
 pub mod coverage;
@@ -34,6 +35,7 @@ pub fn routes() -> Vec<RouteSpec> {
         get("/static/{path:.*}", PUBLIC, assets::serve),
     ];
     all.extend(account::routes());
+    all.extend(admin::routes());
     all.extend(map::routes());
     all.extend(coverage::routes());
     all.extend(establishments::routes());

@@ -85,6 +85,9 @@ pub fn nav_for(role: Role, l: Lang, active: &str) -> Vec<Nav> {
         items.push(("/tips", l.t("Tin báo", "Tips")));
         items.push(("/reports", l.t("Báo cáo", "Reports")));
     }
+    if matches!(role, Role::Admin | Role::ProvincialStaff) {
+        items.push(("/admin/users", l.t("Tài khoản", "Accounts")));
+    }
     items
         .into_iter()
         .map(|(href, label)| Nav {

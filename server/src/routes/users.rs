@@ -224,6 +224,7 @@ pub async fn create(
                 role,
                 unit_id: input.unit_id,
                 agency_id: input.agency_id,
+                must_change_password: false,
             };
             insert_account(c, &actor, &Who::of(&actor), account)
         })

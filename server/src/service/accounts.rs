@@ -25,6 +25,8 @@ pub struct NewAccount {
     pub role: Role,
     pub unit_id: Option<String>,
     pub agency_id: Option<String>,
+    /// The password is a temporary one: it must be changed at the first sign-in.
+    pub must_change_password: bool,
 }
 
 /// Inserts an account after the checks every way of creating one shares (the API and
@@ -116,7 +118,7 @@ pub fn insert_account(
         active: true,
         created_at: now(),
         updated_at: now(),
-        must_change_password: false,
+        must_change_password: account.must_change_password,
     };
     db::users::insert(c, who, &row)?;
     Ok(row)
