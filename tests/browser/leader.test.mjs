@@ -191,6 +191,21 @@ test("the leader requests a correction with a comment, and the inspector receive
   assert.equal((await page.locator('[data-testid="review-comment"]').textContent()).includes(comment), true);
   await screenshot(page, "leader-review", { fullPage: true });
 
+  // The checklist reads in the page's language: Vietnamese, and the template's English in English.
+  const template = await apiGet(server, leaderToken, `/api/v1/checklist-templates/${v.template_id}`);
+  const expected = (lang) => v.answers.map((a) => {
+    const item = template.items.find((i) => i.code === a.item);
+    return `${a.item} · ${lang === "en" ? item.text_en : item.text}`;
+  });
+  const checklistRows = () => page.locator('[data-testid="checklist"] tbody tr td:first-child').evaluateAll((tds) => tds.map((td) => td.textContent.trim()));
+  if (v.answers.length > 0) {
+    assert.deepEqual((await checklistRows()).slice(0, v.answers.length), expected("vi"));
+    await page.goto(`/lang/en?next=${encodeURIComponent(`/leader/visits/${vid}`)}`);
+    assert.deepEqual((await checklistRows()).slice(0, v.answers.length), expected("en"));
+    assert.ok(expected("en").every((t, i) => t !== expected("vi")[i]), "every item has its translation");
+    await page.goto(`/lang/vi?next=${encodeURIComponent(`/leader/visits/${vid}`)}`);
+  }
+
   const got = await apiGet(server, inspectorToken, `/api/v1/visits/${vid}`);
   assert.equal(got.review_status, "correction_requested");
   assert.equal(got.review_comment, comment);

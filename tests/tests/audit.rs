@@ -337,6 +337,45 @@ fn every_write_endpoint_leaves_its_entries_and_no_table_is_forgotten() {
         "role": "inspector", "unit_id": commune, "agency_id": null
     })), 201);
     let user_id = user["id"].as_str().unwrap().to_string();
+    // The account administered: edited, deactivated and reactivated, its password reset (four
+    // updates), unlocked (no record changes).
+    w.send(
+        put.clone(),
+        "/api/v1/users/{id}",
+        &format!("/api/v1/users/{user_id}"),
+        &hue,
+        Some(
+            &json!({"display_name": "Lê Văn Nhật Ký", "role": "inspector",
+            "unit_id": commune, "agency_id": null}),
+        ),
+        200,
+    );
+    for active in [false, true] {
+        w.send(
+            put.clone(),
+            "/api/v1/users/{id}/active",
+            &format!("/api/v1/users/{user_id}/active"),
+            &hue,
+            Some(&json!({"active": active, "reason": "kiểm tra nhật ký"})),
+            200,
+        );
+    }
+    w.send(
+        post.clone(),
+        "/api/v1/users/{id}/password-reset",
+        &format!("/api/v1/users/{user_id}/password-reset"),
+        &hue,
+        Some(&json!({"reason": "kiểm tra nhật ký"})),
+        200,
+    );
+    w.send(
+        post.clone(),
+        "/api/v1/users/{id}/unlock",
+        &format!("/api/v1/users/{user_id}/unlock"),
+        &hue,
+        Some(&json!({})),
+        200,
+    );
     w.send(
         post.clone(),
         "/api/v1/teams/{id}/members",
@@ -556,6 +595,7 @@ fn every_write_endpoint_leaves_its_entries_and_no_table_is_forgotten() {
         ("establishment", "update", 1),
         ("team", "create", 1),
         ("user", "create", 1),
+        ("user", "update", 4),
         ("team_member", "create", 1),
         ("team_member", "delete", 1),
         ("programme", "create", 1),

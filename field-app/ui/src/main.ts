@@ -7,7 +7,7 @@ import { distance, dmy, dmyhm, parseDmy, todayIso, vnd } from "./format";
 import { getLang, label, setLang, t, type Key } from "./i18n";
 import { drawMap, type MapPoint } from "./map";
 import type {
-  AnswerResult, AssignmentCard, Checklist, EstablishmentCard, EstablishmentSummary, GpsResult, OutboxItem,
+  AnswerResult, AssignmentCard, Checklist, ChecklistItem, EstablishmentCard, EstablishmentSummary, GpsResult, OutboxItem,
   Outcome, PhotoItem, RosterMember, Settings, SignInResult, SignOutResult, Status, SyncReport, VisitDraft, ViolationInput,
 } from "./types";
 
@@ -15,6 +15,11 @@ const app = document.getElementById("app") as HTMLElement;
 const net = document.getElementById("net") as HTMLElement;
 const outboxLink = document.getElementById("outbox-link") as HTMLAnchorElement;
 const langButton = document.getElementById("lang") as HTMLButtonElement;
+
+/** What a checklist item asks, in the interface's language (Vietnamese when not translated). */
+function itemLabel(item: ChecklistItem): string {
+  return getLang() === "en" && item.text_en ? item.text_en : item.text;
+}
 
 let status: Status | null = null;
 let syncing = false;
@@ -499,7 +504,7 @@ async function visitView(id: string): Promise<HTMLElement> {
       });
     }
     items.append(h("li", { class: "item", "data-code": item.code },
-      h("p", { class: "item-text" }, item.text),
+      h("p", { class: "item-text" }, itemLabel(item)),
       item.legal_basis ? h("p", { class: "muted small" }, `${t("legal_basis")}: ${item.legal_basis}`) : null,
       h("div", { class: "answers", role: "group" }, buttons),
       violationButton));
@@ -668,7 +673,10 @@ async function reviewView(id: string): Promise<HTMLElement> {
     call<EstablishmentCard>("establishment", { id: d.establishment_id }),
   ]);
   const count = (r: AnswerResult) => d.answers.filter((a) => a.result === r).length;
-  const itemText = (code: string) => checklist?.items.find((i) => i.code === code)?.text ?? code;
+  const itemText = (code: string) => {
+    const item = checklist?.items.find((i) => i.code === code);
+    return item ? itemLabel(item) : code;
+  };
   const msg = h("div", { class: "messages" });
   const editable = d.status === "draft";
   const submit = h("button", { type: "button", class: "primary submit" }, t("submit"));

@@ -88,6 +88,8 @@ export interface AssignmentCard {
 export interface ChecklistItem {
   code: string;
   text: string;
+  /** The English translation, when the template has one. */
+  text_en?: string | null;
   legal_basis?: string | null;
   sanction_ref?: string | null;
   violation_code?: string | null;

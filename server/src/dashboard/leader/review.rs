@@ -14,7 +14,7 @@ use super::{
     field, form_error, form_pairs, hx_refresh, parse_path_id, require_leader, vn_datetime,
     MIN_MEMBERS_PRESENT,
 };
-use crate::dashboard::page::{render, Ctx, DashResult};
+use crate::dashboard::page::{render, Ctx, DashResult, Lang};
 use crate::dashboard::Web;
 use crate::db::{self, visits::VisitRow, AnyConnection};
 use crate::error::{ApiError, ApiResult};
@@ -217,7 +217,15 @@ pub async fn detail(
                             text: items
                                 .iter()
                                 .find(|i| i.code == a.item)
-                                .map(|i| format!("{} · {}", i.code, i.text))
+                                .map(|i| {
+                                    // The English page shows the item's translation when the
+                                    // template has one.
+                                    let text = match (l, &i.text_en) {
+                                        (Lang::En, Some(en)) => en,
+                                        _ => &i.text,
+                                    };
+                                    format!("{} · {}", i.code, text)
+                                })
                                 .unwrap_or_else(|| a.item.clone()),
                             result: l.t(a.result.label_vi(), a.result.label_en()).to_string(),
                             class: match a.result {
