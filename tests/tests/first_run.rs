@@ -256,6 +256,35 @@ fn a_new_database_starts_with_the_reference_data_and_no_demo() {
     );
     assert_eq!(c06["text_en"], "No worker under 18 in customer-facing work");
 
+    // A new establishment and a tip take the bare official code of their commune too.
+    let est = api
+        .client
+        .post(format!("{}/api/v1/establishments", api.base))
+        .bearer_auth(&api.token)
+        .json(
+            &json!({"name": "Nhà nghỉ Sông Hương", "establishment_type": "guesthouse",
+            "unit": "19753", "address": "3 Lê Lợi", "status": "operating", "risk": "medium",
+            "commitment_signed": false}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(est.status(), 201);
+    assert_eq!(est.json::<Value>().unwrap()["unit_id"], "2025:19753");
+    let tip = api
+        .client
+        .post(format!("{}/api/v1/tips", api.base))
+        .bearer_auth(&api.token)
+        .json(
+            &json!({"channel": "hotline", "received_at": "2026-12-01T08:00:00Z",
+            "content": "Người dân báo nhà nghỉ có dấu hiệu môi giới", "unit": "19753"}),
+        )
+        .send()
+        .unwrap();
+    let status = tip.status();
+    let tip: Value = tip.json().unwrap();
+    assert_eq!(status, 201, "{tip}");
+    assert_eq!(tip["unit_id"], "2025:19753");
+
     // Every province's communes are drawn on the map (Hà Nội's 126, not one outline).
     let geo: Value = api
         .client
@@ -274,9 +303,10 @@ fn a_new_database_starts_with_the_reference_data_and_no_demo() {
     assert!(out.contains("1 account of its own"), "{out}");
     assert!(!out.contains("demo accounts"), "{out}");
     demo.stop();
+    // Nothing invented was added: only the establishment registered above.
     assert_eq!(
         raw.int("SELECT CAST(COUNT(*) AS TEXT) AS v FROM establishments"),
-        0
+        1
     );
     assert_eq!(raw.int("SELECT CAST(COUNT(*) AS TEXT) AS v FROM users"), 1);
 }

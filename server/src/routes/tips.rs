@@ -93,9 +93,17 @@ pub async fn create(
     body: ApiJson<TipInput>,
 ) -> ApiResult<HttpResponse> {
     actor.require(HANDLERS, "record tips")?;
-    let draft = TipDraft::parse(body.0, Utc::now())?;
+    let mut input = body.0;
     let db = state.db.clone();
-    let row = web::block(move || db.write(|c| create_tip(c, &actor, &draft))).await??;
+    let row = web::block(move || {
+        db.write(|c| {
+            // A bare official code (`19753`) is that code in the list in force.
+            input.unit = db::units::canonical_id(c, &input.unit)?;
+            let draft = TipDraft::parse(input, Utc::now())?;
+            create_tip(c, &actor, &draft)
+        })
+    })
+    .await??;
     Ok(HttpResponse::Created().json(TipView::from(row)))
 }
 
