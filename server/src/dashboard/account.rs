@@ -20,6 +20,19 @@ pub fn routes() -> Vec<RouteSpec> {
     ]
 }
 
+/// A temporary password is changed before anything else: every other page sends its account to
+/// the password form.
+pub fn require_fresh_password(
+    actor: &crate::auth::Actor,
+    path: &str,
+    htmx: bool,
+) -> Result<(), super::DashError> {
+    crate::auth::check_password_fresh(actor, path).map_err(|_| super::DashError::Redirect {
+        to: "/account/password".to_string(),
+        htmx,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "account/password.html")]
 struct PasswordPage {

@@ -162,13 +162,7 @@ impl FromRequest for Web {
                     .with_code(ProblemCode::Csrf),
                 ));
             }
-            // A temporary password is changed before anything else.
-            if crate::auth::check_password_fresh(&actor, &path).is_err() {
-                return Err(DashError::Redirect {
-                    to: "/account/password".to_string(),
-                    htmx,
-                });
-            }
+            super::account::require_fresh_password(&actor, &path, htmx)?;
             Ok(Web {
                 actor,
                 lang,
